@@ -1,0 +1,160 @@
+/**
+ * Disk and wire encodings of the three replicated state types. States are encoded as CBOR
+ * arrays (never maps keyed by user data, so no key can collide with an object's prototype)
+ * in canonical order; decoding validates every field and throws CorruptDataError.
+ */
+import type { Dot, RegisterState, Sibling, VersionVector } from '../causal/index.js'
+import type { CounterEntry, CounterState, OrSetState } from '../crdt/index.js'
+import { CorruptDataError, InvalidContextError } from '../errors.js'
+import { decodeCbor, encodeCbor } from './cbor.js'
+
+/** Node ids are libp2p peer ids (base58btc); tests may use short ids like `a`. */
+const NODE_ID = /^[1-9A-HJ-NP-Za-km-z]{1,128}$/
+
+type VvPairs = Array<[string, number]>
+
+function encodeVv (vv: VersionVector): VvPairs {
+  return Object.keys(vv).sort().map(node => [node, vv[node] as number])
+}
+
+function isCount (n: unknown): n is number {
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0
+}
+
+function fail (what: string, why: string): never {
+  throw new CorruptDataError(`${what}: ${why}`)
+}
+
+function decodeVv (raw: unknown, what: string): VersionVector {
+  if (!Array.isArray(raw)) fail(what, 'version vector is not an array')
+  const vv: Record<string, number> = Object.create(null)
+  let previous = ''
+  for (const pair of raw) {
+    if (!Array.isArray(pair) || pair.length !== 2) fail(what, 'bad version vector entry')
+    const [node, n] = pair as [unknown, unknown]
+    if (typeof node !== 'string' || !NODE_ID.test(node)) fail(what, 'bad node id')
+    if (!isCount(n) || n < 1) fail(what, 'bad counter')
+    if (node <= previous) fail(what, 'version vector not in canonical order')
+    previous = node
+    vv[node] = n
+  }
+  return { ...vv }
+}
+
+function decodeDot (raw: unknown, what: string): Dot {
+  if (!Array.isArray(raw) || raw.length !== 2) fail(what, 'bad dot')
+  const [node, counter] = raw as [unknown, unknown]
+  if (typeof node !== 'string' || !NODE_ID.test(node)) fail(what, 'bad node id')
+  if (!isCount(counter) || counter < 1) fail(what, 'bad counter')
+  return { node, counter }
+}
+
+// ---- registers: [vv, [[node, counter, wall, logical, value?], ...]]
+
+export function encodeRegister (state: RegisterState): Uint8Array {
+  return encodeCbor([
+    encodeVv(state.vv),
+    state.siblings.map(s => s.value === undefined
+      ? [s.node, s.counter, s.hlc.wall, s.hlc.logical]
+      : [s.node, s.counter, s.hlc.wall, s.hlc.logical, s.value])
+  ])
+}
+
+export function decodeRegister (bytes: Uint8Array): RegisterState {
+  const what = 'register state'
+  const raw = decodeCbor(bytes, what)
+  if (!Array.isArray(raw) || raw.length !== 2 || !Array.isArray(raw[1])) fail(what, 'not [vv, siblings]')
+  const vv = decodeVv(raw[0], what)
+  const siblings: Sibling[] = []
+  for (const s of raw[1] as unknown[]) {
+    if (!Array.isArray(s) || (s.length !== 4 && s.length !== 5)) fail(what, 'bad sibling')
+    const [node, counter, wall, logical, value] = s as unknown[]
+    const dot = decodeDot([node, counter], what)
+    if (!isCount(wall) || !isCount(logical)) fail(what, 'bad timestamp')
+    if (value !== undefined && typeof value !== 'string') fail(what, 'bad value')
+    if (counter as number > (vv[dot.node] ?? 0)) fail(what, 'sibling not covered by its version vector')
+    siblings.push(value === undefined
+      ? { ...dot, hlc: { wall, logical } }
+      : { ...dot, hlc: { wall, logical }, value })
+  }
+  for (let i = 1; i < siblings.length; i++) {
+    const a = siblings[i - 1] as Sibling
+    const b = siblings[i] as Sibling
+    if (a.node > b.node || (a.node === b.node && a.counter >= b.counter)) fail(what, 'siblings not in canonical order')
+  }
+  return { vv, siblings }
+}
+
+// ---- counters: [[node, p, n, ops], ...]
+
+export function encodeCounter (state: CounterState): Uint8Array {
+  return encodeCbor(Object.keys(state).sort().map(node => {
+    const e = state[node] as CounterEntry
+    return [node, e.p, e.n, e.ops]
+  }))
+}
+
+export function decodeCounter (bytes: Uint8Array): CounterState {
+  const what = 'counter state'
+  const raw = decodeCbor(bytes, what)
+  if (!Array.isArray(raw)) fail(what, 'not an array')
+  const out: Record<string, CounterEntry> = Object.create(null)
+  let previous = ''
+  for (const row of raw) {
+    if (!Array.isArray(row) || row.length !== 4) fail(what, 'bad entry')
+    const [node, p, n, ops] = row as unknown[]
+    if (typeof node !== 'string' || !NODE_ID.test(node)) fail(what, 'bad node id')
+    if (node <= previous) fail(what, 'entries not in canonical order')
+    previous = node
+    if (!isCount(p) || !isCount(n) || !isCount(ops)) fail(what, 'bad totals')
+    out[node] = { p, n, ops }
+  }
+  return { ...out }
+}
+
+// ---- sets: [vv, [[member, [[node, counter], ...]], ...]]
+
+export function encodeOrSet (state: OrSetState): Uint8Array {
+  const members = [...state.entries.keys()].sort()
+  return encodeCbor([
+    encodeVv(state.vv),
+    members.map(m => [m, (state.entries.get(m) ?? []).map(d => [d.node, d.counter])])
+  ])
+}
+
+export function decodeOrSet (bytes: Uint8Array): OrSetState {
+  const what = 'set state'
+  const raw = decodeCbor(bytes, what)
+  if (!Array.isArray(raw) || raw.length !== 2 || !Array.isArray(raw[1])) fail(what, 'not [vv, entries]')
+  const vv = decodeVv(raw[0], what)
+  const entries = new Map<string, readonly Dot[]>()
+  let previous: string | undefined
+  for (const row of raw[1] as unknown[]) {
+    if (!Array.isArray(row) || row.length !== 2 || typeof row[0] !== 'string' || !Array.isArray(row[1])) fail(what, 'bad entry')
+    const member = row[0] as string
+    if (previous !== undefined && member <= previous) fail(what, 'members not in canonical order')
+    previous = member
+    const dots = (row[1] as unknown[]).map(d => decodeDot(d, what))
+    if (dots.length === 0) fail(what, 'member without dots')
+    for (const d of dots) if (d.counter > (vv[d.node] ?? 0)) fail(what, 'dot not covered by its version vector')
+    entries.set(member, dots)
+  }
+  return { vv, entries }
+}
+
+// ---- causal contexts: the opaque strings clients carry between reads and writes
+
+/** base64url(CBOR(vv)); opaque to clients. */
+export function encodeContext (vv: VersionVector): string {
+  return Buffer.from(encodeCbor(encodeVv(vv))).toString('base64url')
+}
+
+export function decodeContext (context: string): VersionVector {
+  if (context === '') return {}
+  if (!/^[A-Za-z0-9_-]+$/.test(context)) throw new InvalidContextError('context is not a context string returned by Chorus')
+  try {
+    return decodeVv(decodeCbor(Buffer.from(context, 'base64url'), 'context'), 'context')
+  } catch (err) {
+    throw new InvalidContextError('context is not a context string returned by Chorus', { cause: err })
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Protocol ids, topic names, limits and timeouts: every number the wire or the disk depends on
+ * lives here so that a newcomer finds them in one place.
+ */
+
+/** Bumped whenever the on-disk layout changes incompatibly. */
+export const STORAGE_VERSION = 1
+
+/** Gossip topic carrying coalesced changes. The cluster name keeps unrelated clusters apart. */
+export const changesTopic = (cluster: string): string => `/chorus/${cluster}/changes/1`
+/** Gossip topic on which each node announces its Merkle root so peers can tell who is in sync. */
+export const digestTopic = (cluster: string): string => `/chorus/${cluster}/digest/1`
+
+/** Anti-entropy stream protocol. */
+export const ANTI_ENTROPY_PROTOCOL = '/chorus/anti-entropy/1.0.0'
+
+/** Keys are non-empty UTF-8 strings of at most 1 KiB (encoded). */
+export const MAX_KEY_BYTES = 1024
+/** Register values: any JSON value of at most 1 MiB encoded. */
+export const MAX_VALUE_BYTES = 1024 * 1024
+/** Set members are strings of at most this many UTF-8 bytes. */
+export const MAX_MEMBER_BYTES = 1024
+/** Most operations accepted in one kv.batch / members in one set.add. */
+export const MAX_BATCH_OPS = 1000
+/**
+ * Siblings kept per key. A key written blindly by many leaders would otherwise grow without
+ * bound (Riak's "sibling explosion"); past this the oldest (by HLC) are dropped as if
+ * superseded — see docs/consistency.md.
+ */
+export const MAX_SIBLINGS = 32
+
+/** Gossip messages stay well under gossipsub's default 4 MiB inbound limit. */
+export const MAX_GOSSIP_MESSAGE_BYTES = 2 * 1024 * 1024
+/** gossipsub's inbound frame limit we configure on every node. */
+export const MAX_INBOUND_RPC_BYTES = 4 * 1024 * 1024
+
+/** Anti-entropy frames larger than this are a protocol violation. */
+export const MAX_AE_FRAME_BYTES = 4 * 1024 * 1024
+/** Key states sent per anti-entropy frame (chunking of the repair stream). */
+export const AE_STATES_PER_FRAME_BYTES = 512 * 1024
+
+/** Largest JSON-RPC request body accepted over HTTP. */
+export const MAX_RPC_BODY_BYTES = 8 * 1024 * 1024
+/** Largest JSON-RPC batch (array) accepted. */
+export const MAX_RPC_BATCH = 1000
+/** kv.scan / kv.conflicts page size limits. */
+export const DEFAULT_SCAN_LIMIT = 100
+export const MAX_SCAN_LIMIT = 10_000
+/** kv.get `after` wait: default and ceiling. */
+export const DEFAULT_AFTER_TIMEOUT_MS = 5_000
+export const MAX_AFTER_TIMEOUT_MS = 60_000

@@ -1,0 +1,101 @@
+/**
+ * Every error Chorus raises on purpose, each with a stable `code` (what tests and clients
+ * check) and the JSON-RPC error code it maps to. docs/errors.md lists them all.
+ */
+
+export interface ChorusErrorOptions {
+  cause?: unknown
+  data?: Record<string, unknown>
+}
+
+export class ChorusError extends Error {
+  /** Stable, machine-readable identifier. Never changes once released. */
+  readonly code: string = 'ERR_CHORUS'
+  /** JSON-RPC 2.0 error code used when this error crosses the RPC boundary. */
+  readonly rpcCode: number = -32603
+  readonly data?: Record<string, unknown>
+
+  constructor (message: string, options: ChorusErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = new.target.name
+    this.data = options.data
+  }
+}
+
+/** A parameter is missing, of the wrong type or out of range. The message names the field. */
+export class InvalidParamsError extends ChorusError {
+  override readonly code = 'ERR_INVALID_PARAMS'
+  override readonly rpcCode = -32602
+}
+
+/** An opaque causal context string did not decode. */
+export class InvalidContextError extends ChorusError {
+  override readonly code = 'ERR_INVALID_CONTEXT'
+  override readonly rpcCode = -32602
+}
+
+/** kv.get with `after` did not see the write within `timeoutMs`. */
+export class AfterTimeoutError extends ChorusError {
+  override readonly code = 'ERR_AFTER_TIMEOUT'
+  override readonly rpcCode = -32001
+}
+
+/** The node is starting or stopping and cannot serve the request. */
+export class NotReadyError extends ChorusError {
+  override readonly code = 'ERR_NOT_READY'
+  override readonly rpcCode = -32002
+}
+
+/** cluster.sync named a peer that is not connected, or there is no peer at all. */
+export class NoPeerError extends ChorusError {
+  override readonly code = 'ERR_NO_PEER'
+  override readonly rpcCode = -32003
+}
+
+/** An anti-entropy exchange failed (timeout, protocol violation, peer went away). */
+export class SyncFailedError extends ChorusError {
+  override readonly code = 'ERR_SYNC_FAILED'
+  override readonly rpcCode = -32004
+}
+
+/** The write was refused because it exceeds a documented limit (sizes, counts). */
+export class LimitExceededError extends ChorusError {
+  override readonly code = 'ERR_LIMIT_EXCEEDED'
+  override readonly rpcCode = -32005
+}
+
+/** Bytes received from a peer or read from disk did not decode into a valid state. */
+export class CorruptDataError extends ChorusError {
+  override readonly code = 'ERR_CORRUPT_DATA'
+  override readonly rpcCode = -32603
+}
+
+/** A remote timestamp was further in the future than the allowed clock drift. */
+export class ClockDriftError extends ChorusError {
+  override readonly code = 'ERR_CLOCK_DRIFT'
+  override readonly rpcCode = -32006
+}
+
+/** The data directory cannot be used (locked by another process, wrong version, corrupt). */
+export class DataDirError extends ChorusError {
+  override readonly code = 'ERR_DATA_DIR'
+  override readonly rpcCode = -32603
+}
+
+/** A peer broke the anti-entropy or gossip protocol; its stream is reset. */
+export class ProtocolError extends ChorusError {
+  override readonly code = 'ERR_PROTOCOL'
+  override readonly rpcCode = -32603
+}
+
+/** Configuration given on the command line, in the environment or a config file is invalid. */
+export class ConfigError extends ChorusError {
+  override readonly code = 'ERR_CONFIG'
+  override readonly rpcCode = -32602
+}
+
+/** The RPC server refused the request before it reached a method (auth, host check). */
+export class UnauthorizedError extends ChorusError {
+  override readonly code = 'ERR_UNAUTHORIZED'
+  override readonly rpcCode = -32007
+}

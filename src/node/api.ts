@@ -1,0 +1,142 @@
+/**
+ * What a running node offers its edges (JSON-RPC, CLI, tests). The RPC layer sees only this
+ * interface; every method validates its input again and throws ChorusError subclasses.
+ * Results are shaped exactly like the JSON-RPC results of ../shared/spec/interface.md.
+ */
+
+export interface SiblingView {
+  /** The sibling's value; null for a delete (tombstone, see `deleted`). */
+  value: unknown
+  /** The node that wrote it. */
+  node: string
+  /** Its hybrid logical clock time, `wall:logical`. */
+  hlc: string
+  /** Present and true for a tombstone. */
+  deleted?: true
+}
+
+export interface KvGetResult {
+  found: boolean
+  /** The winner's value (null when not found). */
+  value: unknown
+  /** More than one version exists now. */
+  conflict: boolean
+  /** Opaque causal context; pass it to kv.put/kv.delete to supersede what this read saw. */
+  context: string
+  /** With `all`: every sibling, tombstones included, in LWW order (winner last). */
+  values?: SiblingView[]
+}
+
+export interface KvGetOptions {
+  all?: boolean
+  /** A context returned by a write (on any node): wait until this node has seen that write. */
+  after?: string
+  /** How long `after` may wait. */
+  timeoutMs?: number
+}
+
+export interface WriteResult { context: string }
+
+export type BatchOp =
+  | { op: 'put', key: string, value: unknown, context?: string }
+  | { op: 'delete', key: string, context?: string }
+
+export interface ScanOptions {
+  prefix?: string
+  /** Inclusive lower bound. */
+  start?: string
+  /** Exclusive upper bound. */
+  end?: string
+  limit?: number
+  /** From a previous page's result. */
+  cursor?: string
+}
+
+export interface ScanItem { key: string, value: unknown, conflict: boolean }
+export interface ScanResult { items: ScanItem[], cursor?: string }
+
+export interface ConflictsOptions { prefix?: string, limit?: number, cursor?: string }
+export interface ConflictsResult { keys: string[], cursor?: string }
+
+export interface CounterResult { value: number, context: string }
+export interface SetResult { members: string[], context: string }
+export interface ReadAfterOptions { after?: string, timeoutMs?: number }
+
+export interface NodeInfo {
+  peerId: string
+  addrs: string[]
+  rpcUrl: string
+  version: string
+  uptimeMs: number
+  /** Keys stored, all three spaces, tombstones included. */
+  keys: number
+  /** Hex root of the anti-entropy Merkle tree: equal digests ⇔ equal data. */
+  digest: string
+  /** Whether the node runs without a cluster key. */
+  open: boolean
+}
+
+export interface PeerInfo {
+  peerId: string
+  addrs: string[]
+  connected: boolean
+  lastSeenMs: number
+  /** The peer's last announced digest. */
+  digest?: string
+  /** digest === ours. */
+  inSync?: boolean
+}
+
+export interface SyncReport {
+  peer: string
+  /** True when roots were equal: nothing to repair. */
+  inSync: boolean
+  /** Keys whose state we sent / received. */
+  keysSent: number
+  keysReceived: number
+  /** Keys whose local state changed by merging what we received. */
+  keysRepaired: number
+  bytesSent: number
+  bytesReceived: number
+  roundTrips: number
+  durationMs: number
+}
+
+/** A change applied on this node (local or remote), as watchers see it. */
+export interface ChangeEvent {
+  space: 'kv' | 'counter' | 'set'
+  key: string
+  /** kv: whether the key reads as present now. */
+  found: boolean
+  /** kv: the winner's value; counter: the value; set: the members. */
+  value: unknown
+  conflict: boolean
+  /** 'local' when written through this node, 'remote' when merged from a peer. */
+  origin: 'local' | 'remote'
+}
+
+export interface ChorusApi {
+  kvPut: (key: string, value: unknown, context?: string) => Promise<WriteResult>
+  kvGet: (key: string, options?: KvGetOptions) => Promise<KvGetResult>
+  kvDelete: (key: string, context?: string) => Promise<WriteResult>
+  kvBatch: (ops: BatchOp[]) => Promise<{ contexts: string[] }>
+  kvScan: (options?: ScanOptions) => Promise<ScanResult>
+  kvConflicts: (options?: ConflictsOptions) => Promise<ConflictsResult>
+  counterIncr: (key: string, by?: number) => Promise<CounterResult>
+  counterGet: (key: string, options?: ReadAfterOptions) => Promise<CounterResult>
+  setAdd: (key: string, members: string[]) => Promise<SetResult>
+  setRemove: (key: string, members: string[]) => Promise<SetResult>
+  setGet: (key: string, options?: ReadAfterOptions) => Promise<SetResult>
+  info: () => Promise<NodeInfo>
+  peers: () => Promise<PeerInfo[]>
+  sync: (peer?: string) => Promise<SyncReport>
+  /** Subscribe to changes whose key starts with `prefix`; returns the unsubscribe function. */
+  watch: (prefix: string, listener: (event: ChangeEvent) => void) => () => void
+  /** True once started and until stop begins (GET /health). */
+  isReady: () => boolean
+}
+
+export interface ChorusApiExtras {
+  /** Prometheus text exposition of the node's metrics (GET /metrics). */
+  metricsText: () => Promise<string>
+}
