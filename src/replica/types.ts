@@ -1,0 +1,53 @@
+/**
+ * The replica's faces towards the two replication paths. Gossip and anti-entropy see only
+ * these interfaces, never LevelDB.
+ */
+import type { MerkleTree } from '../merkle/index.js'
+import type { KeySpace } from '../model/index.js'
+
+/** One key's full replicated state, encoded (codec/), addressed by store key (`r/…`, `c/…`, `s/…`). */
+export interface EncodedChange {
+  storeKey: string
+  state: Uint8Array
+}
+
+export interface ApplyReport {
+  /** Changes that decoded, validated and were merged. */
+  applied: number
+  /** Of those, how many changed the local state (the rest we already had). */
+  changed: number
+  /** Refused: undecodable, invalid, or timestamps beyond the allowed clock drift. */
+  rejected: number
+}
+
+export interface BucketEntry {
+  storeKey: string
+  /** The key's current leaf hash (merkle/leafHash of store key and encoded state). */
+  leaf: Uint8Array
+}
+
+/** What anti-entropy needs from the local replica. */
+export interface AntiEntropyReplica {
+  /** The live in-memory tree; always consistent with what is committed. Read-only for callers. */
+  readonly tree: MerkleTree
+  /** Every key in one bucket with its leaf hash. */
+  bucketEntries: (bucket: number) => Promise<BucketEntry[]>
+  /** Encoded current states (undefined where the key is absent). */
+  readStates: (storeKeys: string[]) => Promise<Array<Uint8Array | undefined>>
+  /** Every key's state in buckets [from, to), in bucket order. */
+  statesInBuckets: (fromBucket: number, toBucket: number) => AsyncIterable<EncodedChange>
+  /** Merge remote states through the one write path (validated; never throws on bad input). */
+  applyRemote: (changes: EncodedChange[], from: string) => Promise<ApplyReport>
+  /** Number of keys stored (all spaces). */
+  keyCount: () => number
+}
+
+/** Emitted for every committed change, local or remote. */
+export interface AppliedChange {
+  space: KeySpace
+  key: string
+  storeKey: string
+  /** Encoded new state. */
+  state: Uint8Array
+  origin: 'local' | 'remote'
+}
