@@ -23,7 +23,7 @@ export interface KvGetResult {
   conflict: boolean
   /** Opaque causal context; pass it to kv.put/kv.delete to supersede what this read saw. */
   context: string
-  /** With `all`: every sibling, tombstones included, in LWW order (winner last). */
+  /** With `all`: every sibling, tombstones included, winner first then descending LWW order. */
   values?: SiblingView[]
 }
 

@@ -1,0 +1,167 @@
+/**
+ * Dissemination: every change committed locally is published on the cluster's gossipsub
+ * topic; every message received is validated and merged through the replica's write path.
+ *
+ * Changes committed in the same tick are coalesced into one message (gossipsub carries a few
+ * thousand signed messages per second; coalescing is what lets writes go faster than that).
+ * A message that found no subscriber — right after a dial, before subscriptions are known —
+ * is kept (bounded) and published again when a peer subscribes; anti-entropy covers the rest.
+ */
+import { TopicValidatorResult, type Message, type PeerId, type PubSub } from '@libp2p/interface'
+import type { Logger } from 'pino'
+import { changesTopic, MAX_GOSSIP_MESSAGE_BYTES } from '../constants.js'
+import type { AppliedChange, EncodedChange } from '../replica/index.js'
+import { decodeGossip, encodeGossip, packGossip } from './message.js'
+
+/** What gossip needs from the replica. */
+export interface GossipReplica {
+  onChange: (listener: (change: AppliedChange) => void) => () => void
+  applyRemote: (changes: EncodedChange[], from: string) => Promise<{ applied: number, changed: number, rejected: number }>
+}
+
+export interface GossipComponents {
+  pubsub: PubSub
+  replica: GossipReplica
+  logger: Logger
+}
+
+export interface GossipInit {
+  clusterName?: string
+  /** Test-only: false keeps local changes from being published. @default true */
+  publish?: boolean
+  /** Bytes of unsent messages kept for peers that have not subscribed yet. @default 8 MiB */
+  maxPendingBytes?: number
+}
+
+export interface GossipStats {
+  published: number
+  publishedChanges: number
+  received: number
+  receivedChanges: number
+  invalid: number
+  pendingDropped: number
+}
+
+export class Gossip {
+  readonly stats: GossipStats = { published: 0, publishedChanges: 0, received: 0, receivedChanges: 0, invalid: 0, pendingDropped: 0 }
+  private readonly pubsub: PubSub
+  private readonly replica: GossipReplica
+  private readonly logger: Logger
+  private readonly topic: string
+  private readonly publishEnabled: boolean
+  private readonly maxPendingBytes: number
+  private outbox = new Map<string, Uint8Array>()
+  private flushScheduled = false
+  private pending: Uint8Array[] = []
+  private pendingBytes = 0
+  private unsubscribeReplica?: () => void
+  private running = false
+
+  constructor (components: GossipComponents, init: GossipInit = {}) {
+    this.pubsub = components.pubsub
+    this.replica = components.replica
+    this.logger = components.logger
+    this.topic = changesTopic(init.clusterName ?? 'default')
+    this.publishEnabled = init.publish ?? true
+    this.maxPendingBytes = init.maxPendingBytes ?? 8 * 1024 * 1024
+  }
+
+  start (): void {
+    if (this.running) return
+    this.running = true
+    this.pubsub.topicValidators.set(this.topic, this.validate)
+    this.pubsub.addEventListener('message', this.onMessage)
+    this.pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
+    this.pubsub.subscribe(this.topic)
+    this.unsubscribeReplica = this.replica.onChange(change => {
+      if (change.origin !== 'local' || !this.publishEnabled) return
+      // Later states of a key supersede earlier ones in the same flush: they are joins.
+      this.outbox.set(change.storeKey, change.state)
+      this.scheduleFlush()
+    })
+  }
+
+  stop (): void {
+    if (!this.running) return
+    this.running = false
+    this.unsubscribeReplica?.()
+    this.pubsub.removeEventListener('message', this.onMessage)
+    this.pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
+    this.pubsub.topicValidators.delete(this.topic)
+    try { this.pubsub.unsubscribe(this.topic) } catch {}
+  }
+
+  private scheduleFlush (): void {
+    if (this.flushScheduled) return
+    this.flushScheduled = true
+    setImmediate(() => {
+      this.flushScheduled = false
+      const changes = [...this.outbox].map(([storeKey, state]) => ({ storeKey, state }))
+      this.outbox = new Map()
+      for (const message of packGossip(changes, MAX_GOSSIP_MESSAGE_BYTES)) {
+        void this.publish(encodeGossip(message), message.length)
+      }
+    })
+  }
+
+  private async publish (data: Uint8Array, count: number): Promise<void> {
+    if (!this.running) return
+    try {
+      const { recipients } = await this.pubsub.publish(this.topic, data)
+      this.stats.published++
+      this.stats.publishedChanges += count
+      if (recipients.length === 0) this.keepPending(data)
+    } catch (err) {
+      this.logger.warn({ err }, 'gossip publish failed; anti-entropy will repair')
+      this.keepPending(data)
+    }
+  }
+
+  private keepPending (data: Uint8Array): void {
+    this.pending.push(data)
+    this.pendingBytes += data.byteLength
+    while (this.pendingBytes > this.maxPendingBytes && this.pending.length > 0) {
+      const dropped = this.pending.shift() as Uint8Array
+      this.pendingBytes -= dropped.byteLength
+      this.stats.pendingDropped++
+    }
+  }
+
+  private readonly onSubscriptionChange = (evt: CustomEvent<{ peerId: PeerId, subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void => {
+    if (this.pending.length === 0) return
+    if (!evt.detail.subscriptions.some(s => s.topic === this.topic && s.subscribe)) return
+    const pending = this.pending
+    this.pending = []
+    this.pendingBytes = 0
+    for (const data of pending) void this.publish(data, 0)
+  }
+
+  /** Runs before gossipsub forwards a message: malformed ones are rejected (and the sender penalised). */
+  private readonly validate = (_peer: PeerId, message: Message): TopicValidatorResult => {
+    try {
+      decodeGossip(message.data)
+      return TopicValidatorResult.Accept
+    } catch (err) {
+      this.stats.invalid++
+      this.logger.warn({ err: (err as Error).message }, 'rejected malformed gossip message')
+      return TopicValidatorResult.Reject
+    }
+  }
+
+  private readonly onMessage = (evt: CustomEvent<Message>): void => {
+    const message = evt.detail
+    if (message.topic !== this.topic) return
+    let changes: EncodedChange[]
+    try {
+      changes = decodeGossip(message.data)
+    } catch {
+      return
+    }
+    this.stats.received++
+    this.stats.receivedChanges += changes.length
+    const from = message.type === 'signed' ? message.from.toString() : 'unknown'
+    this.replica.applyRemote(changes, from).catch(err => {
+      this.logger.error({ err }, 'applying gossip failed; anti-entropy will repair')
+    })
+  }
+}

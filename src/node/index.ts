@@ -1,0 +1,3 @@
+export { createChorusNode } from './chorus-node.js'
+export type { ChorusNode } from './chorus-node.js'
+export type * from './api.js'

@@ -1,0 +1,71 @@
+/**
+ * The libp2p host: TCP, noise, yamux, identify, ping, gossipsub, optional mDNS and pnet.
+ * Everything stays on the libp2p 2.x line (gossipsub 14 needs @libp2p/interface 2).
+ */
+import '../util/polyfills.js'
+import { gossipsub, type GossipsubEvents } from '@chainsafe/libp2p-gossipsub'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import type { Identify } from '@libp2p/identify'
+import type { Libp2p, PeerDiscovery, PrivateKey, PubSub } from '@libp2p/interface'
+import { mdns } from '@libp2p/mdns'
+import { ping, type PingService } from '@libp2p/ping'
+import { preSharedKey } from '@libp2p/pnet'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p } from 'libp2p'
+import { MAX_INBOUND_RPC_BYTES } from '../constants.js'
+
+export type ChorusServices = {
+  identify: Identify
+  ping: PingService
+  pubsub: PubSub<GossipsubEvents>
+}
+
+export type ChorusLibp2p = Libp2p<ChorusServices>
+
+export interface HostInit {
+  privateKey: PrivateKey
+  listen: string[]
+  mdns: boolean
+  clusterKey?: Uint8Array
+  maxConnections: number
+}
+
+export async function createHost (init: HostInit): Promise<ChorusLibp2p> {
+  const peerDiscovery: Array<(components: any) => PeerDiscovery> = []
+  if (init.mdns) peerDiscovery.push(mdns({ interval: 10_000 }))
+  return await createLibp2p({
+    privateKey: init.privateKey,
+    addresses: { listen: init.listen },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    ...(init.clusterKey === undefined ? {} : { connectionProtector: preSharedKey({ psk: init.clusterKey }) }),
+    peerDiscovery,
+    connectionManager: {
+      maxConnections: init.maxConnections,
+      dialTimeout: 10_000
+    },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      pubsub: gossipsub({
+        // A write must never be refused because no peer has subscribed yet: gossip keeps it
+        // and anti-entropy delivers it anyway.
+        allowPublishToZeroTopicPeers: true,
+        emitSelf: false,
+        maxInboundDataLength: MAX_INBOUND_RPC_BYTES,
+        decodeRpcLimits: {
+          maxSubscriptions: 64,
+          maxMessages: 256,
+          maxIhaveMessageIDs: 5000,
+          maxIwantMessageIDs: 5000,
+          maxIdontwantMessageIDs: 5000,
+          maxControlMessages: 256,
+          maxPeerInfos: 64
+        }
+      })
+    }
+  })
+}

@@ -1,0 +1,47 @@
+/**
+ * Prometheus metrics (prom-client). Values are read from the parts' own counters at scrape
+ * time, so the hot paths never touch the metrics library.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
+import type { Gossip } from '../gossip/index.js'
+import type { Replica } from '../replica/index.js'
+
+export interface MetricSources {
+  replica: Replica
+  gossip: Gossip
+  connections: () => number
+}
+
+export function createMetrics (sources: MetricSources): Registry {
+  const register = new Registry()
+  collectDefaultMetrics({ register, prefix: 'chorus_process_' })
+  const { replica, gossip } = sources
+  const gauge = (name: string, help: string, read: () => number): void => {
+    void new Gauge({ name, help, registers: [register], collect () { this.set(read()) } })
+  }
+  // Counters mirror monotonic totals kept by the parts themselves.
+  const counter = (name: string, help: string, read: () => number): void => {
+    void new Counter({ name, help, registers: [register], collect () { this.reset(); this.inc(read()) } })
+  }
+  gauge('chorus_keys', 'Keys stored, all spaces, tombstones included', () => replica.keyCount())
+  gauge('chorus_connections', 'Open libp2p connections', sources.connections)
+  counter('chorus_commits_total', 'LevelDB batches committed by the write path', () => replica.stats.commits)
+  counter('chorus_local_ops_total', 'Local operations applied', () => replica.stats.localOps)
+  counter('chorus_remote_applied_total', 'Remote key states merged (gossip and anti-entropy)', () => replica.stats.remoteApplied)
+  counter('chorus_remote_changed_total', 'Remote key states that changed local state', () => replica.stats.remoteChanged)
+  counter('chorus_gossip_published_total', 'Gossip messages published', () => gossip.stats.published)
+  counter('chorus_gossip_published_changes_total', 'Key states published over gossip', () => gossip.stats.publishedChanges)
+  counter('chorus_gossip_received_total', 'Gossip messages received', () => gossip.stats.received)
+  counter('chorus_gossip_invalid_total', 'Malformed gossip messages rejected', () => gossip.stats.invalid)
+  void new Counter({
+    name: 'chorus_remote_rejected_total',
+    help: 'Remote key states refused, by reason (corrupt, bad-key, too-large, clock-drift)',
+    labelNames: ['reason'],
+    registers: [register],
+    collect () {
+      this.reset()
+      for (const [reason, n] of Object.entries(replica.stats.remoteRejected)) this.inc({ reason }, n)
+    }
+  })
+  return register
+}

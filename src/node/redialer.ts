@@ -1,0 +1,82 @@
+/**
+ * Keeps the node connected to its bootstrap peers (dialled at start, redialled whenever the
+ * connection is lost — after a partition TCP may take seconds to notice, so we also check on a
+ * timer) and dials peers that mDNS discovers, which libp2p 2.x does not do by itself.
+ */
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import type { Logger } from 'pino'
+import type { ChorusLibp2p } from './libp2p.js'
+import { ConfigError } from '../errors.js'
+
+export interface RedialerInit {
+  bootstrap: string[]
+  /** @default 2000 */
+  intervalMs?: number
+}
+
+export class Redialer {
+  private readonly libp2p: ChorusLibp2p
+  private readonly logger: Logger
+  private readonly targets: Multiaddr[]
+  private readonly intervalMs: number
+  private timer?: NodeJS.Timeout
+  private readonly dialing = new Set<string>()
+
+  constructor (libp2p: ChorusLibp2p, logger: Logger, init: RedialerInit) {
+    this.libp2p = libp2p
+    this.logger = logger
+    this.intervalMs = init.intervalMs ?? 2000
+    this.targets = init.bootstrap.map(addr => {
+      try {
+        return multiaddr(addr)
+      } catch (err) {
+        throw new ConfigError(`--bootstrap ${addr}: not a multiaddr (${(err as Error).message})`, { cause: err })
+      }
+    })
+  }
+
+  start (): void {
+    this.libp2p.addEventListener('peer:discovery', this.onDiscovery)
+    this.libp2p.addEventListener('peer:disconnect', this.onDisconnect)
+    this.tick()
+    this.timer = setInterval(() => { this.tick() }, this.intervalMs)
+    this.timer.unref()
+  }
+
+  stop (): void {
+    clearInterval(this.timer)
+    this.libp2p.removeEventListener('peer:discovery', this.onDiscovery)
+    this.libp2p.removeEventListener('peer:disconnect', this.onDisconnect)
+  }
+
+  private tick (): void {
+    for (const target of this.targets) {
+      const peer = target.getPeerId()
+      if (peer !== null && this.libp2p.getConnections().some(c => c.remotePeer.toString() === peer)) continue
+      this.dial(target)
+    }
+  }
+
+  private dial (target: Multiaddr): void {
+    const key = target.toString()
+    if (this.dialing.has(key)) return
+    this.dialing.add(key)
+    this.libp2p.dial(target, { signal: AbortSignal.timeout(10_000) })
+      .then(() => { this.logger.debug({ addr: key }, 'connected to bootstrap peer') })
+      .catch(err => { this.logger.debug({ addr: key, err: (err as Error).message }, 'bootstrap dial failed; will retry') })
+      .finally(() => { this.dialing.delete(key) })
+  }
+
+  private readonly onDisconnect = (): void => {
+    // Give libp2p a moment to settle, then reconnect anything we lost.
+    setTimeout(() => { if (this.timer !== undefined) this.tick() }, 200).unref()
+  }
+
+  private readonly onDiscovery = (evt: CustomEvent<{ id: { toString: () => string }, multiaddrs: Multiaddr[] }>): void => {
+    const { id, multiaddrs } = evt.detail
+    if (id.toString() === this.libp2p.peerId.toString()) return
+    if (this.libp2p.getConnections().some(c => c.remotePeer.toString() === id.toString())) return
+    this.libp2p.dial(evt.detail.id as any, { signal: AbortSignal.timeout(10_000) })
+      .catch(err => { this.logger.debug({ peer: id.toString(), addrs: multiaddrs.map(String), err: (err as Error).message }, 'dial of discovered peer failed') })
+  }
+}

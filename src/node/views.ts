@@ -1,0 +1,40 @@
+/** Turning replicated states into what clients see. */
+import { formatHlc } from '../clock/index.js'
+import { compareSiblings, hasConflict, registerWinner, type RegisterState } from '../causal/index.js'
+import { encodeContext } from '../codec/index.js'
+import { counterValue, setMembers, type CounterState, type OrSetState } from '../crdt/index.js'
+import type { KeySpace } from '../model/index.js'
+import type { ChangeEvent, KvGetResult, SiblingView } from './api.js'
+
+export function registerView (state: RegisterState, all: boolean): KvGetResult {
+  const winner = registerWinner(state)
+  const found = winner?.value !== undefined
+  const result: KvGetResult = {
+    found,
+    value: found ? JSON.parse(winner.value as string) : null,
+    conflict: hasConflict(state),
+    context: encodeContext(state.vv)
+  }
+  if (all) {
+    // Winner first, then the rest in descending LWW order.
+    result.values = [...state.siblings].sort(compareSiblings).reverse().map(s => {
+      const view: SiblingView = { value: s.value === undefined ? null : JSON.parse(s.value), node: s.node, hlc: formatHlc(s.hlc) }
+      if (s.value === undefined) view.deleted = true
+      return view
+    })
+  }
+  return result
+}
+
+export function changeEvent (space: KeySpace, key: string, state: unknown, origin: 'local' | 'remote'): ChangeEvent {
+  switch (space) {
+    case 'kv': {
+      const view = registerView(state as RegisterState, false)
+      return { space, key, found: view.found, value: view.value, conflict: view.conflict, origin }
+    }
+    case 'counter':
+      return { space, key, found: true, value: counterValue(state as CounterState), conflict: false, origin }
+    case 'set':
+      return { space, key, found: true, value: setMembers(state as OrSetState), conflict: false, origin }
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Local operations: what a client asked this node to do, already validated. Applying one to
+ * the current state is pure.
+ */
+import type { HybridLogicalClock } from '../clock/index.js'
+import { writeRegister, type RegisterState, type VersionVector } from '../causal/index.js'
+import { addMembers, incrementCounter, removeMembers, wouldOverflow, type CounterState, type OrSetState } from '../crdt/index.js'
+import { LimitExceededError } from '../errors.js'
+import type { KeySpace } from '../model/index.js'
+
+export type LocalOp =
+  | { kind: 'kv.put', key: string, json: string, context?: VersionVector }
+  | { kind: 'kv.delete', key: string, context?: VersionVector }
+  | { kind: 'counter.incr', key: string, by: number }
+  | { kind: 'set.add', key: string, members: string[] }
+  | { kind: 'set.remove', key: string, members: string[] }
+
+export function spaceOf (op: LocalOp): KeySpace {
+  switch (op.kind) {
+    case 'kv.put': case 'kv.delete': return 'kv'
+    case 'counter.incr': return 'counter'
+    case 'set.add': case 'set.remove': return 'set'
+  }
+}
+
+export interface OpEnv {
+  nodeId: string
+  clock: HybridLogicalClock
+  maxSiblings: number
+}
+
+/** The state after `op`; throws a ChorusError if the op cannot apply (e.g. overflow). */
+export function applyLocalOp (state: unknown, op: LocalOp, env: OpEnv): unknown {
+  switch (op.kind) {
+    case 'kv.put':
+      return writeRegister(state as RegisterState, { node: env.nodeId, hlc: env.clock.tick(), value: op.json, context: op.context }, env.maxSiblings)
+    case 'kv.delete':
+      return writeRegister(state as RegisterState, { node: env.nodeId, hlc: env.clock.tick(), context: op.context }, env.maxSiblings)
+    case 'counter.incr':
+      if (wouldOverflow(state as CounterState, env.nodeId, op.by)) {
+        throw new LimitExceededError(`counter ${JSON.stringify(op.key)} would leave the safe integer range`)
+      }
+      return incrementCounter(state as CounterState, env.nodeId, op.by)
+    case 'set.add':
+      return addMembers(state as OrSetState, env.nodeId, op.members)
+    case 'set.remove':
+      return removeMembers(state as OrSetState, op.members)
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * What a remote state must satisfy before it may be merged. Peers are not trusted: a change
+ * that fails here is counted and dropped, never merged, never forwarded.
+ */
+import type { HybridLogicalClock } from '../clock/index.js'
+import type { RegisterState } from '../causal/index.js'
+import { MAX_VALUE_BYTES } from '../constants.js'
+import { fromStoreKey, keyProblem, SPACE_TYPES, type KeySpace } from '../model/index.js'
+
+export type RemoteVerdict =
+  | { ok: true, space: KeySpace, key: string, state: unknown }
+  | { ok: false, reason: 'bad-key' | 'corrupt' | 'too-large' | 'clock-drift' }
+
+export function checkRemoteChange (storeKey: string, bytes: Uint8Array, clock: HybridLogicalClock): RemoteVerdict {
+  const addr = fromStoreKey(storeKey)
+  if (addr === undefined || keyProblem(addr.key) !== undefined) return { ok: false, reason: 'bad-key' }
+  let state: unknown
+  try {
+    state = SPACE_TYPES[addr.space].decode(bytes)
+  } catch {
+    return { ok: false, reason: 'corrupt' }
+  }
+  if (addr.space === 'kv') {
+    for (const s of (state as RegisterState).siblings) {
+      if (s.value !== undefined && s.value.length > MAX_VALUE_BYTES) return { ok: false, reason: 'too-large' }
+      // A timestamp from the future would win every LWW read and drag our clock: refuse it
+      // until it is plausible (anti-entropy offers it again later). See docs/consistency.md.
+      if (!clock.isPlausible(s.hlc)) return { ok: false, reason: 'clock-drift' }
+    }
+    for (const s of (state as RegisterState).siblings) clock.observe(s.hlc)
+  }
+  return { ok: true, space: addr.space, key: addr.key, state }
+}

@@ -1,0 +1,342 @@
+/**
+ * The one write path. Local operations, gossip and anti-entropy all enqueue here; a single
+ * loop takes everything queued, reads the affected keys once, applies the jobs in order, and
+ * commits the new states together with their Merkle index and tree updates in ONE LevelDB
+ * batch (group commit). Only after the commit do the in-memory tree move, the callers resolve
+ * and the change listeners fire — so nothing is ever observable that is not durable, and the
+ * data and the tree never interleave.
+ */
+import type { Logger } from 'pino'
+import type { HybridLogicalClock } from '../clock/index.js'
+import { hasConflict, type RegisterState } from '../causal/index.js'
+import { MAX_SIBLINGS } from '../constants.js'
+import { bucketOf, isZeroHash, leafHash, nextBucketHash, type MerkleTree } from '../merkle/index.js'
+import { fromStoreKey, SPACE_TYPES, toStoreKey, type KeySpace, type StateBySpace } from '../model/index.js'
+import { bucketPrefix, type Store, type StoreWrite } from '../store/index.js'
+import { applyLocalOp, spaceOf, type LocalOp, type OpEnv } from './local-op.js'
+import { checkRemoteChange } from './remote-check.js'
+import type { AntiEntropyReplica, ApplyReport, AppliedChange, BucketEntry, EncodedChange } from './types.js'
+
+export interface ReplicaInit {
+  store: Store
+  nodeId: string
+  clock: HybridLogicalClock
+  logger: Logger
+  /** @default MAX_SIBLINGS */
+  maxSiblings?: number
+  /** Most jobs folded into one commit. @default 512 */
+  maxJobsPerCommit?: number
+}
+
+/** Counters the node exposes as metrics. */
+export interface ReplicaStats {
+  commits: number
+  localOps: number
+  remoteApplied: number
+  remoteChanged: number
+  remoteRejected: Record<string, number>
+}
+
+type Job =
+  | { kind: 'local', ops: LocalOp[], resolve: (states: unknown[]) => void, reject: (err: unknown) => void }
+  | { kind: 'remote', changes: EncodedChange[], from: string, resolve: (report: ApplyReport) => void, reject: (err: unknown) => void }
+
+/** One key's state during a group commit. */
+interface Slot {
+  space: KeySpace
+  key: string
+  original: Uint8Array | undefined
+  state: unknown
+  touched: boolean
+  origin: 'local' | 'remote'
+}
+
+export type ChangeListener = (change: AppliedChange, decoded: unknown) => void
+
+export class Replica implements AntiEntropyReplica {
+  readonly tree: MerkleTree
+  readonly stats: ReplicaStats = { commits: 0, localOps: 0, remoteApplied: 0, remoteChanged: 0, remoteRejected: {} }
+  private readonly store: Store
+  private readonly env: OpEnv
+  private readonly logger: Logger
+  private readonly maxJobs: number
+  private readonly queue: Job[] = []
+  private draining = false
+  private keys: number
+  private readonly listeners = new Set<ChangeListener>()
+
+  private constructor (init: ReplicaInit, tree: MerkleTree, keys: number) {
+    this.store = init.store
+    this.tree = tree
+    this.keys = keys
+    this.logger = init.logger
+    this.maxJobs = init.maxJobsPerCommit ?? 512
+    this.env = { nodeId: init.nodeId, clock: init.clock, maxSiblings: init.maxSiblings ?? MAX_SIBLINGS }
+  }
+
+  /** Loads the persisted tree and key count; no full read of the data. */
+  static async open (init: ReplicaInit): Promise<Replica> {
+    const tree = await init.store.loadTree()
+    const keys = Number(await init.store.getMeta('keys') ?? '0')
+    return new Replica(init, tree, keys)
+  }
+
+  keyCount (): number {
+    return this.keys
+  }
+
+  onChange (listener: ChangeListener): () => void {
+    this.listeners.add(listener)
+    return () => { this.listeners.delete(listener) }
+  }
+
+  /** Apply local operations atomically; resolves with each op's resulting state once durable. */
+  async applyLocal (ops: LocalOp[]): Promise<unknown[]> {
+    return await new Promise((resolve, reject) => { this.enqueue({ kind: 'local', ops, resolve, reject }) })
+  }
+
+  async applyRemote (changes: EncodedChange[], from: string): Promise<ApplyReport> {
+    if (changes.length === 0) return { applied: 0, changed: 0, rejected: 0 }
+    return await new Promise((resolve, reject) => { this.enqueue({ kind: 'remote', changes, from, resolve, reject }) })
+  }
+
+  async read<S extends KeySpace> (space: S, key: string): Promise<StateBySpace[S]> {
+    const bytes = await this.store.getState(toStoreKey(space, key))
+    const type = SPACE_TYPES[space]
+    return bytes === undefined ? type.empty : type.decode(bytes)
+  }
+
+  async readStates (storeKeys: string[]): Promise<Array<Uint8Array | undefined>> {
+    return await this.store.getStates(storeKeys)
+  }
+
+  async bucketEntries (bucket: number): Promise<BucketEntry[]> {
+    return await this.store.bucketEntries(bucket)
+  }
+
+  async * statesInBuckets (fromBucket: number, toBucket: number): AsyncIterable<EncodedChange> {
+    let batch: string[] = []
+    const flush = async function * (this: Replica): AsyncGenerator<EncodedChange> {
+      const states = await this.store.getStates(batch)
+      for (let i = 0; i < batch.length; i++) {
+        const state = states[i]
+        if (state !== undefined) yield { storeKey: batch[i] as string, state }
+      }
+      batch = []
+    }
+    for await (const storeKey of this.store.storeKeysInBuckets(fromBucket, toBucket)) {
+      batch.push(storeKey)
+      if (batch.length >= 256) yield * flush.call(this)
+    }
+    yield * flush.call(this)
+  }
+
+  /** Registers of the kv space in key order, from `gt`/`gte` up to `lt`. */
+  async * registers (range: { gte?: string, gt?: string, lt?: string }): AsyncGenerator<[string, RegisterState]> {
+    const prefix = toStoreKey('kv', '')
+    const bounds = {
+      ...(range.gt !== undefined ? { gt: prefix + range.gt } : { gte: prefix + (range.gte ?? '') }),
+      lt: range.lt !== undefined ? prefix + range.lt : prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)
+    }
+    for await (const [storeKey, bytes] of this.store.entries(bounds)) {
+      yield [storeKey.slice(prefix.length), SPACE_TYPES.kv.decode(bytes)]
+    }
+  }
+
+  /** Keys of registers that have siblings now (an index, not a scan). */
+  async * conflictKeys (range: { gte?: string, gt?: string, lt?: string }): AsyncGenerator<string> {
+    const prefix = toStoreKey('kv', '')
+    const bounds = {
+      ...(range.gt !== undefined ? { gt: prefix + range.gt } : { gte: prefix + (range.gte ?? '') }),
+      lt: range.lt !== undefined ? prefix + range.lt : prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)
+    }
+    for await (const storeKey of this.store.keysOf('conflicts', bounds)) yield storeKey.slice(prefix.length)
+  }
+
+  /** Resolves once everything queued before the call is committed. */
+  async flush (): Promise<void> {
+    await this.applyLocal([])
+  }
+
+  private enqueue (job: Job): void {
+    this.queue.push(job)
+    if (!this.draining) {
+      this.draining = true
+      // Let callers that arrive in the same tick join this commit.
+      setImmediate(() => { void this.drain() })
+    }
+  }
+
+  private async drain (): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const jobs = this.queue.splice(0, this.maxJobs)
+        try {
+          await this.commitGroup(jobs)
+        } catch (err) {
+          this.logger.error({ err }, 'commit failed')
+          for (const job of jobs) job.reject(err)
+        }
+      }
+    } finally {
+      this.draining = false
+    }
+  }
+
+  private async commitGroup (jobs: Job[]): Promise<void> {
+    const slots = await this.loadSlots(jobs)
+    const settle: Array<() => void> = []
+
+    for (const job of jobs) {
+      if (job.kind === 'local') {
+        const staged = new Map<string, unknown>()
+        try {
+          const results: unknown[] = []
+          for (const op of job.ops) {
+            const storeKey = toStoreKey(spaceOf(op), op.key)
+            const current = staged.has(storeKey) ? staged.get(storeKey) : slots.get(storeKey)?.state
+            const next = applyLocalOp(current, op, this.env)
+            staged.set(storeKey, next)
+            results.push(next)
+          }
+          for (const [storeKey, state] of staged) {
+            const slot = slots.get(storeKey) as Slot
+            slot.state = state
+            slot.touched = true
+            slot.origin = 'local'
+          }
+          this.stats.localOps += job.ops.length
+          settle.push(() => { job.resolve(results) })
+        } catch (err) {
+          job.reject(err)
+        }
+      } else {
+        const report: ApplyReport = { applied: 0, changed: 0, rejected: 0 }
+        for (const change of job.changes) {
+          const verdict = checkRemoteChange(change.storeKey, change.state, this.env.clock)
+          if (!verdict.ok) {
+            report.rejected++
+            this.stats.remoteRejected[verdict.reason] = (this.stats.remoteRejected[verdict.reason] ?? 0) + 1
+            this.logger.debug({ from: job.from, storeKey: change.storeKey.slice(0, 64), reason: verdict.reason }, 'remote change refused')
+            continue
+          }
+          const slot = slots.get(change.storeKey) as Slot
+          const type = SPACE_TYPES[verdict.space] as { merge: (a: unknown, b: unknown) => unknown }
+          slot.state = type.merge(slot.state, verdict.state)
+          slot.touched = true
+          slot.origin = 'remote'
+          report.applied++
+        }
+        settle.push(() => { job.resolve(report) })
+        // `changed` is filled in below once we know which keys really moved.
+        ;(job as { report?: ApplyReport }).report = report
+      }
+    }
+
+    const { writes, bucketHashes, changes, newKeys, changedKeys } = this.planCommit(slots)
+    if (writes.length > 0) {
+      writes.push(this.store.metaWrite('keys', String(this.keys + newKeys)))
+      await this.store.commit(writes)
+      this.stats.commits++
+      this.keys += newKeys
+      for (const [bucket, hash] of bucketHashes) this.tree.setBucket(bucket, hash)
+    }
+    for (const job of jobs) {
+      if (job.kind !== 'remote') continue
+      const report = (job as { report?: ApplyReport }).report
+      if (report === undefined) continue
+      for (const change of job.changes) if (changedKeys.has(change.storeKey)) report.changed++
+      this.stats.remoteApplied += report.applied
+      this.stats.remoteChanged += report.changed
+    }
+    for (const done of settle) done()
+    for (const [change, decoded] of changes) {
+      for (const listener of this.listeners) {
+        try {
+          listener(change, decoded)
+        } catch (err) {
+          this.logger.error({ err }, 'change listener failed')
+        }
+      }
+    }
+  }
+
+  private async loadSlots (jobs: Job[]): Promise<Map<string, Slot>> {
+    const wanted = new Map<string, { space: KeySpace, key: string }>()
+    for (const job of jobs) {
+      if (job.kind === 'local') {
+        for (const op of job.ops) {
+          const space = spaceOf(op)
+          wanted.set(toStoreKey(space, op.key), { space, key: op.key })
+        }
+      } else {
+        for (const change of job.changes) {
+          const addr = fromStoreKey(change.storeKey)
+          if (addr !== undefined) wanted.set(change.storeKey, addr)
+        }
+      }
+    }
+    const storeKeys = [...wanted.keys()]
+    const originals = await this.store.getStates(storeKeys)
+    const slots = new Map<string, Slot>()
+    storeKeys.forEach((storeKey, i) => {
+      const { space, key } = wanted.get(storeKey) as { space: KeySpace, key: string }
+      const original = originals[i]
+      const type = SPACE_TYPES[space] as { empty: unknown, decode: (b: Uint8Array) => unknown }
+      let state: unknown = type.empty
+      if (original !== undefined) {
+        try {
+          state = type.decode(original)
+        } catch (err) {
+          // A corrupt stored state must not take the node down; merging over it with an
+          // empty base lets anti-entropy restore it from peers.
+          this.logger.error({ err, storeKey }, 'stored state is corrupt; treating as empty')
+        }
+      }
+      slots.set(storeKey, { space, key, original, state, touched: false, origin: 'remote' })
+    })
+    return slots
+  }
+
+  /** Everything to write for the touched slots whose encoding really changed. */
+  private planCommit (slots: Map<string, Slot>): {
+    writes: StoreWrite[]
+    bucketHashes: Map<number, Uint8Array>
+    changes: Array<[AppliedChange, unknown]>
+    newKeys: number
+    changedKeys: Set<string>
+  } {
+    const writes: StoreWrite[] = []
+    const bucketHashes = new Map<number, Uint8Array>()
+    const changes: Array<[AppliedChange, unknown]> = []
+    const changedKeys = new Set<string>()
+    let newKeys = 0
+    for (const [storeKey, slot] of slots) {
+      if (!slot.touched) continue
+      const type = SPACE_TYPES[slot.space] as { encode: (s: unknown) => Uint8Array }
+      const encoded = type.encode(slot.state)
+      if (slot.original !== undefined && Buffer.compare(encoded, slot.original) === 0) continue
+      changedKeys.add(storeKey)
+      const bucket = bucketOf(storeKey)
+      const oldLeaf = slot.original === undefined ? undefined : leafHash(storeKey, slot.original)
+      const newLeaf = leafHash(storeKey, encoded)
+      const bucketHash = nextBucketHash(bucketHashes.get(bucket) ?? this.tree.bucket(bucket), oldLeaf, newLeaf)
+      bucketHashes.set(bucket, bucketHash)
+      if (slot.original === undefined) newKeys++
+      writes.push({ sublevel: 'data', key: storeKey, value: encoded })
+      writes.push({ sublevel: 'buckets', key: bucketPrefix(bucket) + storeKey, value: Uint8Array.from(newLeaf) })
+      if (slot.space === 'kv') {
+        writes.push(hasConflict(slot.state as RegisterState)
+          ? { sublevel: 'conflicts', key: storeKey, value: new Uint8Array(0) }
+          : { sublevel: 'conflicts', key: storeKey })
+      }
+      changes.push([{ space: slot.space, key: slot.key, storeKey, state: encoded, origin: slot.origin }, slot.state])
+    }
+    for (const [bucket, hash] of bucketHashes) {
+      writes.push(isZeroHash(hash)
+        ? { sublevel: 'tree', key: bucketPrefix(bucket) }
+        : { sublevel: 'tree', key: bucketPrefix(bucket), value: hash })
+    }
+    return { writes, bucketHashes, changes, newKeys, changedKeys }
+  }
+}

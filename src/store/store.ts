@@ -1,0 +1,166 @@
+/**
+ * One LevelDB per node, split into sublevels:
+ *
+ *   data      store key (`r/…`, `c/…`, `s/…`) → encoded state          (reads, scans)
+ *   buckets   `hhhh` + store key          → leaf hash (16 B)        (anti-entropy: keys of a bucket)
+ *   tree      `hhhh` (bucket)              → bucket hash (16 B)      (the Merkle tree, persisted)
+ *   conflicts store key of a register with siblings → empty        (kv.conflicts without a scan)
+ *   meta      name → JSON                                          (storage version, key count)
+ *
+ * The store knows nothing of replication: the replica computes a whole batch — states, index,
+ * tree, counters — and commits it here in one atomic LevelDB batch, so the data and the tree
+ * derived from it can never disagree, also after `kill -9`.
+ */
+import { mkdir } from 'node:fs/promises'
+import { Level } from 'level'
+import { STORAGE_VERSION } from '../constants.js'
+import { DataDirError } from '../errors.js'
+import { BUCKETS, MerkleTree } from '../merkle/index.js'
+
+type Bytes = Uint8Array
+import type { AbstractSublevel } from 'abstract-level'
+
+type Sub = AbstractSublevel<Level<string, Bytes>, string | Bytes, string, Bytes>
+
+/** One write of a commit: a key of a sublevel set to bytes, or deleted. */
+export type StoreWrite =
+  | { sublevel: StoreSublevel, key: string, value: Bytes }
+  | { sublevel: StoreSublevel, key: string, value?: undefined }
+
+export type StoreSublevel = 'data' | 'buckets' | 'tree' | 'conflicts' | 'meta'
+
+export interface StoreInit {
+  /** Directory of the LevelDB database. */
+  location: string
+  /** fsync every commit (survives power loss, much slower). */
+  fsync: boolean
+}
+
+export interface RangeOptions {
+  gte?: string
+  gt?: string
+  lt?: string
+  limit?: number
+}
+
+const EMPTY = new Uint8Array(0)
+const utf8 = new TextEncoder()
+const fromUtf8 = new TextDecoder()
+
+/** Four hex digits, so buckets sort numerically as strings. */
+export function bucketPrefix (bucket: number): string {
+  return bucket.toString(16).padStart(4, '0')
+}
+
+export class Store {
+  private readonly db: Level<string, Bytes>
+  private readonly subs: Record<StoreSublevel, Sub>
+  private readonly fsync: boolean
+  private closing?: Promise<void>
+
+  private constructor (db: Level<string, Bytes>, fsync: boolean) {
+    this.db = db
+    this.fsync = fsync
+    const sub = (name: string): Sub => db.sublevel<string, Bytes>(name, { keyEncoding: 'utf8', valueEncoding: 'view' })
+    this.subs = { data: sub('data'), buckets: sub('buckets'), tree: sub('tree'), conflicts: sub('conflicts'), meta: sub('meta') }
+  }
+
+  /** Opens (creating if needed) the database; DataDirError if it is locked, corrupt or of another version. */
+  static async open (init: StoreInit): Promise<Store> {
+    await mkdir(init.location, { recursive: true })
+    const db = new Level<string, Bytes>(init.location, { keyEncoding: 'utf8', valueEncoding: 'view' })
+    try {
+      await db.open()
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string, message?: string } }).cause
+      const locked = cause?.code === 'LEVEL_LOCKED' || /lock/i.test(cause?.message ?? '')
+      throw new DataDirError(locked
+        ? `data directory ${init.location} is in use by another Chorus process`
+        : `cannot open the database in ${init.location}: ${cause?.message ?? (err as Error).message}`, { cause: err })
+    }
+    const store = new Store(db, init.fsync)
+    await store.checkVersion(init.location)
+    return store
+  }
+
+  private async checkVersion (location: string): Promise<void> {
+    const raw = await this.subs.meta.get('storageVersion')
+    if (raw === undefined) {
+      const anyData = await this.subs.data.keys({ limit: 1 }).all()
+      if (anyData.length > 0) throw new DataDirError(`database in ${location} has data but no storage version: not a Chorus data directory?`)
+      await this.subs.meta.put('storageVersion', utf8.encode(String(STORAGE_VERSION)))
+      return
+    }
+    const version = Number(fromUtf8.decode(raw))
+    if (version !== STORAGE_VERSION) {
+      throw new DataDirError(`database in ${location} has storage version ${fromUtf8.decode(raw)}; this Chorus reads version ${STORAGE_VERSION}`)
+    }
+  }
+
+  async getStates (storeKeys: string[]): Promise<Array<Bytes | undefined>> {
+    if (storeKeys.length === 0) return []
+    return await this.subs.data.getMany(storeKeys)
+  }
+
+  async getState (storeKey: string): Promise<Bytes | undefined> {
+    return await this.subs.data.get(storeKey)
+  }
+
+  /** Commit every write atomically (and durably with fsync). */
+  async commit (writes: StoreWrite[]): Promise<void> {
+    if (writes.length === 0) return
+    const ops = writes.map(w => w.value === undefined
+      ? { type: 'del' as const, sublevel: this.subs[w.sublevel], key: w.key }
+      : { type: 'put' as const, sublevel: this.subs[w.sublevel], key: w.key, value: w.value })
+    // abstract-level's types cannot express a batch spanning sublevels of other encodings.
+    await (this.db as unknown as { batch: (ops: unknown[], options: { sync: boolean }) => Promise<void> }).batch(ops, { sync: this.fsync })
+  }
+
+  /** Entries of the data sublevel in key order. */
+  async * entries (range: RangeOptions): AsyncGenerator<[string, Bytes]> {
+    for await (const entry of this.subs.data.iterator(range)) yield entry
+  }
+
+  async * keysOf (sublevel: StoreSublevel, range: RangeOptions): AsyncGenerator<string> {
+    for await (const key of this.subs[sublevel].keys(range)) yield key
+  }
+
+  /** The keys (store keys) and leaf hashes of one bucket. */
+  async bucketEntries (bucket: number): Promise<Array<{ storeKey: string, leaf: Bytes }>> {
+    const prefix = bucketPrefix(bucket)
+    const out: Array<{ storeKey: string, leaf: Bytes }> = []
+    for await (const [key, leaf] of this.subs.buckets.iterator({ gte: prefix, lt: bucketPrefix(bucket + 1) })) {
+      out.push({ storeKey: key.slice(prefix.length), leaf })
+    }
+    return out
+  }
+
+  /** Store keys of every key in buckets [from, to), in bucket order. */
+  async * storeKeysInBuckets (fromBucket: number, toBucket: number): AsyncGenerator<string> {
+    const lt = toBucket >= BUCKETS ? 'g' : bucketPrefix(toBucket)
+    for await (const key of this.subs.buckets.keys({ gte: bucketPrefix(fromBucket), lt })) yield key.slice(4)
+  }
+
+  async loadTree (): Promise<MerkleTree> {
+    const buckets: Array<[number, Bytes]> = []
+    for await (const [key, hash] of this.subs.tree.iterator()) buckets.push([Number.parseInt(key, 16), hash])
+    return MerkleTree.fromBuckets(buckets)
+  }
+
+  async getMeta (name: string): Promise<string | undefined> {
+    const raw = await this.subs.meta.get(name)
+    return raw === undefined ? undefined : fromUtf8.decode(raw)
+  }
+
+  metaWrite (name: string, value: string): StoreWrite {
+    return { sublevel: 'meta', key: name, value: utf8.encode(value) }
+  }
+
+  static readonly EMPTY = EMPTY
+
+  /** Idempotent: flushes and releases the LevelDB lock. */
+  async close (): Promise<void> {
+    this.closing ??= this.db.close()
+    await this.closing
+  }
+}
