@@ -5,7 +5,7 @@
  *
  * A version disappears only when a write or a merge has seen its dot without keeping it, so
  * nothing concurrent is silently thrown away. Merging is a join: commutative, associative and
- * idempotent (test/causal/register.property.test.ts).
+ * idempotent (test/causal/register.laws.test.ts).
  */
 import { compareHlc, type Hlc } from '../clock/index.js'
 import { MAX_SIBLINGS } from '../constants.js'
@@ -59,8 +59,13 @@ export function writeRegister (state: RegisterState, write: RegisterWrite, maxSi
   }, maxSiblings)
 }
 
-/** The join of two replicas' states for the same key. */
-export function mergeRegisters (a: RegisterState, b: RegisterState, maxSiblings = MAX_SIBLINGS): RegisterState {
+/**
+ * The join of two replicas' states for the same key. It never applies the sibling cap: dropping
+ * by LWW order during a merge is not a join (a sibling dropped for one that a third replica later
+ * supersedes is lost on some replicas only, so they diverge). The cap is applied by writes, which
+ * are causal events; a merged state therefore holds at most MAX_SIBLINGS per writing node.
+ */
+export function mergeRegisters (a: RegisterState, b: RegisterState): RegisterState {
   if (a.siblings.length === 0 && b.siblings.length === 0 && Object.keys(b.vv).length === 0) return a
   const byDot = new Map<string, Sibling>()
   const keep = (s: Sibling): void => {
@@ -73,10 +78,10 @@ export function mergeRegisters (a: RegisterState, b: RegisterState, maxSiblings 
   const inA = new Set(a.siblings.map(s => `${s.counter}@${s.node}`))
   for (const s of a.siblings) if (inB.has(`${s.counter}@${s.node}`) || !vvCovers(b.vv, s)) keep(s)
   for (const s of b.siblings) if (inA.has(`${s.counter}@${s.node}`) || !vvCovers(a.vv, s)) keep(s)
-  return capSiblings({
+  return {
     vv: vvJoin(a.vv, b.vv),
     siblings: [...byDot.values()].sort(compareDots)
-  }, maxSiblings)
+  }
 }
 
 /** The version a plain read shows: the greatest sibling in LWW order, possibly a tombstone. */

@@ -14,14 +14,15 @@ export interface Dot {
 export const EMPTY_VV: VersionVector = Object.freeze({})
 
 export function vvGet (vv: VersionVector, node: string): number {
-  return vv[node] ?? 0
+  // Own properties only: "constructor" and "toString" are valid (base58) node ids.
+  return Object.hasOwn(vv, node) ? vv[node] as number : 0
 }
 
 /** Pointwise maximum: the least vector that has seen everything either has seen. */
 export function vvJoin (a: VersionVector, b: VersionVector): VersionVector {
   const out: Record<string, number> = { ...a }
   for (const [node, n] of Object.entries(b)) {
-    if (n > (out[node] ?? 0)) out[node] = n
+    if (n > vvGet(out, node)) out[node] = n
   }
   return out
 }

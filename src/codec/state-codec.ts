@@ -4,6 +4,7 @@
  * in canonical order; decoding validates every field and throws CorruptDataError.
  */
 import type { Dot, RegisterState, Sibling, VersionVector } from '../causal/index.js'
+import { vvGet } from '../causal/index.js'
 import type { CounterEntry, CounterState, OrSetState } from '../crdt/index.js'
 import { CorruptDataError, InvalidContextError } from '../errors.js'
 import { decodeCbor, encodeCbor } from './cbor.js'
@@ -23,6 +24,16 @@ function isCount (n: unknown): n is number {
 
 function fail (what: string, why: string): never {
   throw new CorruptDataError(`${what}: ${why}`)
+}
+
+/**
+ * Equal states must be equal bytes (leaf hashes, digests): reject any encoding that is not the one
+ * we would write — unsorted or duplicate dots, non-minimal integers, floats standing for integers,
+ * indefinite lengths, invalid UTF-8 that the parser would silently replace.
+ */
+function requireCanonical<S> (bytes: Uint8Array, state: S, encode: (s: S) => Uint8Array, what: string): S {
+  if (!Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).equals(encode(state))) fail(what, 'not in canonical form')
+  return state
 }
 
 function decodeVv (raw: unknown, what: string): VersionVector {
@@ -72,7 +83,7 @@ export function decodeRegister (bytes: Uint8Array): RegisterState {
     const dot = decodeDot([node, counter], what)
     if (!isCount(wall) || !isCount(logical)) fail(what, 'bad timestamp')
     if (value !== undefined && typeof value !== 'string') fail(what, 'bad value')
-    if (counter as number > (vv[dot.node] ?? 0)) fail(what, 'sibling not covered by its version vector')
+    if (dot.counter > vvGet(vv, dot.node)) fail(what, 'sibling not covered by its version vector')
     siblings.push(value === undefined
       ? { ...dot, hlc: { wall, logical } }
       : { ...dot, hlc: { wall, logical }, value })
@@ -82,7 +93,7 @@ export function decodeRegister (bytes: Uint8Array): RegisterState {
     const b = siblings[i] as Sibling
     if (a.node > b.node || (a.node === b.node && a.counter >= b.counter)) fail(what, 'siblings not in canonical order')
   }
-  return { vv, siblings }
+  return requireCanonical(bytes, { vv, siblings }, encodeRegister, what)
 }
 
 // ---- counters: [[node, p, n, ops], ...]
@@ -109,7 +120,7 @@ export function decodeCounter (bytes: Uint8Array): CounterState {
     if (!isCount(p) || !isCount(n) || !isCount(ops)) fail(what, 'bad totals')
     out[node] = { p, n, ops }
   }
-  return { ...out }
+  return requireCanonical(bytes, { ...out }, encodeCounter, what)
 }
 
 // ---- sets: [vv, [[member, [[node, counter], ...]], ...]]
@@ -136,10 +147,15 @@ export function decodeOrSet (bytes: Uint8Array): OrSetState {
     previous = member
     const dots = (row[1] as unknown[]).map(d => decodeDot(d, what))
     if (dots.length === 0) fail(what, 'member without dots')
-    for (const d of dots) if (d.counter > (vv[d.node] ?? 0)) fail(what, 'dot not covered by its version vector')
+    for (const d of dots) if (d.counter > vvGet(vv, d.node)) fail(what, 'dot not covered by its version vector')
+    for (let i = 1; i < dots.length; i++) {
+      const a = dots[i - 1] as Dot
+      const b = dots[i] as Dot
+      if (a.node > b.node || (a.node === b.node && a.counter >= b.counter)) fail(what, 'dots not in canonical order')
+    }
     entries.set(member, dots)
   }
-  return { vv, entries }
+  return requireCanonical(bytes, { vv, entries }, encodeOrSet, what)
 }
 
 // ---- causal contexts: the opaque strings clients carry between reads and writes

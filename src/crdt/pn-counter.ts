@@ -15,15 +15,22 @@ export type CounterState = Readonly<Record<string, CounterEntry>>
 
 export const EMPTY_COUNTER: CounterState = Object.freeze({})
 
+const NO_ENTRY: CounterEntry = Object.freeze({ p: 0, n: 0, ops: 0 })
+
+/** Own properties only: "constructor" and "toString" are valid (base58) node ids. */
+function entryOf (state: CounterState, node: string): CounterEntry | undefined {
+  return Object.hasOwn(state, node) ? state[node] : undefined
+}
+
 /** Thrown (by callers) when a total would leave the safe-integer range. */
 export function wouldOverflow (state: CounterState, node: string, by: number): boolean {
-  const e = state[node] ?? { p: 0, n: 0, ops: 0 }
+  const e = entryOf(state, node) ?? NO_ENTRY
   return by > 0 ? e.p + by > Number.MAX_SAFE_INTEGER : e.n - by > Number.MAX_SAFE_INTEGER
 }
 
 export function incrementCounter (state: CounterState, node: string, by: number): CounterState {
   if (by === 0) return state
-  const e = state[node] ?? { p: 0, n: 0, ops: 0 }
+  const e = entryOf(state, node) ?? NO_ENTRY
   const next: CounterEntry = by > 0
     ? { p: e.p + by, n: e.n, ops: e.ops + 1 }
     : { p: e.p, n: e.n - by, ops: e.ops + 1 }
@@ -33,7 +40,7 @@ export function incrementCounter (state: CounterState, node: string, by: number)
 export function mergeCounters (a: CounterState, b: CounterState): CounterState {
   const out: Record<string, CounterEntry> = { ...a }
   for (const [node, eb] of Object.entries(b)) {
-    const ea = out[node]
+    const ea = entryOf(out, node)
     out[node] = ea === undefined
       ? eb
       : { p: Math.max(ea.p, eb.p), n: Math.max(ea.n, eb.n), ops: Math.max(ea.ops, eb.ops) }

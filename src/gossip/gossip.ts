@@ -106,6 +106,11 @@ export class Gossip {
 
   private async publish (data: Uint8Array, count: number): Promise<void> {
     if (!this.running) return
+    if (this.pubsub.getSubscribers(this.topic).length === 0) {
+      // Nobody to send to (yet): keep it for the first subscriber instead of encoding for no one.
+      this.keepPending(data)
+      return
+    }
     try {
       const { recipients } = await this.pubsub.publish(this.topic, data)
       this.stats.published++
@@ -118,13 +123,15 @@ export class Gossip {
   }
 
   private keepPending (data: Uint8Array): void {
+    if (this.pendingBytes + data.byteLength > this.maxPendingBytes) {
+      // Past the bound, anti-entropy (which runs when a peer connects) is the cheaper repair.
+      this.stats.pendingDropped += this.pending.length + 1
+      this.pending = []
+      this.pendingBytes = 0
+      return
+    }
     this.pending.push(data)
     this.pendingBytes += data.byteLength
-    while (this.pendingBytes > this.maxPendingBytes && this.pending.length > 0) {
-      const dropped = this.pending.shift() as Uint8Array
-      this.pendingBytes -= dropped.byteLength
-      this.stats.pendingDropped++
-    }
   }
 
   private readonly onSubscriptionChange = (evt: CustomEvent<{ peerId: PeerId, subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void => {
@@ -159,7 +166,7 @@ export class Gossip {
     }
     this.stats.received++
     this.stats.receivedChanges += changes.length
-    const from = message.type === 'signed' ? message.from.toString() : 'unknown'
+    const from = message.type === 'signed' ? message.from.toString() : 'gossip'
     this.replica.applyRemote(changes, from).catch(err => {
       this.logger.error({ err }, 'applying gossip failed; anti-entropy will repair')
     })

@@ -23,12 +23,14 @@ export function memberProblem (member: unknown): string | undefined {
 /** JSON text of a register value, or a problem description. */
 export function encodeValue (value: unknown): { json: string } | { problem: string } {
   if (value === undefined) return { problem: 'is required (use null for an empty value)' }
-  let json: string
+  let json: string | undefined
   try {
-    json = JSON.stringify(value)
+    json = JSON.stringify(value) as string | undefined
   } catch {
     return { problem: 'must be JSON-serialisable' }
   }
+  // Functions, symbols and toJSON() returning undefined have no JSON text.
+  if (json === undefined) return { problem: 'must be JSON-serialisable' }
   if (Buffer.byteLength(json, 'utf8') > MAX_VALUE_BYTES) return { problem: `must be at most ${MAX_VALUE_BYTES} bytes encoded as JSON` }
   return { json }
 }

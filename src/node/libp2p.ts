@@ -51,6 +51,12 @@ export async function createHost (init: HostInit): Promise<ChorusLibp2p> {
       identify: identify(),
       ping: ping(),
       pubsub: gossipsub({
+        // Unsigned: gossiped states are merged, never trusted, so a signature adds nothing a
+        // peer inside the cluster could not already do — and signing capped throughput at a
+        // few thousand messages/s (docs/architecture.md). Peers are still authenticated by
+        // noise, and kept out by the cluster key. Ids are content hashes (the default for
+        // StrictNoSign), so identical states dedupe.
+        globalSignaturePolicy: 'StrictNoSign',
         // A write must never be refused because no peer has subscribed yet: gossip keeps it
         // and anti-entropy delivers it anyway.
         allowPublishToZeroTopicPeers: true,

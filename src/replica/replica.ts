@@ -10,7 +10,7 @@ import type { Logger } from 'pino'
 import type { HybridLogicalClock } from '../clock/index.js'
 import { hasConflict, type RegisterState } from '../causal/index.js'
 import { MAX_SIBLINGS } from '../constants.js'
-import { bucketOf, isZeroHash, leafHash, nextBucketHash, type MerkleTree } from '../merkle/index.js'
+import { bucketOf, leafHash, nextBucketHash, type MerkleTree } from '../merkle/index.js'
 import { fromStoreKey, SPACE_TYPES, toStoreKey, type KeySpace, type StateBySpace } from '../model/index.js'
 import { bucketPrefix, type Store, type StoreWrite } from '../store/index.js'
 import { applyLocalOp, spaceOf, type LocalOp, type OpEnv } from './local-op.js'
@@ -49,6 +49,8 @@ interface Slot {
   state: unknown
   touched: boolean
   origin: 'local' | 'remote'
+  /** Whether the conflicts index lists the key now (registers only). */
+  originalConflict?: boolean
 }
 
 export type ChangeListener = (change: AppliedChange, decoded: unknown) => void
@@ -74,10 +76,9 @@ export class Replica implements AntiEntropyReplica {
     this.env = { nodeId: init.nodeId, clock: init.clock, maxSiblings: init.maxSiblings ?? MAX_SIBLINGS }
   }
 
-  /** Loads the persisted tree and key count; no full read of the data. */
+  /** Rebuilds the tree from the persisted leaf hashes; no read of the data itself. */
   static async open (init: ReplicaInit): Promise<Replica> {
-    const tree = await init.store.loadTree()
-    const keys = Number(await init.store.getMeta('keys') ?? '0')
+    const { tree, keys } = await init.store.loadTree()
     return new Replica(init, tree, keys)
   }
 
@@ -235,7 +236,6 @@ export class Replica implements AntiEntropyReplica {
 
     const { writes, bucketHashes, changes, newKeys, changedKeys } = this.planCommit(slots)
     if (writes.length > 0) {
-      writes.push(this.store.metaWrite('keys', String(this.keys + newKeys)))
       await this.store.commit(writes)
       this.stats.commits++
       this.keys += newKeys
@@ -293,7 +293,8 @@ export class Replica implements AntiEntropyReplica {
           this.logger.error({ err, storeKey }, 'stored state is corrupt; treating as empty')
         }
       }
-      slots.set(storeKey, { space, key, original, state, touched: false, origin: 'remote' })
+      const originalConflict = space === 'kv' && original !== undefined ? hasConflict(state as RegisterState) : false
+      slots.set(storeKey, { space, key, original, state, touched: false, origin: 'remote', originalConflict })
     })
     return slots
   }
@@ -326,16 +327,14 @@ export class Replica implements AntiEntropyReplica {
       writes.push({ sublevel: 'data', key: storeKey, value: encoded })
       writes.push({ sublevel: 'buckets', key: bucketPrefix(bucket) + storeKey, value: Uint8Array.from(newLeaf) })
       if (slot.space === 'kv') {
-        writes.push(hasConflict(slot.state as RegisterState)
-          ? { sublevel: 'conflicts', key: storeKey, value: new Uint8Array(0) }
-          : { sublevel: 'conflicts', key: storeKey })
+        const conflict = hasConflict(slot.state as RegisterState)
+        if (conflict !== (slot.originalConflict ?? false)) {
+          writes.push(conflict
+            ? { sublevel: 'conflicts', key: storeKey, value: new Uint8Array(0) }
+            : { sublevel: 'conflicts', key: storeKey })
+        }
       }
       changes.push([{ space: slot.space, key: slot.key, storeKey, state: encoded, origin: slot.origin }, slot.state])
-    }
-    for (const [bucket, hash] of bucketHashes) {
-      writes.push(isZeroHash(hash)
-        ? { sublevel: 'tree', key: bucketPrefix(bucket) }
-        : { sublevel: 'tree', key: bucketPrefix(bucket), value: hash })
     }
     return { writes, bucketHashes, changes, newKeys, changedKeys }
   }

@@ -1,21 +1,22 @@
 /**
  * One LevelDB per node, split into sublevels:
  *
- *   data      store key (`r/…`, `c/…`, `s/…`) → encoded state          (reads, scans)
- *   buckets   `hhhh` + store key          → leaf hash (16 B)        (anti-entropy: keys of a bucket)
- *   tree      `hhhh` (bucket)              → bucket hash (16 B)      (the Merkle tree, persisted)
- *   conflicts store key of a register with siblings → empty        (kv.conflicts without a scan)
- *   meta      name → JSON                                          (storage version, key count)
+ *   data      store key (`r/…`, `c/…`, `s/…`) → encoded state     (reads, scans)
+ *   buckets   `hhhh` + store key → leaf hash (16 B)               (the Merkle tree's leaves, by bucket)
+ *   conflicts store key of a register with siblings → empty      (kv.conflicts without a scan)
+ *   meta      name → text                                        (storage version)
  *
- * The store knows nothing of replication: the replica computes a whole batch — states, index,
- * tree, counters — and commits it here in one atomic LevelDB batch, so the data and the tree
- * derived from it can never disagree, also after `kill -9`.
+ * The store knows nothing of replication: the replica computes a whole batch — states and
+ * their leaf hashes — and commits it here in one atomic LevelDB batch, so the data and the tree
+ * derived from it can never disagree, also after `kill -9`. Inner tree nodes and the key count
+ * are derived from the leaves at start-up (one sequential read of the small `buckets` index),
+ * never stored twice.
  */
 import { mkdir } from 'node:fs/promises'
 import { Level } from 'level'
 import { STORAGE_VERSION } from '../constants.js'
 import { DataDirError } from '../errors.js'
-import { BUCKETS, MerkleTree } from '../merkle/index.js'
+import { BUCKETS, HASH_BYTES, MerkleTree, xorInto } from '../merkle/index.js'
 
 type Bytes = Uint8Array
 import type { AbstractSublevel } from 'abstract-level'
@@ -27,7 +28,7 @@ export type StoreWrite =
   | { sublevel: StoreSublevel, key: string, value: Bytes }
   | { sublevel: StoreSublevel, key: string, value?: undefined }
 
-export type StoreSublevel = 'data' | 'buckets' | 'tree' | 'conflicts' | 'meta'
+export type StoreSublevel = 'data' | 'buckets' | 'conflicts' | 'meta'
 
 export interface StoreInit {
   /** Directory of the LevelDB database. */
@@ -62,7 +63,7 @@ export class Store {
     this.db = db
     this.fsync = fsync
     const sub = (name: string): Sub => db.sublevel<string, Bytes>(name, { keyEncoding: 'utf8', valueEncoding: 'view' })
-    this.subs = { data: sub('data'), buckets: sub('buckets'), tree: sub('tree'), conflicts: sub('conflicts'), meta: sub('meta') }
+    this.subs = { data: sub('data'), buckets: sub('buckets'), conflicts: sub('conflicts'), meta: sub('meta') }
   }
 
   /** Opens (creating if needed) the database; DataDirError if it is locked, corrupt or of another version. */
@@ -141,10 +142,21 @@ export class Store {
     for await (const key of this.subs.buckets.keys({ gte: bucketPrefix(fromBucket), lt })) yield key.slice(4)
   }
 
-  async loadTree (): Promise<MerkleTree> {
-    const buckets: Array<[number, Bytes]> = []
-    for await (const [key, hash] of this.subs.tree.iterator()) buckets.push([Number.parseInt(key, 16), hash])
-    return MerkleTree.fromBuckets(buckets)
+  /** Rebuild the tree from the persisted leaves; also counts the keys. */
+  async loadTree (): Promise<{ tree: MerkleTree, keys: number }> {
+    const hashes = new Map<number, Uint8Array>()
+    let keys = 0
+    for await (const [key, leaf] of this.subs.buckets.iterator()) {
+      const bucket = Number.parseInt(key.slice(0, 4), 16)
+      let hash = hashes.get(bucket)
+      if (hash === undefined) {
+        hash = new Uint8Array(HASH_BYTES)
+        hashes.set(bucket, hash)
+      }
+      xorInto(hash, leaf)
+      keys++
+    }
+    return { tree: MerkleTree.fromBuckets(hashes), keys }
   }
 
   async getMeta (name: string): Promise<string | undefined> {

@@ -1,0 +1,80 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { encodeValue, keyProblem, memberProblem } from '../../src/model/index.js'
+import { MAX_KEY_BYTES, MAX_MEMBER_BYTES, MAX_VALUE_BYTES } from '../../src/constants.js'
+
+describe('keyProblem', () => {
+  it('accepts non-empty well-formed strings up to 1 KiB of UTF-8', () => {
+    for (const ok of ['a', ' ', 'r/x', 'é', '😀', 'a'.repeat(MAX_KEY_BYTES), 'é'.repeat(MAX_KEY_BYTES / 2)]) expect(keyProblem(ok)).toBeUndefined()
+  })
+
+  it('explains what is wrong', () => {
+    expect(keyProblem(1)).toBe('must be a string')
+    expect(keyProblem(undefined)).toBe('must be a string')
+    expect(keyProblem(null)).toBe('must be a string')
+    expect(keyProblem(['a'])).toBe('must be a string')
+    expect(keyProblem('')).toBe('must not be empty')
+    expect(keyProblem('a\uD800')).toBe('must be valid UTF-8 (no lone surrogates)')
+    expect(keyProblem('\uDC00')).toBe('must be valid UTF-8 (no lone surrogates)')
+    expect(keyProblem('a'.repeat(MAX_KEY_BYTES + 1))).toBe(`must be at most ${MAX_KEY_BYTES} bytes of UTF-8`)
+    // The limit is in bytes, not characters: 513 × 2-byte "é" is 1026 bytes.
+    expect(keyProblem('é'.repeat(MAX_KEY_BYTES / 2 + 1))).toBe(`must be at most ${MAX_KEY_BYTES} bytes of UTF-8`)
+    expect(keyProblem('😀'.repeat(MAX_KEY_BYTES / 4) + 'a')).toBe(`must be at most ${MAX_KEY_BYTES} bytes of UTF-8`)
+  })
+
+  it('property: accepted exactly when non-empty, well-formed and at most the limit in bytes', () => {
+    fc.assert(fc.property(fc.array(fc.oneof({ weight: 60, arbitrary: fc.constantFrom('a', 'é', '€', '😀') }, { weight: 1, arbitrary: fc.constantFrom('\uD800', '\uDC00') }), { maxLength: 700 }).map(parts => parts.join('')), key => {
+      const ok = key.length > 0 && key.isWellFormed() && Buffer.byteLength(key) <= MAX_KEY_BYTES
+      expect(keyProblem(key) === undefined).toBe(ok)
+    }))
+  })
+})
+
+describe('memberProblem', () => {
+  it('accepts any well-formed string up to the limit, including the empty string', () => {
+    for (const ok of ['', 'x', 'é😀', 'm'.repeat(MAX_MEMBER_BYTES)]) expect(memberProblem(ok)).toBeUndefined()
+  })
+
+  it('rejects non-strings, lone surrogates and oversize members', () => {
+    expect(memberProblem(3)).toBe('must be a string')
+    expect(memberProblem({})).toBe('must be a string')
+    expect(memberProblem('\uD83D')).toBe('must be valid UTF-8 (no lone surrogates)')
+    expect(memberProblem('m'.repeat(MAX_MEMBER_BYTES + 1))).toBe(`must be at most ${MAX_MEMBER_BYTES} bytes of UTF-8`)
+  })
+})
+
+describe('encodeValue', () => {
+  it('gives the JSON text of any JSON value', () => {
+    expect(encodeValue(null)).toEqual({ json: 'null' })
+    expect(encodeValue(0)).toEqual({ json: '0' })
+    expect(encodeValue(false)).toEqual({ json: 'false' })
+    expect(encodeValue('')).toEqual({ json: '""' })
+    expect(encodeValue({ a: [1, 'é'] })).toEqual({ json: '{"a":[1,"é"]}' })
+    fc.assert(fc.property(fc.jsonValue(), v => {
+      const r = encodeValue(v)
+      expect('json' in r && JSON.parse(r.json)).toEqual(JSON.parse(JSON.stringify(v)))
+    }), { numRuns: 100 })
+  })
+
+  it('requires a value', () => {
+    expect(encodeValue(undefined)).toEqual({ problem: 'is required (use null for an empty value)' })
+  })
+
+  it('reports values JSON cannot encode as a problem instead of throwing', () => {
+    const circular: Record<string, unknown> = {}
+    circular.self = circular
+    expect(encodeValue(circular)).toEqual({ problem: 'must be JSON-serialisable' })
+    expect(encodeValue(10n)).toEqual({ problem: 'must be JSON-serialisable' })
+    expect(encodeValue(() => 1)).toEqual({ problem: 'must be JSON-serialisable' })
+    expect(encodeValue(Symbol('s'))).toEqual({ problem: 'must be JSON-serialisable' })
+    expect(encodeValue({ toJSON: () => undefined })).toEqual({ problem: 'must be JSON-serialisable' })
+  })
+
+  it('enforces the 1 MiB limit on the encoded JSON', () => {
+    const fits = 'x'.repeat(MAX_VALUE_BYTES - 2) // plus two quotes
+    expect(encodeValue(fits)).toEqual({ json: JSON.stringify(fits) })
+    expect(encodeValue(fits + 'x')).toEqual({ problem: `must be at most ${MAX_VALUE_BYTES} bytes encoded as JSON` })
+    // Bytes, not characters: each "é" is two bytes of UTF-8.
+    expect(encodeValue('é'.repeat(MAX_VALUE_BYTES / 2))).toEqual({ problem: `must be at most ${MAX_VALUE_BYTES} bytes encoded as JSON` })
+  })
+})
