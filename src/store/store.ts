@@ -103,6 +103,11 @@ export class Store {
     return await this.subs.data.getMany(storeKeys)
   }
 
+  async getMany (sublevel: StoreSublevel, keys: string[]): Promise<Array<Bytes | undefined>> {
+    if (keys.length === 0) return []
+    return await this.subs[sublevel].getMany(keys)
+  }
+
   async getState (storeKey: string): Promise<Bytes | undefined> {
     return await this.subs.data.get(storeKey)
   }
