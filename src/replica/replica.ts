@@ -15,6 +15,7 @@ import { fromStoreKey, SPACE_TYPES, toStoreKey, type KeySpace, type StateBySpace
 import { bucketPrefix, type Store, type StoreWrite } from '../store/index.js'
 import { applyLocalOp, spaceOf, type LocalOp, type OpEnv } from './local-op.js'
 import { checkRemoteChange } from './remote-check.js'
+import { StateCache } from './state-cache.js'
 import type { AntiEntropyReplica, ApplyReport, AppliedChange, BucketEntry, EncodedChange } from './types.js'
 
 export interface ReplicaInit {
@@ -26,6 +27,8 @@ export interface ReplicaInit {
   maxSiblings?: number
   /** Most jobs folded into one commit. @default 512 */
   maxJobsPerCommit?: number
+  /** Recently written states kept in memory. @default 20000 */
+  cacheEntries?: number
 }
 
 /** Counters the node exposes as metrics. */
@@ -66,6 +69,7 @@ export class Replica implements AntiEntropyReplica {
   private draining = false
   private keys: number
   private readonly listeners = new Set<ChangeListener>()
+  private readonly cache: StateCache
 
   private constructor (init: ReplicaInit, tree: MerkleTree, keys: number) {
     this.store = init.store
@@ -73,6 +77,7 @@ export class Replica implements AntiEntropyReplica {
     this.keys = keys
     this.logger = init.logger
     this.maxJobs = init.maxJobsPerCommit ?? 512
+    this.cache = new StateCache(init.cacheEntries ?? 20_000)
     this.env = { nodeId: init.nodeId, clock: init.clock, maxSiblings: init.maxSiblings ?? MAX_SIBLINGS }
   }
 
@@ -240,6 +245,7 @@ export class Replica implements AntiEntropyReplica {
       this.stats.commits++
       this.keys += newKeys
       for (const [bucket, hash] of bucketHashes) this.tree.setBucket(bucket, hash)
+      for (const [change, decoded] of changes) this.cache.set(change.storeKey, { bytes: change.state, state: decoded })
     }
     for (const job of jobs) {
       if (job.kind !== 'remote') continue
@@ -276,10 +282,20 @@ export class Replica implements AntiEntropyReplica {
         }
       }
     }
-    const storeKeys = [...wanted.keys()]
-    const originals = await this.store.getStates(storeKeys)
     const slots = new Map<string, Slot>()
-    storeKeys.forEach((storeKey, i) => {
+    const misses: string[] = []
+    for (const [storeKey, { space, key }] of wanted) {
+      const hit = this.cache.get(storeKey)
+      if (hit === undefined) {
+        misses.push(storeKey)
+        continue
+      }
+      const original = hit.bytes ?? undefined
+      const originalConflict = space === 'kv' && original !== undefined ? hasConflict(hit.state as RegisterState) : false
+      slots.set(storeKey, { space, key, original, state: hit.state, touched: false, origin: 'remote', originalConflict })
+    }
+    const originals = await this.store.getStates(misses)
+    misses.forEach((storeKey, i) => {
       const { space, key } = wanted.get(storeKey) as { space: KeySpace, key: string }
       const original = originals[i]
       const type = SPACE_TYPES[space] as { empty: unknown, decode: (b: Uint8Array) => unknown }
