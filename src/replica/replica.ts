@@ -230,7 +230,8 @@ export class Replica implements AntiEntropyReplica {
           const type = SPACE_TYPES[verdict.space] as { merge: (a: unknown, b: unknown) => unknown }
           slot.state = type.merge(slot.state, verdict.state)
           slot.touched = true
-          slot.origin = 'remote'
+          // A local write to the same key in this group keeps the change 'local', or gossip
+          // would never publish it.
           report.applied++
         }
         settle.push(() => { job.resolve(report) })

@@ -103,4 +103,17 @@ describe('Replica (real LevelDB)', () => {
     }
     expect(total).toBe(100)
   })
+  it('a local write committed together with a remote merge of the same key is still reported as local (so gossip publishes it)', async () => {
+    const { replica } = await openReplica()
+    const changes: AppliedChange[] = []
+    replica.onChange(c => { changes.push(c) })
+    const remote = { storeKey: 'c/hits', state: encodeCounter({ nodeB: { p: 5, n: 0, ops: 1 } }) }
+    // Both enqueued in the same tick: one group commit, local first, remote last.
+    await Promise.all([
+      replica.applyLocal([{ kind: 'counter.incr', key: 'hits', by: 1 }]),
+      replica.applyRemote([remote], 'nodeB')
+    ])
+    expect(replica.stats.commits).toBe(1)
+    expect(changes.map(c => [c.storeKey, c.origin])).toEqual([['c/hits', 'local']])
+  })
 })

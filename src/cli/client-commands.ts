@@ -1,0 +1,227 @@
+/**
+ * Client commands: get, put, del, scan, conflicts, incr, count, sadd, srem, smembers, status,
+ * peers, sync, watch. Each talks to a node through ChorusClient (`--url`, `--token`).
+ */
+import { Command, Option } from 'commander'
+import { ChorusClient } from '../rpc/index.js'
+import { configOption, intIn, resolveOptions } from './options.js'
+import { formatPeers, formatStatus, formatValue } from './format.js'
+import type { ChangeEvent } from '../node/api.js'
+
+export const DEFAULT_URL = 'http://127.0.0.1:7070'
+
+interface ClientOptions { url: string, token?: string, json?: boolean, timeout: number }
+
+function out (line: string): void {
+  process.stdout.write(line + '\n')
+}
+
+function json (value: unknown): void {
+  out(JSON.stringify(value))
+}
+
+/** VALUE is JSON, or a plain string when it does not parse as JSON. */
+export function parseValueArg (text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
+}
+
+function clientCommand (name: string, description: string): Command {
+  return new Command(name)
+    .description(description)
+    .addOption(new Option('--url <url>', 'the node\'s RPC URL').env('CHORUS_URL').default(DEFAULT_URL))
+    .addOption(new Option('--token <token>', 'RPC token (Authorization: Bearer)').env('CHORUS_RPC_TOKEN'))
+    .addOption(new Option('--timeout <ms>', 'per-request deadline in milliseconds').env('CHORUS_TIMEOUT').default(30_000).argParser(intIn(1, 3_600_000)))
+    .addOption(new Option('--json', 'machine-readable JSON output'))
+    .addOption(configOption())
+}
+
+function connect (cmd: Command): { client: ChorusClient, opts: ClientOptions & Record<string, unknown> } {
+  const opts = resolveOptions<ClientOptions & Record<string, unknown>>(cmd)
+  const client = new ChorusClient(opts.url, { ...(opts.token !== undefined ? { token: opts.token } : {}), timeoutMs: opts.timeout })
+  return { client, opts }
+}
+
+function maybeContext (o: Record<string, unknown>): string | undefined {
+  return typeof o.context === 'string' ? o.context : undefined
+}
+
+export function clientCommands (): Command[] {
+  const get = clientCommand('get', 'read a register: prints the winning value as JSON (exit 1 when not found)')
+    .argument('<key>')
+    .option('--all', 'show every sibling (concurrent version) with its node and HLC time')
+    .addOption(new Option('--after <context>', 'wait until this node has seen the write that returned this context'))
+    .action(async (key: string, _o: unknown, cmd: Command) => {
+      const { client, opts } = connect(cmd)
+      const r = await client.kvGet(key, {
+        ...(opts.all === true ? { all: true } : {}),
+        ...(typeof opts.after === 'string' ? { after: opts.after } : {})
+      })
+      if (opts.json === true) { json(r); return }
+      if (!r.found && r.values === undefined) {
+        process.stderr.write(`${key}: not found\n`)
+        process.exitCode = 1
+        return
+      }
+      if (r.values !== undefined) {
+        for (const v of r.values) out(`${v.node}\t${v.hlc}\t${v.deleted === true ? '(deleted)' : formatValue(v.value)}`)
+        if (!r.found) process.exitCode = 1
+      } else {
+        out(formatValue(r.value))
+      }
+      if (r.conflict) process.stderr.write(`${key}: conflict — concurrent versions exist (see --all); write with --context to resolve\n`)
+    })
+
+  const put = clientCommand('put', 'write a register; VALUE is JSON, or a plain string when it does not parse as JSON; prints the new context')
+    .argument('<key>')
+    .argument('<value>')
+    .addOption(new Option('--context <context>', 'supersede exactly what this context (from a read) covers'))
+    .action(async (key: string, value: string, _o: unknown, cmd: Command) => {
+      const { client, opts } = connect(cmd)
+      const r = await client.kvPut(key, parseValueArg(value), maybeContext(opts))
+      if (opts.json === true) json(r)
+      else out(r.context)
+    })
+
+  const del = clientCommand('del', 'delete a register; prints the new context')
+    .argument('<key>')
+    .addOption(new Option('--context <context>', 'supersede exactly what this context (from a read) covers'))
+    .action(async (key: string, _o: unknown, cmd: Command) => {
+      const { client, opts } = connect(cmd)
+      const r = await client.kvDelete(key, maybeContext(opts))
+      if (opts.json === true) json(r)
+      else out(r.context)
+    })
+
+  const scan = clientCommand('scan', 'list registers in key order ("key<TAB>value"), following cursors')
+    .addOption(new Option('--prefix <prefix>', 'only keys starting with this'))
+    .addOption(new Option('--start <key>', 'inclusive lower bound'))
+    .addOption(new Option('--end <key>', 'exclusive upper bound'))
+    .addOption(new Option('--limit <n>', 'stop after this many items (default: all)').argParser(intIn(1, Number.MAX_SAFE_INTEGER)))
+    .action(async (_o: unknown, cmd: Command) => {
+      const { client, opts } = connect(cmd)
+      const items = []
+      for await (const item of client.kvScanAll({
+        ...(typeof opts.prefix === 'string' ? { prefix: opts.prefix } : {}),
+        ...(typeof opts.start === 'string' ? { start: opts.start } : {}),
+        ...(typeof opts.end === 'string' ? { end: opts.end } : {}),
+        ...(typeof opts.limit === 'number' ? { max: opts.limit } : {})
+      })) {
+        if (opts.json === true) items.push(item)
+        else out(`${item.key}\t${formatValue(item.value)}${item.conflict ? '\t(conflict)' : ''}`)
+      }
+      if (opts.json === true) json(items)
+    })
+
+  const conflicts = clientCommand('conflicts', 'list keys that have concurrent versions now, following cursors')
+    .addOption(new Option('--prefix <prefix>', 'only keys starting with this'))
+    .action(async (_o: unknown, cmd: Command) => {
+      const { client, opts } = connect(cmd)
+      const keys: string[] = []
+      let cursor: string | undefined
+      do {
+        const page = await client.kvConflicts({ ...(typeof opts.prefix === 'string' ? { prefix: opts.prefix } : {}), ...(cursor !== undefined ? { cursor } : {}) })
+        keys.push(...page.keys)
+        cursor = page.cursor
+      } while (cursor !== undefined)
+      if (opts.json === true) json(keys)
+      else for (const k of keys) out(k)
+    })
+
+  const incr = clientCommand('incr', 'add BY (default 1, may be negative) to a counter; prints the new value')
+    .argument('<key>')
+    .argument('[by]', 'an integer', intIn(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER))
+    .action(async (key: string, by: number | undefined, _o: unknown, cmd: Command) => {
+      const { client, opts } = connect(cmd)
+      const r = await client.counterIncr(key, by)
+      if (opts.json === true) json(r)
+      else out(String(r.value))
+    })
+
+  const count = clientCommand('count', 'read a counter (0 when absent)')
+    .argument('<key>')
+    .action(async (key: string, _o: unknown, cmd: Command) => {
+      const { client, opts } = connect(cmd)
+      const r = await client.counterGet(key)
+      if (opts.json === true) json(r)
+      else out(String(r.value))
+    })
+
+  const setCmd = (name: string, description: string, op: 'setAdd' | 'setRemove'): Command =>
+    clientCommand(name, description)
+      .argument('<key>')
+      .argument('<members...>')
+      .action(async (key: string, members: string[], _o: unknown, cmd: Command) => {
+        const { client, opts } = connect(cmd)
+        const r = await client[op](key, members)
+        if (opts.json === true) json(r)
+        else for (const m of r.members) out(m)
+      })
+
+  const smembers = clientCommand('smembers', 'list a set\'s members, sorted')
+    .argument('<key>')
+    .action(async (key: string, _o: unknown, cmd: Command) => {
+      const { client, opts } = connect(cmd)
+      const r = await client.setGet(key)
+      if (opts.json === true) json(r)
+      else for (const m of r.members) out(m)
+    })
+
+  const status = clientCommand('status', 'the node\'s state and a summary of its peers')
+    .action(async (_o: unknown, cmd: Command) => {
+      const { client, opts } = connect(cmd)
+      const [info, peers] = await Promise.all([client.info(), client.peers()])
+      if (opts.json === true) json({ ...info, peers })
+      else out(formatStatus(info, peers))
+    })
+
+  const peers = clientCommand('peers', 'the peers this node knows: connection, last seen, in sync or not')
+    .action(async (_o: unknown, cmd: Command) => {
+      const { client, opts } = connect(cmd)
+      const list = await client.peers()
+      if (opts.json === true) json(list)
+      else out(formatPeers(list))
+    })
+
+  const sync = clientCommand('sync', 'run one anti-entropy exchange now and report what it repaired')
+    .addOption(new Option('--peer <peerId>', 'the peer to sync with (default: one chosen by the node)'))
+    .action(async (_o: unknown, cmd: Command) => {
+      const { client, opts } = connect(cmd)
+      const r = await client.sync(typeof opts.peer === 'string' ? opts.peer : undefined)
+      if (opts.json === true) json(r)
+      else out(`${r.peer}: ${r.inSync ? 'already in sync' : `sent ${r.keysSent} keys, received ${r.keysReceived}, repaired ${r.keysRepaired}`} (${r.roundTrips} round trips, ${r.durationMs} ms)`)
+    })
+
+  const watch = clientCommand('watch', 'print every change applied on the node (local or remote) until Ctrl-C')
+    .addOption(new Option('--prefix <prefix>', 'only keys starting with this'))
+    .action(async (_o: unknown, cmd: Command) => {
+      const { client, opts } = connect(cmd)
+      const show = (e: ChangeEvent): void => {
+        if (opts.json === true) json(e)
+        else out(`${e.origin}\t${e.space}\t${e.key}\t${e.space === 'kv' && !e.found ? '(deleted)' : formatValue(e.value)}${e.conflict ? '\t(conflict)' : ''}`)
+      }
+      const handle = await client.watch(typeof opts.prefix === 'string' ? opts.prefix : '', {
+        onEvent: show,
+        onMissed: (n) => { process.stderr.write(`watch: the node dropped ${n} event(s) because this watcher was too slow\n`) }
+      })
+      let stopping = false
+      const stop = (): void => { stopping = true; void handle.close() }
+      process.once('SIGINT', stop)
+      process.once('SIGTERM', stop)
+      await handle.closed
+      if (!stopping) {
+        process.stderr.write('watch: the node closed the connection\n')
+        process.exitCode = 1
+      }
+    })
+
+  return [
+    get, put, del, scan, conflicts, incr, count,
+    setCmd('sadd', 'add members to a set; prints the members', 'setAdd'),
+    setCmd('srem', 'remove members from a set; prints the members', 'setRemove'),
+    smembers, status, peers, sync, watch
+  ]
+}

@@ -1,0 +1,37 @@
+/**
+ * Entry point of bin/chorus. Exit codes: 0 success, 1 runtime failure, 2 usage/configuration.
+ */
+import '../util/polyfills.js'
+import { CommanderError } from 'commander'
+import { ChorusError } from '../errors.js'
+import { ChorusRpcError } from '../rpc/index.js'
+import { buildProgram } from './program.js'
+import { UsageError } from './options.js'
+
+export async function main (argv: string[] = process.argv): Promise<void> {
+  const program = buildProgram()
+  try {
+    await program.parseAsync(argv)
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander already printed its one-line message (or the help).
+      process.exit(err.exitCode === 0 ? 0 : 2)
+    }
+    if (err instanceof UsageError || (err instanceof ChorusError && err.code === 'ERR_CONFIG')) {
+      process.stderr.write(`error: ${err.message}\n`)
+      process.exit(2)
+    }
+    if (err instanceof ChorusError) {
+      process.stderr.write(`error: ${err.message} (${err.code})\n`)
+      process.exit(1)
+    }
+    if (err instanceof ChorusRpcError) {
+      process.stderr.write(`error: ${err.message} (${err.data.code}${err.code !== 0 ? `, ${err.code}` : ''})\n`)
+      process.exit(1)
+    }
+    process.stderr.write(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
+    process.exit(1)
+  }
+}
+
+await main()

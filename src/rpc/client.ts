@@ -1,0 +1,287 @@
+/**
+ * ChorusClient: a typed JSON-RPC client over HTTP (fetch) with one method per RPC method, and a
+ * minimal WebSocket `watch()`. Every failure is a ChorusRpcError (`code` the JSON-RPC number,
+ * `data.code` the stable string code).
+ *
+ * @example
+ * ```ts
+ * const client = new ChorusClient('http://127.0.0.1:7070')
+ * const { context } = await client.kvPut('greeting', { hello: 'world' })
+ * const read = await client.kvGet('greeting')
+ * ```
+ */
+import { JSONRPCClient, JSONRPCErrorException } from 'json-rpc-2.0'
+import type { JSONRPCError, JSONRPCRequest, JSONRPCResponse } from 'json-rpc-2.0'
+import WebSocket from 'ws'
+import { ChorusRpcError, ERR_CONNECTION, ERR_INTERNAL } from './errors.js'
+import type {
+  BatchOp, ChangeEvent, ConflictsOptions, ConflictsResult, CounterResult, KvGetOptions, KvGetResult,
+  NodeInfo, PeerInfo, ReadAfterOptions, ScanItem, ScanOptions, ScanResult, SetResult, SyncReport, WriteResult
+} from '../node/api.js'
+
+export interface ChorusClientOptions {
+  /** Sent as `Authorization: Bearer <token>`. */
+  token?: string
+  /** Per-call deadline. @default 30000 */
+  timeoutMs?: number
+}
+
+export interface WatchHandle {
+  /** The subscription id the server assigned. */
+  readonly subscription: string
+  /** Resolves when the socket closes (by close() or by the server). */
+  readonly closed: Promise<void>
+  close: () => Promise<void>
+}
+
+export interface WatchCallbacks {
+  onEvent: (event: ChangeEvent) => void
+  /** The server dropped `missed` events because this watcher was too slow. */
+  onMissed?: (missed: number) => void
+}
+
+interface CallParams { transportError?: unknown }
+
+function connectionError (url: string, cause: unknown): ChorusRpcError {
+  const reason = cause instanceof Error ? ((cause.cause as Error | undefined)?.message ?? cause.message) : String(cause)
+  return new ChorusRpcError({ code: 0, message: `cannot reach ${url}: ${reason}`, data: { code: ERR_CONNECTION } }, { cause })
+}
+
+/** Accepts `http://h:p`, `http://h:p/` or `http://h:p/rpc`; returns the base without /rpc. */
+export function baseUrl (url: string): string {
+  return url.replace(/\/+$/, '').replace(/\/rpc$/, '')
+}
+
+export class ChorusClient {
+  readonly url: string
+  private readonly token?: string
+  private readonly timeoutMs: number
+  private readonly rpc: JSONRPCClient<CallParams>
+  private batches = 0
+
+  constructor (url: string, options: ChorusClientOptions = {}) {
+    this.url = baseUrl(url)
+    if (options.token !== undefined) this.token = options.token
+    this.timeoutMs = options.timeoutMs ?? 30_000
+    this.rpc = new JSONRPCClient<CallParams>(async (payload: JSONRPCRequest | JSONRPCRequest[], params: CallParams) => {
+      await this.post(payload, params)
+    })
+  }
+
+  private headers (): Record<string, string> {
+    return {
+      'content-type': 'application/json',
+      ...(this.token !== undefined ? { authorization: `Bearer ${this.token}` } : {})
+    }
+  }
+
+  private async post (payload: JSONRPCRequest | JSONRPCRequest[], params: CallParams): Promise<void> {
+    let res: Response
+    let text: string
+    try {
+      res = await fetch(`${this.url}/rpc`, {
+        method: 'POST',
+        headers: this.headers(),
+        body: JSON.stringify(payload),
+        signal: AbortSignal.timeout(this.timeoutMs)
+      })
+      text = await res.text()
+    } catch (err) {
+      params.transportError = connectionError(this.url, err)
+      throw err
+    }
+    if (res.status === 204) return
+    let body: unknown
+    try {
+      body = JSON.parse(text)
+    } catch (err) {
+      params.transportError = new ChorusRpcError({ code: 0, message: `unexpected HTTP ${res.status} answer from ${this.url}`, data: { code: ERR_CONNECTION } })
+      throw err
+    }
+    const requests = Array.isArray(payload) ? payload : [payload]
+    // Errors about the whole request (401, 403, 413, parse…) carry id null: give them to every call.
+    if (!Array.isArray(body) && (body as JSONRPCResponse).id === null && (body as JSONRPCResponse).error !== undefined) {
+      this.rpc.receive(requests.filter(r => r.id !== undefined && r.id !== null).map(r => ({ ...(body as JSONRPCResponse), id: r.id ?? null }) as JSONRPCResponse))
+      return
+    }
+    this.rpc.receive(body as JSONRPCResponse | JSONRPCResponse[])
+  }
+
+  /** Calls any method by name. */
+  async call<T = unknown>(method: string, params?: Record<string, unknown>): Promise<T> {
+    const cp: CallParams = {}
+    try {
+      return await this.rpc.timeout(this.timeoutMs + 1000).request(method, params, cp) as T
+    } catch (err) {
+      if (cp.transportError !== undefined) throw cp.transportError as Error
+      if (err instanceof JSONRPCErrorException) throw new ChorusRpcError({ code: err.code, message: err.message, data: err.data })
+      throw new ChorusRpcError({ code: 0, message: err instanceof Error ? err.message : String(err), data: { code: ERR_INTERNAL } }, { cause: err })
+    }
+  }
+
+  /**
+   * Sends several calls as one JSON-RPC batch. Each entry settles on its own: the value, or a
+   * ChorusRpcError.
+   */
+  async batch (calls: Array<{ method: string, params?: Record<string, unknown> }>): Promise<unknown[]> {
+    const cp: CallParams = {}
+    const tag = `b${++this.batches}`
+    const requests: JSONRPCRequest[] = calls.map((c, i) => ({ jsonrpc: '2.0', id: `${tag}-${i}`, method: c.method, ...(c.params !== undefined ? { params: c.params } : {}) }))
+    const responses = await this.rpc.timeout(this.timeoutMs + 1000).requestAdvanced(requests, cp)
+    if (cp.transportError !== undefined) throw cp.transportError as Error
+    return responses.map(r => r.error !== undefined ? new ChorusRpcError(r.error) : r.result as unknown)
+  }
+
+  // kv
+  async kvPut (key: string, value: unknown, context?: string): Promise<WriteResult> {
+    return await this.call('kv.put', { key, value, ...(context !== undefined ? { context } : {}) })
+  }
+
+  async kvGet (key: string, options: KvGetOptions = {}): Promise<KvGetResult> {
+    return await this.call('kv.get', { key, ...options })
+  }
+
+  async kvDelete (key: string, context?: string): Promise<WriteResult> {
+    return await this.call('kv.delete', { key, ...(context !== undefined ? { context } : {}) })
+  }
+
+  async kvBatch (ops: BatchOp[]): Promise<{ contexts: string[] }> {
+    return await this.call('kv.batch', { ops })
+  }
+
+  async kvScan (options: ScanOptions = {}): Promise<ScanResult> {
+    return await this.call('kv.scan', { ...options })
+  }
+
+  /** Every item of a scan, following cursors; stops after `max` items when given. */
+  async * kvScanAll (options: Omit<ScanOptions, 'cursor'> & { max?: number } = {}): AsyncGenerator<ScanItem> {
+    const { max, ...scan } = options
+    let cursor: string | undefined
+    let n = 0
+    do {
+      const left = max === undefined ? undefined : max - n
+      const page = await this.kvScan({ ...scan, ...(left !== undefined ? { limit: Math.min(left, scan.limit ?? 1000) } : {}), ...(cursor !== undefined ? { cursor } : {}) })
+      for (const item of page.items) {
+        yield item
+        n++
+        if (max !== undefined && n >= max) return
+      }
+      cursor = page.cursor
+    } while (cursor !== undefined)
+  }
+
+  async kvConflicts (options: ConflictsOptions = {}): Promise<ConflictsResult> {
+    return await this.call('kv.conflicts', { ...options })
+  }
+
+  // counters and sets
+  async counterIncr (key: string, by?: number): Promise<CounterResult> {
+    return await this.call('counter.incr', { key, ...(by !== undefined ? { by } : {}) })
+  }
+
+  async counterGet (key: string, options: ReadAfterOptions = {}): Promise<CounterResult> {
+    return await this.call('counter.get', { key, ...options })
+  }
+
+  async setAdd (key: string, members: string[]): Promise<SetResult> {
+    return await this.call('set.add', { key, members })
+  }
+
+  async setRemove (key: string, members: string[]): Promise<SetResult> {
+    return await this.call('set.remove', { key, members })
+  }
+
+  async setGet (key: string, options: ReadAfterOptions = {}): Promise<SetResult> {
+    return await this.call('set.get', { key, ...options })
+  }
+
+  // node and cluster
+  async info (): Promise<NodeInfo> {
+    return await this.call('node.info', {})
+  }
+
+  async peers (): Promise<PeerInfo[]> {
+    return await this.call('cluster.peers', {})
+  }
+
+  async sync (peer?: string): Promise<SyncReport> {
+    return await this.call('cluster.sync', peer !== undefined ? { peer } : {})
+  }
+
+  /** GET /health: true when the node answers 200. */
+  async health (): Promise<boolean> {
+    try {
+      const res = await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(this.timeoutMs) })
+      await res.arrayBuffer()
+      return res.status === 200
+    } catch (err) {
+      throw connectionError(this.url, err)
+    }
+  }
+
+  /** GET /metrics (Prometheus text). */
+  async metrics (): Promise<string> {
+    let res: Response
+    try {
+      res = await fetch(`${this.url}/metrics`, { headers: this.headers(), signal: AbortSignal.timeout(this.timeoutMs) })
+    } catch (err) {
+      throw connectionError(this.url, err)
+    }
+    const text = await res.text()
+    if (res.status !== 200) throw new ChorusRpcError({ code: 0, message: `GET /metrics answered ${res.status}: ${text}`, data: { code: ERR_CONNECTION } })
+    return text
+  }
+
+  /** Opens a WebSocket, subscribes to changes under `prefix`, and calls back for each. */
+  async watch (prefix: string, callbacks: WatchCallbacks): Promise<WatchHandle> {
+    const wsUrl = `${this.url.replace(/^http/, 'ws')}/rpc`
+    const ws = new WebSocket(wsUrl, { headers: this.token !== undefined ? { authorization: `Bearer ${this.token}` } : {} })
+    const rpc = new JSONRPCClient((payload: unknown) => { ws.send(JSON.stringify(payload)) })
+    const closed = new Promise<void>(resolve => { ws.once('close', () => { rpc.rejectAllPendingRequests('connection closed'); resolve() }) })
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => { resolve() })
+      ws.once('error', (err) => { reject(connectionError(this.url, err)) })
+      ws.once('unexpected-response', (_req, res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => {
+          let error: JSONRPCError = { code: 0, message: `WebSocket upgrade refused with HTTP ${res.statusCode ?? '?'}`, data: { code: ERR_CONNECTION } }
+          try {
+            const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as JSONRPCResponse
+            if (body.error !== undefined) error = body.error
+          } catch {}
+          ws.terminate()
+          reject(new ChorusRpcError(error))
+        })
+      })
+    })
+    ws.on('error', () => {})
+    ws.on('message', (data) => {
+      let msg: unknown
+      try { msg = JSON.parse(data.toString()) } catch { return }
+      const m = msg as { method?: unknown, params?: { subscription?: string, event?: ChangeEvent, missed?: number } }
+      if (m.method === 'kv.watch' && m.params !== undefined) {
+        if (m.params.event !== undefined) callbacks.onEvent(m.params.event)
+        else if (typeof m.params.missed === 'number') callbacks.onMissed?.(m.params.missed)
+        return
+      }
+      rpc.receive(msg as JSONRPCResponse)
+    })
+    let subscription: string
+    try {
+      subscription = await rpc.request('kv.watch', prefix === '' ? {} : { prefix }) as string
+    } catch (err) {
+      ws.close()
+      if (err instanceof JSONRPCErrorException) throw new ChorusRpcError({ code: err.code, message: err.message, data: err.data })
+      throw err
+    }
+    return {
+      subscription,
+      closed,
+      close: async () => {
+        if (ws.readyState !== WebSocket.CLOSED) ws.close()
+        await closed
+      }
+    }
+  }
+}

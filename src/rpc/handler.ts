@@ -1,0 +1,162 @@
+/**
+ * The transport-free JSON-RPC handler: a method table over a ChorusApi, zod validation per
+ * method, and the mapping of every failure to a JSON-RPC error with a stable `data.code`.
+ * HTTP (./http.ts) and WebSocket (./ws.ts) only move bytes in and out of it.
+ */
+import { JSONRPCServer } from 'json-rpc-2.0'
+import type { JSONRPCID, JSONRPCRequest, JSONRPCResponse } from 'json-rpc-2.0'
+import { MAX_RPC_BATCH } from '../constants.js'
+import {
+  ERR_INVALID_REQUEST, ERR_METHOD_NOT_FOUND, ERR_PARSE,
+  RPC_INVALID_REQUEST, RPC_METHOD_NOT_FOUND, RPC_PARSE_ERROR,
+  errorResponse, toRpcError
+} from './errors.js'
+import { parseParams } from './schemas.js'
+import type { MethodName, MethodParams } from './schemas.js'
+import type { ChorusApi } from '../node/api.js'
+import type { Logger } from 'pino'
+
+/** What a WebSocket connection offers kv.watch / kv.unwatch. Absent over HTTP. */
+export interface WatchSession {
+  /** Starts a subscription; returns its id. */
+  watch: (prefix: string) => string
+  /** Ends a subscription; false when the id is unknown. */
+  unwatch: (subscription: string) => boolean
+}
+
+export interface RpcContext {
+  session?: WatchSession
+}
+
+export type RpcReply = JSONRPCResponse | JSONRPCResponse[] | null
+
+export interface RpcHandler {
+  /** Handles a request body (text). Returns null when nothing is to be sent back (notifications). */
+  handleText: (text: string, ctx?: RpcContext) => Promise<RpcReply>
+  /** Handles an already parsed request or batch. */
+  handle: (payload: unknown, ctx?: RpcContext) => Promise<RpcReply>
+  /** Names of the methods served (kv.watch/kv.unwatch included: they need a session). */
+  readonly methods: readonly string[]
+}
+
+export interface RpcHandlerInit {
+  api: ChorusApi
+  logger?: Logger
+}
+
+type Impl<M extends MethodName> = (params: MethodParams<M>, ctx: RpcContext) => Promise<unknown> | unknown
+
+function sessionOf (ctx: RpcContext, method: string): WatchSession {
+  if (ctx.session === undefined) {
+    throw Object.assign(new Error(`${method} is available over WebSocket only (ws://…/rpc)`), { methodNotFound: true })
+  }
+  return ctx.session
+}
+
+function withAfter<T extends { after?: string, timeoutMs?: number }> (p: T): { after?: string, timeoutMs?: number } {
+  return {
+    ...(p.after !== undefined ? { after: p.after } : {}),
+    ...(p.timeoutMs !== undefined ? { timeoutMs: p.timeoutMs } : {})
+  }
+}
+
+function methodTable (api: ChorusApi): { [M in MethodName]: Impl<M> } {
+  return {
+    'kv.put': p => api.kvPut(p.key, p.value, p.context),
+    'kv.get': p => api.kvGet(p.key, { ...(p.all !== undefined ? { all: p.all } : {}), ...withAfter(p) }),
+    'kv.delete': p => api.kvDelete(p.key, p.context),
+    'kv.batch': p => api.kvBatch(p.ops),
+    'kv.scan': p => api.kvScan(p),
+    'kv.conflicts': p => api.kvConflicts(p),
+    'counter.incr': p => api.counterIncr(p.key, p.by ?? 1),
+    'counter.get': p => api.counterGet(p.key, withAfter(p)),
+    'set.add': p => api.setAdd(p.key, p.members),
+    'set.remove': p => api.setRemove(p.key, p.members),
+    'set.get': p => api.setGet(p.key, withAfter(p)),
+    'node.info': () => api.info(),
+    'cluster.peers': () => api.peers(),
+    'cluster.sync': p => api.sync(p.peer),
+    'kv.watch': (p, ctx) => sessionOf(ctx, 'kv.watch').watch(p.prefix ?? ''),
+    'kv.unwatch': (p, ctx) => sessionOf(ctx, 'kv.unwatch').unwatch(p.subscription)
+  }
+}
+
+function isId (id: unknown): id is JSONRPCID {
+  return typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id)) || id === null
+}
+
+/** Stricter than the library's check: method a string, id a valid id, params structured. */
+function requestProblem (req: unknown): string | undefined {
+  if (typeof req !== 'object' || req === null || Array.isArray(req)) return 'a request must be a JSON object'
+  const r = req as Record<string, unknown>
+  if (r.jsonrpc !== '2.0') return 'jsonrpc must be "2.0"'
+  if (typeof r.method !== 'string') return 'method must be a string'
+  if ('id' in r && !isId(r.id)) return 'id must be a string, a number or null'
+  if (r.params !== undefined && (typeof r.params !== 'object' || r.params === null)) return 'params must be an object or an array'
+  if ('result' in r || 'error' in r) return 'a request has no result or error'
+  return undefined
+}
+
+export function createRpcHandler (init: RpcHandlerInit): RpcHandler {
+  const { api, logger } = init
+  const table = methodTable(api)
+  // The library logs every method error with console.warn by default: route to our mapper instead.
+  const server = new JSONRPCServer<RpcContext>({ errorListener: () => {} })
+
+  for (const name of Object.keys(table) as MethodName[]) {
+    const impl = table[name] as Impl<MethodName>
+    server.addMethod(name, async (params: unknown, ctx: RpcContext) => {
+      const parsed = parseParams(name, params)
+      return await impl(parsed, ctx ?? {})
+    })
+  }
+
+  server.handleMethodNotFound = async (request: JSONRPCRequest) => {
+    if (request.id === undefined) return null
+    return errorResponse(request.id, RPC_METHOD_NOT_FOUND, `Method not found: ${request.method}`, ERR_METHOD_NOT_FOUND)
+  }
+
+  server.mapErrorToJSONRPCErrorResponse = (id: JSONRPCID, err: unknown) => {
+    if (err instanceof Error && (err as { methodNotFound?: boolean }).methodNotFound === true) {
+      return errorResponse(id, RPC_METHOD_NOT_FOUND, err.message, ERR_METHOD_NOT_FOUND)
+    }
+    const { error, internal } = toRpcError(err)
+    if (internal) logger?.error({ err }, 'rpc method failed unexpectedly')
+    else logger?.debug({ code: (error.data as { code: string }).code, msg: error.message }, 'rpc method refused')
+    return { jsonrpc: '2.0', id, error }
+  }
+
+  async function handleOne (req: unknown, ctx: RpcContext): Promise<JSONRPCResponse | null> {
+    const problem = requestProblem(req)
+    if (problem !== undefined) {
+      const id = typeof req === 'object' && req !== null && isId((req as { id?: unknown }).id) ? (req as { id: JSONRPCID }).id : null
+      return errorResponse(id, RPC_INVALID_REQUEST, `Invalid Request: ${problem}`, ERR_INVALID_REQUEST)
+    }
+    return await server.receive(req as JSONRPCRequest, ctx)
+  }
+
+  async function handle (payload: unknown, ctx: RpcContext = {}): Promise<RpcReply> {
+    if (!Array.isArray(payload)) return await handleOne(payload, ctx)
+    if (payload.length === 0) {
+      return errorResponse(null, RPC_INVALID_REQUEST, 'Invalid Request: empty batch', ERR_INVALID_REQUEST)
+    }
+    if (payload.length > MAX_RPC_BATCH) {
+      return errorResponse(null, RPC_INVALID_REQUEST, `Invalid Request: a batch holds at most ${MAX_RPC_BATCH} requests (got ${payload.length})`, ERR_INVALID_REQUEST)
+    }
+    const replies = await Promise.all(payload.map(async req => await handleOne(req, ctx)))
+    const out = replies.filter((r): r is JSONRPCResponse => r !== null)
+    return out.length === 0 ? null : out
+  }
+
+  async function handleText (text: string, ctx: RpcContext = {}): Promise<RpcReply> {
+    let payload: unknown
+    try {
+      payload = JSON.parse(text)
+    } catch {
+      return errorResponse(null, RPC_PARSE_ERROR, 'Parse error: the body is not valid JSON', ERR_PARSE)
+    }
+    return await handle(payload, ctx)
+  }
+
+  return { handle, handleText, methods: Object.keys(table) }
+}

@@ -1,0 +1,243 @@
+/**
+ * The RPC server: node:http with POST /rpc (JSON-RPC), GET /health, GET /metrics, GET / (status
+ * page), and WebSocket upgrades at /rpc.
+ */
+import { createServer } from 'node:http'
+import { MAX_RPC_BODY_BYTES } from '../constants.js'
+import { ConfigError } from '../errors.js'
+import {
+  ERR_BODY_TOO_LARGE, ERR_FORBIDDEN_HOST, ERR_INVALID_REQUEST, ERR_UNAUTHORIZED, ERR_UNSUPPORTED_MEDIA_TYPE,
+  RPC_INVALID_REQUEST, RPC_UNAUTHORIZED, errorResponse
+} from './errors.js'
+import { createRpcHandler } from './handler.js'
+import { createHostCheck, createTokenCheck, isLoopbackHost, originAllowed } from './security.js'
+import { renderStatusPage } from './status-page.js'
+import { createWsBinding } from './ws.js'
+import type { ChorusApi, ChorusApiExtras } from '../node/api.js'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Logger } from 'pino'
+
+export interface RpcServerInit {
+  api: ChorusApi & ChorusApiExtras
+  /** Address to bind; a non-loopback address requires `token`. */
+  host: string
+  /** 0 picks a free port. */
+  port: number
+  /** When set, every request but GET /health needs `Authorization: Bearer <token>`. */
+  token?: string
+  logger?: Logger
+  /** More Host-header names to accept (a DNS name the node is reached by). */
+  allowedHosts?: string[]
+  /** Largest request body. @default MAX_RPC_BODY_BYTES */
+  maxBodyBytes?: number
+  /** Unsent WebSocket bytes past which watch events are dropped. @default 4 MiB */
+  wsMaxBufferedBytes?: number
+}
+
+export interface RpcServer {
+  /** Base URL, e.g. `http://127.0.0.1:7070` (JSON-RPC is at `${url}/rpc`). */
+  readonly url: string
+  readonly port: number
+  /** Stops accepting, closes every connection. Idempotent. */
+  close: () => Promise<void>
+}
+
+const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
+
+function sendJson (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body)
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers })
+  res.end(text)
+}
+
+function sendRpcError (res: ServerResponse, status: number, code: number, message: string, stringCode: string, headers: Record<string, string> = {}): void {
+  sendJson(res, status, errorResponse(null, code, message, stringCode), headers)
+}
+
+function isJsonContentType (value: string | undefined): boolean {
+  if (value === undefined) return false
+  const type = value.split(';')[0]?.trim().toLowerCase()
+  return type === 'application/json'
+}
+
+function urlHost (host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
+}
+
+export async function startRpcServer (init: RpcServerInit): Promise<RpcServer> {
+  const { api, host, port, token, logger } = init
+  if (token !== undefined && token.length === 0) throw new ConfigError('the RPC token must not be empty')
+  if (!isLoopbackHost(host) && token === undefined) {
+    throw new ConfigError(`refusing to serve RPC on non-loopback address ${host} without a token (set --rpc-token / CHORUS_RPC_TOKEN)`)
+  }
+  const maxBody = init.maxBodyBytes ?? MAX_RPC_BODY_BYTES
+  const handler = createRpcHandler({ api, ...(logger !== undefined ? { logger } : {}) })
+  const hostOk = createHostCheck(host, init.allowedHosts)
+  const tokenOk = createTokenCheck(token)
+
+  /** Host check first (403), then the token (401). */
+  const refusal = (req: IncomingMessage, needsToken: boolean): { status: number, message: string, code: number, stringCode: string } | undefined => {
+    if (!hostOk(req.headers.host)) {
+      return { status: 403, code: RPC_UNAUTHORIZED, stringCode: ERR_FORBIDDEN_HOST, message: `Forbidden: Host ${JSON.stringify(req.headers.host)} is not allowed` }
+    }
+    if (needsToken && !tokenOk(req)) {
+      return { status: 401, code: RPC_UNAUTHORIZED, stringCode: ERR_UNAUTHORIZED, message: 'Unauthorized: send Authorization: Bearer <token>' }
+    }
+    return undefined
+  }
+
+  async function serveRpc (req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!isJsonContentType(req.headers['content-type'])) {
+      req.resume()
+      sendRpcError(res, 415, RPC_INVALID_REQUEST, 'Unsupported Media Type: Content-Type must be application/json', ERR_UNSUPPORTED_MEDIA_TYPE)
+      return
+    }
+    const tooLarge = (): void => {
+      // Do not read the rest: answer and close the connection.
+      sendRpcError(res, 413, RPC_INVALID_REQUEST, `Payload Too Large: the body exceeds ${maxBody} bytes`, ERR_BODY_TOO_LARGE, { connection: 'close' })
+      req.unpipe()
+      req.resume()
+    }
+    const declared = Number(req.headers['content-length'] ?? NaN)
+    if (Number.isFinite(declared) && declared > maxBody) { tooLarge(); return }
+
+    const body = await new Promise<Buffer | undefined>((resolve, reject) => {
+      const chunks: Buffer[] = []
+      let size = 0
+      const onData = (b: Buffer): void => {
+        size += b.length
+        if (size > maxBody) {
+          // Keep the stream flowing (discarding) so the 413 can be written.
+          req.off('data', onData)
+          resolve(undefined)
+          return
+        }
+        chunks.push(b)
+      }
+      req.on('data', onData)
+      req.once('end', () => { resolve(Buffer.concat(chunks)) })
+      req.once('error', reject)
+    })
+    if (body === undefined) { tooLarge(); return }
+    const reply = await handler.handleText(body.toString('utf8'))
+    if (reply === null) {
+      res.writeHead(204)
+      res.end()
+      return
+    }
+    sendJson(res, 200, reply)
+  }
+
+  async function onRequest (req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0] ?? '/'
+    const method = req.method ?? 'GET'
+    const isHealth = path === '/health' && (method === 'GET' || method === 'HEAD')
+    const refused = refusal(req, !isHealth)
+    if (refused !== undefined) {
+      req.resume()
+      sendRpcError(res, refused.status, refused.code, refused.message, refused.stringCode,
+        refused.status === 401 ? { 'www-authenticate': 'Bearer realm="chorus"' } : {})
+      return
+    }
+    if (path === '/rpc') {
+      if (method !== 'POST') {
+        req.resume()
+        sendRpcError(res, 405, RPC_INVALID_REQUEST, 'Method Not Allowed: POST JSON-RPC to /rpc (or open a WebSocket)', ERR_INVALID_REQUEST, { allow: 'POST' })
+        return
+      }
+      await serveRpc(req, res)
+      return
+    }
+    req.resume()
+    if (method !== 'GET' && method !== 'HEAD') {
+      sendJson(res, 405, { error: 'method not allowed' }, { allow: 'GET, HEAD' })
+      return
+    }
+    if (path === '/health') {
+      const ready = api.isReady()
+      sendJson(res, ready ? 200 : 503, { status: ready ? 'ok' : 'unavailable' })
+      return
+    }
+    if (path === '/metrics') {
+      const text = await api.metricsText()
+      res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'content-length': Buffer.byteLength(text) })
+      res.end(text)
+      return
+    }
+    if (path === '/') {
+      const [info, peers] = await Promise.all([api.info(), api.peers()])
+      const html = renderStatusPage(info, peers)
+      res.writeHead(200, {
+        'content-type': 'text/html; charset=utf-8',
+        'content-length': Buffer.byteLength(html),
+        'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'DENY'
+      })
+      res.end(html)
+      return
+    }
+    sendJson(res, 404, { error: 'not found', paths: ['/rpc', '/health', '/metrics', '/'] })
+  }
+
+  const server = createServer({ keepAlive: true, requestTimeout: 120_000, headersTimeout: 30_000 }, (req, res) => {
+    onRequest(req, res).catch((err: unknown) => {
+      logger?.error({ err }, 'rpc http request failed')
+      if (!res.headersSent) sendRpcError(res, 500, -32603, 'Internal error', 'ERR_INTERNAL')
+      else res.destroy()
+    })
+  })
+  server.keepAliveTimeout = 5_000
+
+  const ws = createWsBinding({
+    api,
+    handler,
+    admit: (req) => {
+      const r = refusal(req, true)
+      if (r !== undefined) return r
+      if (!originAllowed(req.headers.origin, hostOk)) {
+        return { status: 403, code: RPC_UNAUTHORIZED, stringCode: ERR_FORBIDDEN_HOST, message: `Forbidden: Origin ${JSON.stringify(req.headers.origin)} is not allowed` }
+      }
+      return undefined
+    },
+    ...(init.wsMaxBufferedBytes !== undefined ? { maxBufferedBytes: init.wsMaxBufferedBytes } : {}),
+    ...(logger !== undefined ? { logger } : {})
+  })
+  server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
+    socket.on('error', () => {})
+    ws.handleUpgrade(req, socket, head)
+  })
+  server.on('clientError', (err, socket) => {
+    logger?.debug({ err }, 'rpc client error')
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
+    else socket.destroy()
+  })
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const bound = (server.address() as AddressInfo).port
+  const url = `http://${urlHost(host)}:${bound}`
+  logger?.info({ url }, 'rpc server listening')
+
+  let closing: Promise<void> | undefined
+  return {
+    url,
+    port: bound,
+    close: async () => {
+      closing ??= (async () => {
+        await ws.close()
+        await new Promise<void>(resolve => {
+          server.close(() => { resolve() })
+          server.closeAllConnections()
+        })
+      })()
+      return await closing
+    }
+  }
+}

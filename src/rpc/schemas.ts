@@ -1,0 +1,145 @@
+/**
+ * One zod schema per JSON-RPC method. Validation failures become -32602 with a message that
+ * names the field (`params.key: must not be empty`); the node validates again (it never trusts
+ * its caller), this layer exists to give callers precise messages.
+ */
+import { z } from 'zod'
+import {
+  MAX_AFTER_TIMEOUT_MS, MAX_BATCH_OPS, MAX_SCAN_LIMIT
+} from '../constants.js'
+import { InvalidParamsError } from '../errors.js'
+import { encodeValue, keyProblem, memberProblem } from '../model/index.js'
+import type { BatchOp } from '../node/api.js'
+
+/** Runs a `problem` function (undefined = fine) as a zod refinement. */
+function refined (problem: (v: unknown) => string | undefined) {
+  return (value: unknown, ctx: z.RefinementCtx): void => {
+    const p = problem(value)
+    if (p !== undefined) ctx.addIssue({ code: 'custom', message: p })
+  }
+}
+
+const key = z.string().superRefine(refined(keyProblem))
+const member = z.string().superRefine(refined(memberProblem))
+const value = z.unknown().superRefine(refined(v => {
+  const r = encodeValue(v)
+  return 'problem' in r ? r.problem : undefined
+}))
+const context = z.string().min(1)
+const limit = z.int().min(1).max(MAX_SCAN_LIMIT)
+const cursor = z.string().min(1)
+const timeoutMs = z.int().min(0).max(MAX_AFTER_TIMEOUT_MS)
+const members = z.array(member).max(MAX_BATCH_OPS)
+
+const batchOp = z.strictObject({
+  op: z.enum(['put', 'delete']),
+  key,
+  value: z.unknown().optional(),
+  context: context.optional()
+}).superRefine((o, ctx) => {
+  if (o.op === 'put') {
+    const r = encodeValue(o.value)
+    if ('problem' in r) ctx.addIssue({ code: 'custom', path: ['value'], message: r.problem })
+  } else if (o.value !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['value'], message: 'must be absent for a delete' })
+  }
+}).transform((o): BatchOp => o.op === 'put'
+  ? { op: 'put', key: o.key, value: o.value, ...(o.context !== undefined ? { context: o.context } : {}) }
+  : { op: 'delete', key: o.key, ...(o.context !== undefined ? { context: o.context } : {}) })
+
+const empty = z.strictObject({})
+
+export const methodSchemas = {
+  'kv.put': z.strictObject({ key, value, context: context.optional() }),
+  'kv.get': z.strictObject({ key, all: z.boolean().optional(), after: context.optional(), timeoutMs: timeoutMs.optional() }),
+  'kv.delete': z.strictObject({ key, context: context.optional() }),
+  'kv.batch': z.strictObject({ ops: z.array(batchOp).min(1).max(MAX_BATCH_OPS) }),
+  'kv.scan': z.strictObject({
+    prefix: z.string().optional(),
+    start: z.string().optional(),
+    end: z.string().optional(),
+    limit: limit.optional(),
+    cursor: cursor.optional()
+  }),
+  'kv.conflicts': z.strictObject({ prefix: z.string().optional(), limit: limit.optional(), cursor: cursor.optional() }),
+  'counter.incr': z.strictObject({ key, by: z.int().optional() }),
+  'counter.get': z.strictObject({ key, after: context.optional(), timeoutMs: timeoutMs.optional() }),
+  'set.add': z.strictObject({ key, members }),
+  'set.remove': z.strictObject({ key, members }),
+  'set.get': z.strictObject({ key, after: context.optional(), timeoutMs: timeoutMs.optional() }),
+  'node.info': empty,
+  'cluster.peers': empty,
+  'cluster.sync': z.strictObject({ peer: z.string().min(1).optional() }),
+  'kv.watch': z.strictObject({ prefix: z.string().optional() }),
+  'kv.unwatch': z.strictObject({ subscription: z.string().min(1) })
+} as const
+
+export type MethodName = keyof typeof methodSchemas
+export type MethodParams<M extends MethodName> = z.output<(typeof methodSchemas)[M]>
+
+function describe (expected: unknown): string {
+  switch (expected) {
+    case 'string': return 'a string'
+    case 'int': return 'an integer'
+    case 'number': return 'a number'
+    case 'boolean': return 'a boolean'
+    case 'object': return 'an object'
+    case 'array': return 'an array'
+    default: return String(expected)
+  }
+}
+
+/** Friendlier messages than zod's defaults, applied per parse (never globally). */
+const errorMap: z.core.$ZodErrorMap = (iss) => {
+  switch (iss.code) {
+    case 'invalid_type':
+      return iss.input === undefined ? 'is required' : `must be ${describe(iss.expected)}`
+    case 'too_small':
+      if (iss.origin === 'array') return `must hold at least ${String(iss.minimum)} item(s)`
+      if (iss.origin === 'string') return Number(iss.minimum) === 1 ? 'must not be empty' : `must be at least ${String(iss.minimum)} characters`
+      return `must be at least ${String(iss.minimum)}`
+    case 'too_big':
+      if (iss.origin === 'array') return `must hold at most ${String(iss.maximum)} items`
+      if (iss.origin === 'int' || iss.origin === 'number') return `must be at most ${String(iss.maximum)}`
+      return `is too big (at most ${String(iss.maximum)})`
+    case 'invalid_value':
+      return `must be one of ${iss.values.map(v => JSON.stringify(v)).join(', ')}`
+    default:
+      return undefined
+  }
+}
+
+function fieldPath (path: ReadonlyArray<PropertyKey>): string {
+  let out = 'params'
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : `.${String(p)}`
+  return out
+}
+
+/**
+ * Validates `params` (absent means `{}`) for `method`; throws InvalidParamsError whose message
+ * names the field and whose data carries `field`.
+ */
+export function parseParams<M extends MethodName> (method: M, params: unknown): MethodParams<M> {
+  if (Array.isArray(params)) {
+    throw new InvalidParamsError('params: must be an object (by-name parameters)', { data: { field: 'params' } })
+  }
+  const schema = methodSchemas[method] as z.ZodType
+  const r = schema.safeParse(params ?? {}, { error: errorMap })
+  if (r.success) return r.data as MethodParams<M>
+  const messages: string[] = []
+  let firstField = 'params'
+  for (const iss of r.error.issues) {
+    if (iss.code === 'unrecognized_keys') {
+      for (const k of iss.keys) {
+        const f = fieldPath([...iss.path, k])
+        if (messages.length === 0) firstField = f
+        messages.push(`${f}: is not a known parameter of ${method}`)
+      }
+    } else {
+      const f = fieldPath(iss.path)
+      if (messages.length === 0) firstField = f
+      messages.push(`${f}: ${iss.message}`)
+    }
+  }
+  throw new InvalidParamsError(messages.slice(0, 5).join('; '), { data: { field: firstField } })
+}

@@ -1,0 +1,150 @@
+/**
+ * JSON-RPC over WebSocket at /rpc: the same methods as HTTP plus kv.watch / kv.unwatch.
+ *
+ * A slow watcher must never slow the node: events are dropped (and counted) while the
+ * socket's send buffer is above a bound, and one `{subscription, missed: N}` notification is
+ * sent once it has drained.
+ */
+import { WebSocketServer, WebSocket } from 'ws'
+import { MAX_RPC_BODY_BYTES } from '../constants.js'
+import { LimitExceededError } from '../errors.js'
+import type { RpcHandler, WatchSession } from './handler.js'
+import type { ChangeEvent, ChorusApi } from '../node/api.js'
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import type { Logger } from 'pino'
+
+/** Default bound on a socket's unsent bytes before watch events are dropped. */
+export const DEFAULT_WS_MAX_BUFFERED_BYTES = 4 * 1024 * 1024
+/** Subscriptions one socket may hold. */
+export const MAX_WATCHES_PER_SOCKET = 64
+/** How often a congested socket is checked for having drained. */
+const DRAIN_POLL_MS = 20
+
+export interface WsBindingInit {
+  api: ChorusApi
+  handler: RpcHandler
+  /** Decides whether an upgrade request may proceed: returns an HTTP status and message when not. */
+  admit: (req: IncomingMessage) => { status: number, message: string, code: number, stringCode: string } | undefined
+  maxBufferedBytes?: number
+  logger?: Logger
+}
+
+export interface WsBinding {
+  handleUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void
+  close: () => Promise<void>
+}
+
+interface Subscription { unsubscribe: () => void, missed: number }
+
+function refuseUpgrade (socket: Duplex, status: number, reason: string, body: string): void {
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+}
+
+export function createWsBinding (init: WsBindingInit): WsBinding {
+  const { api, handler, admit, logger } = init
+  const maxBuffered = init.maxBufferedBytes ?? DEFAULT_WS_MAX_BUFFERED_BYTES
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_RPC_BODY_BYTES })
+
+  wss.on('connection', (ws: WebSocket) => {
+    const subs = new Map<string, Subscription>()
+    let nextId = 1
+    let drainTimer: NodeJS.Timeout | undefined
+
+    const congested = (): boolean => ws.bufferedAmount > maxBuffered
+
+    const flushMissed = (): void => {
+      for (const [id, sub] of subs) {
+        if (sub.missed > 0 && !congested()) {
+          const missed = sub.missed
+          sub.missed = 0
+          ws.send(JSON.stringify({ jsonrpc: '2.0', method: 'kv.watch', params: { subscription: id, missed } }))
+        }
+      }
+    }
+
+    const watchDrain = (): void => {
+      if (drainTimer !== undefined) return
+      drainTimer = setInterval(() => {
+        if (ws.readyState !== WebSocket.OPEN) { clearInterval(drainTimer); drainTimer = undefined; return }
+        // Low-water mark: resume at half the bound so a watcher does not flap.
+        if (ws.bufferedAmount <= maxBuffered / 2) {
+          clearInterval(drainTimer)
+          drainTimer = undefined
+          flushMissed()
+        }
+      }, DRAIN_POLL_MS)
+      drainTimer.unref()
+    }
+
+    const session: WatchSession = {
+      watch (prefix) {
+        if (subs.size >= MAX_WATCHES_PER_SOCKET) {
+          throw new LimitExceededError(`a connection holds at most ${MAX_WATCHES_PER_SOCKET} subscriptions`)
+        }
+        const id = `w${nextId++}`
+        const sub: Subscription = { unsubscribe: () => {}, missed: 0 }
+        subs.set(id, sub)
+        // Runs inside the node's apply path: must be cheap and must never throw.
+        sub.unsubscribe = api.watch(prefix, (event: ChangeEvent) => {
+          try {
+            if (ws.readyState !== WebSocket.OPEN || !subs.has(id)) return
+            if (congested() || drainTimer !== undefined) {
+              sub.missed++
+              watchDrain()
+              return
+            }
+            if (sub.missed > 0) flushMissed()
+            ws.send(JSON.stringify({ jsonrpc: '2.0', method: 'kv.watch', params: { subscription: id, event } }))
+          } catch (err) {
+            logger?.warn({ err }, 'dropping a watch event')
+          }
+        })
+        return id
+      },
+      unwatch (id) {
+        const sub = subs.get(id)
+        if (sub === undefined) return false
+        subs.delete(id)
+        sub.unsubscribe()
+        return true
+      }
+    }
+
+    ws.on('message', (data, isBinary) => {
+      const text = isBinary ? Buffer.from(data as Buffer).toString('utf8') : data.toString()
+      handler.handleText(text, { session }).then(reply => {
+        if (reply !== null && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(reply))
+      }, (err: unknown) => {
+        logger?.error({ err }, 'websocket request failed')
+      })
+    })
+    ws.on('close', () => {
+      if (drainTimer !== undefined) clearInterval(drainTimer)
+      for (const sub of subs.values()) sub.unsubscribe()
+      subs.clear()
+    })
+    ws.on('error', (err) => { logger?.debug({ err }, 'websocket error') })
+  })
+
+  return {
+    handleUpgrade (req, socket, head) {
+      const path = (req.url ?? '/').split('?')[0]
+      if (path !== '/rpc') {
+        refuseUpgrade(socket, 404, 'Not Found', JSON.stringify({ error: 'WebSocket endpoint is /rpc' }))
+        return
+      }
+      const refusal = admit(req)
+      if (refusal !== undefined) {
+        const body = JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: refusal.code, message: refusal.message, data: { code: refusal.stringCode } } })
+        refuseUpgrade(socket, refusal.status, refusal.status === 401 ? 'Unauthorized' : 'Forbidden', body)
+        return
+      }
+      wss.handleUpgrade(req, socket, head, ws => { wss.emit('connection', ws, req) })
+    },
+    async close () {
+      for (const ws of wss.clients) ws.terminate()
+      await new Promise<void>(resolve => { wss.close(() => { resolve() }) })
+    }
+  }
+}

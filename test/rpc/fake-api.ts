@@ -1,0 +1,90 @@
+/**
+ * A small in-memory ChorusApi for the pure handler/transport tests (validation, error codes,
+ * HTTP admission). Anything about real behaviour uses a real node instead.
+ */
+import { AfterTimeoutError, NoPeerError } from '../../src/errors.js'
+import type { ChangeEvent, ChorusApi, ChorusApiExtras, KvGetResult } from '../../src/node/api.js'
+
+export interface FakeApi extends ChorusApi, ChorusApiExtras {
+  calls: Array<{ method: string, args: unknown[] }>
+  ready: boolean
+  emit: (event: ChangeEvent) => void
+}
+
+export function createFakeApi (): FakeApi {
+  const data = new Map<string, unknown>()
+  const watchers = new Set<{ prefix: string, listener: (e: ChangeEvent) => void }>()
+  let n = 0
+  const api: FakeApi = {
+    calls: [],
+    ready: true,
+    emit (event) { for (const w of watchers) if (event.key.startsWith(w.prefix)) w.listener(event) },
+    async kvPut (key, value, context) {
+      api.calls.push({ method: 'kvPut', args: [key, value, context] })
+      if (key === 'explode') throw new Error('secret internal detail /home/x/stack')
+      data.set(key, value)
+      return { context: `ctx${++n}` }
+    },
+    async kvGet (key, options) {
+      api.calls.push({ method: 'kvGet', args: [key, options] })
+      if (options?.after === 'never') throw new AfterTimeoutError('did not see the write in time')
+      const found = data.has(key)
+      const r: KvGetResult = { found, value: found ? data.get(key) : null, conflict: false, context: 'c' }
+      return r
+    },
+    async kvDelete (key, context) {
+      api.calls.push({ method: 'kvDelete', args: [key, context] })
+      data.delete(key)
+      return { context: `ctx${++n}` }
+    },
+    async kvBatch (ops) {
+      api.calls.push({ method: 'kvBatch', args: [ops] })
+      return { contexts: ops.map(() => `ctx${++n}`) }
+    },
+    async kvScan (options) {
+      api.calls.push({ method: 'kvScan', args: [options] })
+      return { items: [...data.entries()].map(([key, value]) => ({ key, value, conflict: false })) }
+    },
+    async kvConflicts (options) {
+      api.calls.push({ method: 'kvConflicts', args: [options] })
+      return { keys: [] }
+    },
+    async counterIncr (key, by) {
+      api.calls.push({ method: 'counterIncr', args: [key, by] })
+      return { value: by ?? 1, context: 'c' }
+    },
+    async counterGet (key) {
+      api.calls.push({ method: 'counterGet', args: [key] })
+      return { value: 0, context: 'c' }
+    },
+    async setAdd (key, members) {
+      api.calls.push({ method: 'setAdd', args: [key, members] })
+      return { members: [...members].sort(), context: 'c' }
+    },
+    async setRemove (key, members) {
+      api.calls.push({ method: 'setRemove', args: [key, members] })
+      return { members: [], context: 'c' }
+    },
+    async setGet (key) {
+      api.calls.push({ method: 'setGet', args: [key] })
+      return { members: [], context: 'c' }
+    },
+    async info () {
+      return { peerId: '12D3KooWFake<script>', addrs: ['/ip4/127.0.0.1/tcp/1'], rpcUrl: 'http://127.0.0.1:1', version: '0.1.0', uptimeMs: 1234, keys: data.size, digest: 'abcd', open: true }
+    },
+    async peers () {
+      return [{ peerId: '12D3KooWPeer', addrs: ['/ip4/127.0.0.1/tcp/2'], connected: true, lastSeenMs: Date.now(), digest: 'abcd', inSync: true }]
+    },
+    async sync (peer) {
+      throw new NoPeerError(peer === undefined ? 'no peer connected' : `peer ${peer} is not connected`)
+    },
+    watch (prefix, listener) {
+      const w = { prefix, listener }
+      watchers.add(w)
+      return () => { watchers.delete(w) }
+    },
+    isReady: () => api.ready,
+    metricsText: async () => '# HELP chorus_test a test metric\n# TYPE chorus_test counter\nchorus_test 1\n'
+  }
+  return api
+}
