@@ -110,9 +110,7 @@ async function runStart (opts: StartOptions): Promise<void> {
   }
   const init = toNodeInit(opts)
   const logger = pino({ level: opts.logLevel, base: { component: 'cli' } }, pino.destination({ fd: 2, sync: true }))
-  if (init.clusterKey === undefined) {
-    logger.warn('NO CLUSTER KEY: this node is OPEN — any peer that can reach its listen address can join the cluster and read and write all data. Create a key with `chorus keygen > cluster.key` and start every node with --cluster-key cluster.key')
-  }
+  // The node itself warns loudly when it runs without --cluster-key.
 
   // Signals may arrive while the node is still starting: remember them and stop once possible.
   let stopRequested = false

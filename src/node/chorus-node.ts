@@ -104,7 +104,7 @@ class ChorusNodeImpl implements ChorusNode {
       this.redialer.start()
       this.ready = true
       if (config.clusterKey === undefined) {
-        logger.warn('no --cluster-key: this node is OPEN — any peer that can reach it may join the cluster and read or write data')
+        logger.warn('NO CLUSTER KEY: this node is OPEN — any peer that can reach its listen address can join the cluster and read and write all data. Create a key with `chorus keygen > cluster.key` and start every node with --cluster-key cluster.key')
       }
       logger.info({ addrs: this.multiaddrs(), dataDir: config.dataDir }, 'node started')
     } catch (err) {
