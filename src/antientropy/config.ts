@@ -1,0 +1,65 @@
+/**
+ * Anti-entropy options and their defaults, resolved once. Every number a peer could exploit
+ * (time, concurrency, sizes) has a bound here.
+ */
+import { AE_STATES_PER_FRAME_BYTES, MAX_AE_FRAME_BYTES } from '../constants.js'
+
+export interface AntiEntropyInit {
+  /** Mean time between scheduled exchanges; each wait is jittered by ±`jitter`. @default 3000 */
+  intervalMs?: number
+  /** Fraction of `intervalMs` by which each wait is randomly shortened or lengthened. @default 0.2 */
+  jitter?: number
+  /** Delay before syncing with a newly identified peer, so a burst of connects coalesces. @default 250 */
+  newPeerDelayMs?: number
+  /** Cluster name, for the digest topic. @default 'default' */
+  clusterName?: string
+  /** Deadline for every single read and write of a frame. @default 10000 */
+  timeoutMs?: number
+  /** Deadline for a whole exchange, however much it streams. @default 300000 */
+  exchangeTimeoutMs?: number
+  /** Exchanges we serve at once; more are refused with BUSY. @default 4 */
+  maxInbound?: number
+  /** Exchanges we run at once as initiator. @default 1 */
+  maxOutbound?: number
+  /** Largest frame accepted or sent. @default MAX_AE_FRAME_BYTES */
+  maxFrameBytes?: number
+  /** Target size of one STATES frame. @default AE_STATES_PER_FRAME_BYTES */
+  statesFrameBytes?: number
+  /** Re-announce our digest this often even when unchanged, for newcomers. @default 10000 */
+  announceIntervalMs?: number
+  /** How often the root is checked for a change worth announcing (the throttle). @default 1000 */
+  announceCheckMs?: number
+  /** Run the periodic scheduler and new-peer syncs; off leaves only `sync()`. @default true */
+  schedule?: boolean
+}
+
+export type AntiEntropyConfig = Required<AntiEntropyInit>
+
+export const DEFAULT_INTERVAL_MS = 3_000
+export const DEFAULT_JITTER = 0.2
+export const DEFAULT_NEW_PEER_DELAY_MS = 250
+export const DEFAULT_CLUSTER_NAME = 'default'
+export const DEFAULT_TIMEOUT_MS = 10_000
+export const DEFAULT_EXCHANGE_TIMEOUT_MS = 300_000
+export const DEFAULT_MAX_INBOUND = 4
+export const DEFAULT_MAX_OUTBOUND = 1
+export const DEFAULT_ANNOUNCE_INTERVAL_MS = 10_000
+export const DEFAULT_ANNOUNCE_CHECK_MS = 1_000
+
+export function resolveConfig (init: AntiEntropyInit = {}): AntiEntropyConfig {
+  return {
+    intervalMs: init.intervalMs ?? DEFAULT_INTERVAL_MS,
+    jitter: init.jitter ?? DEFAULT_JITTER,
+    newPeerDelayMs: init.newPeerDelayMs ?? DEFAULT_NEW_PEER_DELAY_MS,
+    clusterName: init.clusterName ?? DEFAULT_CLUSTER_NAME,
+    timeoutMs: init.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    exchangeTimeoutMs: init.exchangeTimeoutMs ?? DEFAULT_EXCHANGE_TIMEOUT_MS,
+    maxInbound: init.maxInbound ?? DEFAULT_MAX_INBOUND,
+    maxOutbound: init.maxOutbound ?? DEFAULT_MAX_OUTBOUND,
+    maxFrameBytes: init.maxFrameBytes ?? MAX_AE_FRAME_BYTES,
+    statesFrameBytes: init.statesFrameBytes ?? AE_STATES_PER_FRAME_BYTES,
+    announceIntervalMs: init.announceIntervalMs ?? DEFAULT_ANNOUNCE_INTERVAL_MS,
+    announceCheckMs: init.announceCheckMs ?? DEFAULT_ANNOUNCE_CHECK_MS,
+    schedule: init.schedule ?? true
+  }
+}

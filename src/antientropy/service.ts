@@ -1,0 +1,320 @@
+/**
+ * The anti-entropy part of a node: serves the protocol, runs exchanges (on demand, on a
+ * jittered timer with a random connected peer, and shortly after a peer is identified), caps
+ * concurrent exchanges in each direction, and announces digests.
+ */
+import type { Connection, IdentifyResult, Libp2p, PeerId, Stream } from '@libp2p/interface'
+import type { Logger } from 'pino'
+import type { Registry } from 'prom-client'
+import { ANTI_ENTROPY_PROTOCOL, digestTopic } from '../constants.js'
+import { NoPeerError, ProtocolError, SyncFailedError } from '../errors.js'
+import type { SyncReport } from '../node/api.js'
+import type { AntiEntropyReplica } from '../replica/types.js'
+import { resolveConfig, type AntiEntropyConfig, type AntiEntropyInit } from './config.js'
+import { DigestAnnouncer, type DigestPubSub, type PeerDigest } from './digests.js'
+import { FramedStream } from './framed-stream.js'
+import { createMetrics, type AntiEntropyMetrics, type Outcome } from './metrics.js'
+import { BUSY_FRAME, BusyError, runSession, type Role } from './session.js'
+import type { ExchangeStats } from './stats.js'
+
+/** The slice of libp2p anti-entropy uses. */
+export type AntiEntropyLibp2p = Pick<Libp2p, 'peerId' | 'handle' | 'unhandle' | 'dialProtocol' | 'getConnections' | 'addEventListener' | 'removeEventListener' | 'peerStore'>
+
+export interface AntiEntropyComponents {
+  libp2p: AntiEntropyLibp2p
+  replica: AntiEntropyReplica
+  logger: Logger
+  /** For digest announcements; without it peerDigests() stays empty. */
+  pubsub?: DigestPubSub
+  metrics?: Registry
+}
+
+/** A SyncReport plus the split of bytes into tree metadata and key state (benchmarks). */
+export interface DetailedSyncReport extends SyncReport {
+  stats: ExchangeStats
+}
+
+export interface AntiEntropy {
+  start: () => Promise<void>
+  stop: () => Promise<void>
+  /** One exchange now, as initiator, with `peerId` or a random connected peer. */
+  sync: (peerId?: string) => Promise<SyncReport>
+  syncDetailed: (peerId?: string) => Promise<DetailedSyncReport>
+  peerDigests: () => Map<string, PeerDigest>
+}
+
+export function createAntiEntropy (components: AntiEntropyComponents, init: AntiEntropyInit = {}): AntiEntropy {
+  return new AntiEntropyService(components, resolveConfig(init))
+}
+
+class AntiEntropyService implements AntiEntropy {
+  private readonly log: Logger
+  private readonly metrics: AntiEntropyMetrics
+  private readonly digests: DigestAnnouncer | undefined
+  private inbound = 0
+  private outbound = 0
+  /** Explicit syncs waiting for an outbound slot. */
+  private readonly slotWaiters: Array<() => void> = []
+  private readonly newPeers = new Set<string>()
+  private timer: NodeJS.Timeout | undefined
+  private newPeerTimer: NodeJS.Timeout | undefined
+  private running = false
+  private shutdown = new AbortController()
+  private readonly active = new Set<Promise<unknown>>()
+
+  constructor (private readonly c: AntiEntropyComponents, private readonly config: AntiEntropyConfig) {
+    this.log = c.logger
+    this.metrics = createMetrics(c.metrics)
+    this.digests = c.pubsub === undefined
+      ? undefined
+      : new DigestAnnouncer({
+        pubsub: c.pubsub,
+        topic: digestTopic(config.clusterName),
+        tree: c.replica.tree,
+        keyCount: () => c.replica.keyCount(),
+        self: c.libp2p.peerId.toString(),
+        logger: c.logger,
+        checkMs: config.announceCheckMs,
+        intervalMs: config.announceIntervalMs
+      })
+  }
+
+  async start (): Promise<void> {
+    if (this.running) return
+    this.running = true
+    this.shutdown = new AbortController()
+    // Our own cap answers BUSY; libp2p's per-connection cap only needs to stay above it.
+    await this.c.libp2p.handle(ANTI_ENTROPY_PROTOCOL, ({ stream, connection }) => { this.track(this.serve(stream, connection)) }, {
+      maxInboundStreams: this.config.maxInbound + 1,
+      maxOutboundStreams: this.config.maxOutbound + 1
+    })
+    this.digests?.start()
+    if (this.config.schedule) {
+      this.c.libp2p.addEventListener('peer:identify', this.onIdentify)
+      this.scheduleNext()
+    }
+  }
+
+  async stop (): Promise<void> {
+    if (!this.running) return
+    this.running = false
+    clearTimeout(this.timer)
+    clearTimeout(this.newPeerTimer)
+    this.c.libp2p.removeEventListener('peer:identify', this.onIdentify)
+    this.digests?.stop()
+    this.shutdown.abort(new Error('anti-entropy stopping'))
+    for (const wake of this.slotWaiters.splice(0)) wake()
+    await this.c.libp2p.unhandle(ANTI_ENTROPY_PROTOCOL).catch(() => {})
+    await Promise.allSettled([...this.active])
+  }
+
+  peerDigests (): Map<string, PeerDigest> {
+    return new Map(this.digests?.digests ?? [])
+  }
+
+  async sync (peerId?: string): Promise<SyncReport> {
+    const { stats: _stats, ...report } = await this.syncDetailed(peerId)
+    return report
+  }
+
+  async syncDetailed (peerId?: string): Promise<DetailedSyncReport> {
+    if (!this.running) throw new SyncFailedError('anti-entropy is not running')
+    const peer = peerId === undefined ? await this.randomPeer() : this.connectedPeer(peerId)
+    if (peer === undefined) throw new NoPeerError(peerId === undefined ? 'no connected peer to sync with' : `peer ${peerId} is not connected`, { data: { peer: peerId } })
+    await this.acquireOutbound()
+    try {
+      return await this.track(this.initiate(peer))
+    } finally {
+      this.releaseOutbound()
+    }
+  }
+
+  // ---- scheduling
+
+  private scheduleNext (): void {
+    if (!this.running) return
+    const { intervalMs, jitter } = this.config
+    const delay = Math.max(0, intervalMs * (1 + jitter * (2 * Math.random() - 1)))
+    this.timer = setTimeout(() => {
+      void this.scheduled().finally(() => { this.scheduleNext() })
+    }, delay)
+    this.timer.unref()
+  }
+
+  private readonly onIdentify = (evt: CustomEvent<IdentifyResult>): void => {
+    if (!evt.detail.protocols.includes(ANTI_ENTROPY_PROTOCOL)) return
+    this.newPeers.add(evt.detail.peerId.toString())
+    if (this.newPeerTimer !== undefined) return
+    this.newPeerTimer = setTimeout(() => {
+      this.newPeerTimer = undefined
+      void this.scheduled()
+    }, this.config.newPeerDelayMs)
+    this.newPeerTimer.unref()
+  }
+
+  /** A scheduled exchange: newly identified peers first, else a random one; skipped when all outbound slots are busy. */
+  private async scheduled (): Promise<void> {
+    if (!this.running || this.outbound >= this.config.maxOutbound) return
+    let peer: PeerId | undefined
+    for (const id of this.newPeers) {
+      this.newPeers.delete(id)
+      peer = this.connectedPeer(id)
+      if (peer !== undefined) break
+    }
+    peer ??= await this.randomPeer()
+    if (peer === undefined || !this.running || this.outbound >= this.config.maxOutbound) return
+    this.outbound++
+    try {
+      await this.track(this.initiate(peer))
+    } catch (err) {
+      this.log.debug({ err, peer: peer.toString() }, 'scheduled anti-entropy exchange failed')
+    } finally {
+      this.releaseOutbound()
+    }
+    if (this.newPeers.size > 0) void this.scheduled()
+  }
+
+  private connectedPeer (id: string): PeerId | undefined {
+    return this.c.libp2p.getConnections().find(conn => conn.remotePeer.toString() === id && conn.status === 'open')?.remotePeer
+  }
+
+  /** A random connected peer known to speak the protocol; any connected peer when identify has told us nothing. */
+  private async randomPeer (): Promise<PeerId | undefined> {
+    const peers = new Map<string, PeerId>()
+    for (const conn of this.c.libp2p.getConnections()) if (conn.status === 'open') peers.set(conn.remotePeer.toString(), conn.remotePeer)
+    const all = [...peers.values()]
+    const speaking: PeerId[] = []
+    for (const p of all) {
+      const record = await this.c.libp2p.peerStore.get(p).catch(() => undefined)
+      if (record?.protocols.includes(ANTI_ENTROPY_PROTOCOL) === true) speaking.push(p)
+    }
+    const pool = speaking.length > 0 ? speaking : all
+    return pool[Math.floor(Math.random() * pool.length)]
+  }
+
+  private async acquireOutbound (): Promise<void> {
+    while (this.outbound >= this.config.maxOutbound) {
+      if (!this.running) throw new SyncFailedError('anti-entropy stopped')
+      await new Promise<void>(resolve => { this.slotWaiters.push(resolve) })
+    }
+    if (!this.running) throw new SyncFailedError('anti-entropy stopped')
+    this.outbound++
+  }
+
+  private releaseOutbound (): void {
+    this.outbound--
+    this.slotWaiters.shift()?.()
+  }
+
+  private track<T> (work: Promise<T>): Promise<T> {
+    this.active.add(work)
+    void work.catch(() => {}).finally(() => this.active.delete(work))
+    return work
+  }
+
+  // ---- exchanges
+
+  /** Aborted by the exchange deadline or by stop(); `end` unhooks it from the long-lived shutdown signal. */
+  private exchangeScope (): { signal: AbortSignal, end: () => void } {
+    const controller = new AbortController()
+    const shutdown = this.shutdown.signal
+    const onStop = (): void => { controller.abort(shutdown.reason) }
+    shutdown.addEventListener('abort', onStop, { once: true })
+    const timer = setTimeout(() => { controller.abort(new Error(`exchange exceeded ${this.config.exchangeTimeoutMs} ms`)) }, this.config.exchangeTimeoutMs)
+    timer.unref()
+    return {
+      signal: controller.signal,
+      end: () => {
+        clearTimeout(timer)
+        shutdown.removeEventListener('abort', onStop)
+      }
+    }
+  }
+
+  private framed (stream: Stream, signal: AbortSignal): FramedStream {
+    return new FramedStream(stream, { maxFrameBytes: this.config.maxFrameBytes, timeoutMs: this.config.timeoutMs, signal })
+  }
+
+  private async initiate (peer: PeerId): Promise<DetailedSyncReport> {
+    const started = performance.now()
+    const peerName = peer.toString()
+    const { signal, end } = this.exchangeScope()
+    let fs: FramedStream | undefined
+    try {
+      const stream = await this.c.libp2p.dialProtocol(peer, ANTI_ENTROPY_PROTOCOL, { signal: AbortSignal.any([signal, AbortSignal.timeout(this.config.timeoutMs)]) })
+      fs = this.framed(stream, signal)
+      const stats = await runSession(fs, this.sessionContext(peerName), 'initiator')
+      await fs.close()
+      this.metrics.record('initiator', outcomeOf(stats), stats)
+      this.log.debug({ peer: peerName, ...stats }, 'anti-entropy exchange done')
+      return {
+        peer: peerName,
+        inSync: stats.inSync,
+        keysSent: stats.keysSent,
+        keysReceived: stats.keysReceived,
+        keysRepaired: stats.keysRepaired,
+        bytesSent: fs.bytesOut,
+        bytesReceived: fs.bytesIn,
+        roundTrips: stats.roundTrips,
+        durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+        stats
+      }
+    } catch (err) {
+      const outcome = failureOutcome(err)
+      fs?.abort(err instanceof Error ? err : new Error(String(err)))
+      this.metrics.record('initiator', outcome)
+      this.log.debug({ err, peer: peerName }, 'anti-entropy exchange failed')
+      throw new SyncFailedError(`anti-entropy with ${peerName} failed: ${(err as Error).message}`, { cause: err, data: { peer: peerName, busy: outcome === 'busy' } })
+    } finally {
+      end()
+    }
+  }
+
+  private async serve (stream: Stream, connection: Connection): Promise<void> {
+    const peerName = connection.remotePeer.toString()
+    const { signal, end } = this.exchangeScope()
+    const fs = this.framed(stream, signal)
+    if (this.inbound >= this.config.maxInbound || !this.running) {
+      this.metrics.record('responder', 'busy')
+      try {
+        await fs.write(BUSY_FRAME)
+        await fs.close()
+      } catch {
+        fs.abort(new Error('busy'))
+      } finally {
+        end()
+      }
+      return
+    }
+    this.inbound++
+    try {
+      const stats = await runSession(fs, this.sessionContext(peerName), 'responder')
+      await fs.close()
+      this.metrics.record('responder', outcomeOf(stats), stats)
+    } catch (err) {
+      // Whatever went wrong, the peer gets a reset and nothing more; we keep serving others.
+      fs.abort(err instanceof Error ? err : new Error(String(err)))
+      this.metrics.record('responder', failureOutcome(err))
+      this.log.debug({ err, peer: peerName }, 'inbound anti-entropy exchange reset')
+    } finally {
+      this.inbound--
+      end()
+    }
+  }
+
+  private sessionContext (peer: string): Parameters<typeof runSession>[1] {
+    return { replica: this.c.replica, peer, statesFrameBytes: this.config.statesFrameBytes, maxFrameBytes: this.config.maxFrameBytes, log: this.log }
+  }
+}
+
+function outcomeOf (stats: ExchangeStats): Outcome {
+  return stats.inSync ? 'in_sync' : 'repaired'
+}
+
+function failureOutcome (err: unknown): Outcome {
+  if (err instanceof BusyError) return 'busy'
+  if (err instanceof ProtocolError) return 'violation'
+  return 'error'
+}
+
+export type { Role }

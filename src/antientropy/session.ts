@@ -1,0 +1,403 @@
+/**
+ * One anti-entropy exchange over one stream, for either role (docs/protocol.md).
+ *
+ * Turns alternate. In each turn a side first streams the states it owes (subtrees the peer
+ * asked for because it is empty there, subtrees it just found empty on the peer's side, or
+ * the differing keys of the final phase) as STATES frames, then ends the turn with one
+ * control frame. The side that compares descends one level per turn, so a full descent takes
+ * four round trips and the conversation is bounded by the tree's fixed depth.
+ */
+import type { Logger } from 'pino'
+import { bucketOf, DEPTH, FANOUT, leafHash, type MerkleTree } from '../merkle/index.js'
+import type { AntiEntropyReplica, EncodedChange } from '../replica/types.js'
+import type { FramedStream } from './framed-stream.js'
+import { emptyStats, type ExchangeStats } from './stats.js'
+import { StateReceiver, type Entitlements } from './state-receiver.js'
+import { BucketSet, bucketRange, childWindows, coalesce, isZero, levelSize, parentOf, sameBytes, windowOf } from './tree-view.js'
+import { mapLimit } from './map-limit.js'
+import {
+  decodeFrame, encodeFrame, FrameType, LEAF_BYTES, MAX_WINDOW, NODE_BYTES, PROTOCOL_VERSION, STATE_ENTRY_OVERHEAD, violation,
+  type DoneFrame, type EntriesFrame, type Frame, type HelloFrame, type NodesFrame, type WantFrame
+} from './wire.js'
+
+export type Role = 'initiator' | 'responder'
+
+export interface SessionContext {
+  replica: AntiEntropyReplica
+  /** The remote peer id, passed to applyRemote. */
+  peer: string
+  statesFrameBytes: number
+  maxFrameBytes: number
+  log: Logger
+}
+
+type Control = Exclude<Frame, { type: FrameType.States }>
+
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
+
+/** Bucket listings read from storage concurrently (LevelDB serves them from its thread pool). */
+const ENTRY_READS_IN_FLIGHT = 16
+
+/** A responder at capacity answers BUSY instead of HELLO's reply. */
+export const BUSY_FRAME = encodeFrame({ type: FrameType.Busy })
+
+export class BusyError extends Error {}
+
+export async function runSession (fs: FramedStream, ctx: SessionContext, role: Role): Promise<ExchangeStats> {
+  return await new Session(fs, ctx, role).run()
+}
+
+class Session {
+  private readonly stats = emptyStats()
+  private readonly tree: MerkleTree
+  private readonly rights: Entitlements = { streamed: new BucketSet(), diff: undefined, wanted: undefined, sentFinal: new Set(), window: 0 }
+  private readonly receiver = new StateReceiver(this.rights)
+  /** Buckets already streamed to the peer, so overlapping requests never send a key twice. */
+  private readonly streamedOut = new BucketSet()
+  /** Nodes (of `level`) whose children's windows we last sent: what the peer may descend into. */
+  private lastSent: { level: number, indices: Set<number> } = { level: -1, indices: new Set([0]) }
+  /** Buckets the peer asked us to stream next turn. */
+  private owed: Array<[number, number]> = []
+  private expected = new Set<FrameType>([FrameType.Hello])
+  /** When we sent ENTRIES: leaf window (hex) → our keys with that window. */
+  private advertised: Map<string, string[]> | undefined
+  /** After our DONE only a plain DONE may follow: a peer cannot keep the conversation going by pulling. */
+  private sentDone = false
+
+  constructor (private readonly fs: FramedStream, private readonly ctx: SessionContext, private readonly role: Role) {
+    this.tree = ctx.replica.tree
+  }
+
+  async run (): Promise<ExchangeStats> {
+    if (this.role === 'initiator') await this.sendHello()
+    while (true) {
+      const frame = await this.readTurn()
+      if (this.role === 'initiator') {
+        this.stats.roundTrips++
+        // Equal roots are the only way the first reply is a bare DONE: anything else streams or pulls.
+        if (this.stats.roundTrips === 1 && frame.type === FrameType.Done && frame.pull.length === 0 && this.stats.stateBytesReceived === 0) this.stats.inSync = true
+      }
+      if (!this.expected.has(frame.type)) throw violation(`unexpected frame type ${frame.type}`)
+      const finished = await this.handle(frame)
+      if (finished) return this.stats
+    }
+  }
+
+  // ---- turns
+
+  private async handle (frame: Control): Promise<boolean> {
+    switch (frame.type) {
+      case FrameType.Hello: return await this.onHello(frame)
+      case FrameType.Nodes: return await this.onNodes(frame)
+      case FrameType.Entries: return await this.onEntries(frame)
+      case FrameType.Want: return await this.onWant(frame)
+      case FrameType.Done: return await this.onDone(frame)
+      case FrameType.Busy: throw new BusyError('peer is busy')
+    }
+  }
+
+  private async sendHello (): Promise<void> {
+    const window = Math.floor(Math.random() * (MAX_WINDOW + 1))
+    this.rights.window = window
+    const root = Uint8Array.from(this.tree.root())
+    if (isZero(root)) this.rights.streamed.addRange(bucketRange(0, 0))
+    await this.send({ type: FrameType.Hello, version: PROTOCOL_VERSION, root, keys: this.ctx.replica.keyCount(), window })
+    this.expected = new Set([FrameType.Nodes, FrameType.Done, FrameType.Busy])
+  }
+
+  private async onHello (frame: HelloFrame): Promise<boolean> {
+    if (frame.version !== PROTOCOL_VERSION) throw violation(`unsupported version ${frame.version}`)
+    this.rights.window = frame.window
+    const mine = this.tree.root()
+    if (sameBytes(mine, frame.root)) {
+      this.stats.inSync = true
+      return await this.sendDone(0, [])
+    }
+    return await this.afterCompare(0, [[0, frame.root, mine]])
+  }
+
+  private async onNodes (frame: NodesFrame): Promise<boolean> {
+    const { level, indices, hashes } = frame
+    if (level !== this.lastSent.level + 1 || level >= DEPTH) throw violation(`NODES at level ${level}`)
+    this.checkChildren(level, indices, 'NODES')
+    this.checkChildren(level, frame.pull, 'NODES pull')
+    if (hashes.length !== indices.length * FANOUT * NODE_BYTES) throw violation('NODES hashes of the wrong length')
+    this.owe(level, frame.pull)
+    const pairs: Array<[number, Uint8Array, Uint8Array]> = []
+    indices.forEach((index, i) => {
+      for (let k = 0; k < FANOUT; k++) {
+        const child = index * FANOUT + k
+        const at = (i * FANOUT + k) * NODE_BYTES
+        pairs.push([child, hashes.subarray(at, at + NODE_BYTES), windowOf(this.tree.node(level + 1, child), this.rights.window, NODE_BYTES)])
+      }
+    })
+    return await this.afterCompare(level + 1, pairs)
+  }
+
+  /** Having compared nodes of `level` (index, theirs, mine): stream, then descend, list leaves or finish. */
+  private async afterCompare (level: number, pairs: Array<[number, Uint8Array, Uint8Array]>): Promise<boolean> {
+    const diff: number[] = []
+    const push: number[] = []
+    const pull: number[] = []
+    for (const [index, theirs, mine] of pairs) {
+      if (sameBytes(theirs, mine)) continue
+      if (isZero(mine)) pull.push(index)
+      else if (isZero(theirs)) push.push(index)
+      else diff.push(index)
+    }
+    for (const p of pull) this.rights.streamed.addRange(bucketRange(level, p))
+    await this.streamOwed(push.map(p => bucketRange(level, p)))
+    if (diff.length === 0) return await this.sendDone(level, pull)
+    if (level < DEPTH) {
+      const hashes = childWindows(this.tree, level, diff, this.rights.window)
+      for (const index of diff) {
+        for (let k = 0; k < FANOUT; k++) {
+          const child = index * FANOUT + k
+          if (isZero(this.tree.node(level + 1, child))) this.rights.streamed.addRange(bucketRange(level + 1, child))
+        }
+      }
+      this.lastSent = { level, indices: new Set(diff) }
+      await this.send({ type: FrameType.Nodes, level, indices: diff, hashes, pull })
+      this.expected = new Set([FrameType.Nodes, FrameType.Done, ...(level === DEPTH - 1 ? [FrameType.Entries] : [])])
+      return false
+    }
+    return await this.sendEntries(diff, pull)
+  }
+
+  private async sendEntries (buckets: number[], pull: number[]): Promise<boolean> {
+    const advertised = new Map<string, string[]>()
+    const counts: number[] = []
+    const windows: Uint8Array[] = []
+    const lists = await mapLimit(buckets, ENTRY_READS_IN_FLIGHT, async b => await this.ctx.replica.bucketEntries(b))
+    for (const entries of lists) {
+      counts.push(entries.length)
+      for (const e of entries) {
+        const w = windowOf(e.leaf, this.rights.window, LEAF_BYTES)
+        windows.push(w)
+        const key = hex(w)
+        const same = advertised.get(key)
+        if (same === undefined) advertised.set(key, [e.storeKey])
+        else same.push(e.storeKey)
+      }
+    }
+    this.advertised = advertised
+    this.rights.diff = setOf(buckets)
+    await this.send({ type: FrameType.Entries, buckets, counts, leaves: concat(windows, LEAF_BYTES), pull })
+    this.expected = new Set([FrameType.Want])
+    return false
+  }
+
+  private async onEntries (frame: EntriesFrame): Promise<boolean> {
+    if (this.lastSent.level !== DEPTH - 1) throw violation('ENTRIES before the last level')
+    this.checkChildren(DEPTH, frame.buckets, 'ENTRIES')
+    this.checkChildren(DEPTH, frame.pull, 'ENTRIES pull')
+    if (frame.counts.length !== frame.buckets.length) throw violation('ENTRIES counts do not match buckets')
+    const total = frame.counts.reduce((a, b) => a + b, 0)
+    if (total * LEAF_BYTES !== frame.leaves.length) throw violation('ENTRIES leaves do not match counts')
+    this.owe(DEPTH, frame.pull)
+    this.rights.diff = setOf(frame.buckets)
+    const toSend: string[] = []
+    const wanted: Uint8Array[] = []
+    let at = 0
+    const lists = await mapLimit(frame.buckets, ENTRY_READS_IN_FLIGHT, async b => await this.ctx.replica.bucketEntries(b))
+    for (const [i, mine] of lists.entries()) {
+      const count = frame.counts[i] as number
+      const theirs = new Map<string, Uint8Array>()
+      for (let j = 0; j < count; j++, at += LEAF_BYTES) {
+        const w = frame.leaves.subarray(at, at + LEAF_BYTES)
+        theirs.set(hex(w), w)
+      }
+      for (const e of mine) {
+        const key = hex(windowOf(e.leaf, this.rights.window, LEAF_BYTES))
+        if (theirs.has(key)) theirs.delete(key)
+        else toSend.push(e.storeKey)
+      }
+      wanted.push(...theirs.values())
+    }
+    const states = await this.ctx.replica.readStates(toSend)
+    const changes: EncodedChange[] = []
+    toSend.forEach((storeKey, i) => {
+      const state = states[i]
+      if (state !== undefined) changes.push({ storeKey, state })
+    })
+    for (const c of changes) this.rights.sentFinal.add(c.storeKey)
+    await this.streamOwed([], changes)
+    this.rights.wanted = new Set(wanted.map(hex))
+    await this.send({ type: FrameType.Want, leaves: concat(wanted, LEAF_BYTES) })
+    this.expected = new Set([FrameType.Done])
+    return false
+  }
+
+  private async onWant (frame: WantFrame): Promise<boolean> {
+    const advertised = this.advertised
+    if (advertised === undefined) throw violation('WANT without ENTRIES')
+    const keys = new Set<string>()
+    const wantedWindow = new Map<string, string>()
+    for (let at = 0; at < frame.leaves.length; at += LEAF_BYTES) {
+      const w = hex(frame.leaves.subarray(at, at + LEAF_BYTES))
+      const owners = advertised.get(w)
+      if (owners === undefined) throw violation('WANT for a leaf never offered')
+      for (const k of owners) { keys.add(k); wantedWindow.set(k, w) }
+    }
+    // Merged states the peer lacks: what it sent us, unless our merge came out equal to it.
+    const received = [...this.receiver.final.keys()]
+    for (const k of received) keys.add(k)
+    const list = [...keys]
+    const states = await this.ctx.replica.readStates(list)
+    const changes: EncodedChange[] = []
+    list.forEach((storeKey, i) => {
+      const state = states[i]
+      if (state === undefined) return
+      const theirs = this.receiver.final.get(storeKey)
+      if (theirs !== undefined) {
+        if (sameBytes(theirs, state)) return
+      } else if (hex(windowOf(leafHash(storeKey, state), this.rights.window, LEAF_BYTES)) !== wantedWindow.get(storeKey)) {
+        // Written since we listed it: the peer would rightly refuse it; gossip or the next exchange carries it.
+        return
+      }
+      changes.push({ storeKey, state })
+    })
+    await this.streamOwed([], changes)
+    return await this.sendDone(DEPTH, [])
+  }
+
+  private async onDone (frame: DoneFrame): Promise<boolean> {
+    if (frame.pull.length === 0) {
+      if (this.role === 'initiator') return true
+      return await this.sendDone(frame.level, [])
+    }
+    if (this.sentDone) throw violation('DONE with pull after our DONE')
+    if (frame.level !== this.lastSent.level + 1) throw violation(`DONE pull at level ${frame.level}`)
+    this.checkChildren(frame.level, frame.pull, 'DONE pull')
+    this.owe(frame.level, frame.pull)
+    await this.streamOwed([])
+    return await this.sendDone(frame.level, [])
+  }
+
+  /** A DONE with no pull ends the conversation for the responder; the initiator waits for its ack. */
+  private async sendDone (level: number, pull: number[]): Promise<boolean> {
+    await this.streamOwed([])
+    for (const p of pull) this.rights.streamed.addRange(bucketRange(level, p))
+    await this.send({ type: FrameType.Done, level, pull })
+    this.sentDone = true
+    this.expected = new Set([FrameType.Done])
+    return pull.length === 0 && this.role === 'responder'
+  }
+
+  // ---- validation
+
+  /** Nodes the peer names at `level` must be children of nodes we sent, ascending, without repeats. */
+  private checkChildren (level: number, indices: readonly number[], what: string): void {
+    if (level !== this.lastSent.level + 1) throw violation(`${what} at level ${level}`)
+    let previous = -1
+    for (const index of indices) {
+      if (index <= previous || index >= levelSize(level)) throw violation(`${what} indices not ascending or out of range`)
+      previous = index
+      const parent = level === 0 ? 0 : parentOf(index)
+      if (!this.lastSent.indices.has(parent)) throw violation(`${what} names a node outside the differing subtrees`)
+    }
+  }
+
+  private owe (level: number, nodes: readonly number[]): void {
+    for (const n of nodes) this.owed.push(bucketRange(level, n))
+  }
+
+  // ---- frames
+
+  private async send (frame: Frame): Promise<void> {
+    const bytes = encodeFrame(frame)
+    const before = this.fs.bytesOut
+    await this.fs.write(bytes)
+    const n = this.fs.bytesOut - before
+    if (frame.type === FrameType.States) this.stats.stateBytesSent += n
+    else this.stats.metaBytesSent += n
+  }
+
+  /** Reads and merges STATES frames until the turn's control frame. */
+  private async readTurn (): Promise<Control> {
+    this.receiver.newTurn()
+    while (true) {
+      const before = this.fs.bytesIn
+      const bytes = await this.fs.read()
+      if (bytes === undefined) throw violation('peer closed the stream mid-exchange')
+      const frame = decodeFrame(bytes)
+      const n = this.fs.bytesIn - before
+      if (frame.type !== FrameType.States) {
+        this.stats.metaBytesReceived += n
+        return frame
+      }
+      this.stats.stateBytesReceived += n
+      this.receiver.check(frame.states)
+      if (frame.states.length === 0) continue
+      const report = await this.ctx.replica.applyRemote(frame.states, this.ctx.peer)
+      this.stats.keysReceived += frame.states.length
+      this.stats.keysRepaired += report.changed
+      this.stats.keysRejected += report.rejected
+    }
+  }
+
+  /**
+   * Streams what the peer asked for plus `more`, in bucket order, never a bucket twice, then
+   * `after` — all packed into as few frames as possible, since the peer commits per frame.
+   */
+  private async streamOwed (more: Array<[number, number]>, after: Iterable<EncodedChange> = []): Promise<void> {
+    const ranges = [...this.owed, ...more].sort((a, b) => a[0] - b[0])
+    this.owed = []
+    const allowed = new BucketSet()
+    const taken: Array<[number, number]> = []
+    for (const range of ranges) {
+      for (const part of this.streamedOut.takeRange(range)) {
+        allowed.addRange(part)
+        taken.push(part)
+      }
+    }
+    const reads = coalesce(taken, this.tree)
+    const { replica } = this.ctx
+    async function * all (): AsyncGenerator<EncodedChange> {
+      for (const [from, to] of reads) {
+        for await (const change of replica.statesInBuckets(from, to)) {
+          // A key written into a gap since we looked is not the peer's to receive.
+          if (allowed.has(bucketOf(change.storeKey))) yield change
+        }
+      }
+      yield * after
+    }
+    await this.sendStates(all())
+  }
+
+  private async sendStates (changes: AsyncIterable<EncodedChange>): Promise<void> {
+    let batch: EncodedChange[] = []
+    let size = 0
+    const flush = async (): Promise<void> => {
+      if (batch.length === 0) return
+      const states = batch
+      batch = []
+      size = 0
+      await this.send({ type: FrameType.States, states })
+      this.stats.keysSent += states.length
+    }
+    for await (const change of changes) {
+      const bytes = change.state.length + Buffer.byteLength(change.storeKey, 'utf8') + STATE_ENTRY_OVERHEAD
+      if (bytes + 16 > this.ctx.maxFrameBytes) {
+        this.ctx.log.warn({ storeKey: change.storeKey, bytes }, 'anti-entropy: state larger than a frame, not sent')
+        continue
+      }
+      if (size + bytes > this.ctx.statesFrameBytes) await flush()
+      batch.push(change)
+      size += bytes
+    }
+    await flush()
+  }
+}
+
+function setOf (buckets: readonly number[]): BucketSet {
+  const set = new BucketSet()
+  for (const b of buckets) set.add(b)
+  return set
+}
+
+function concat (parts: readonly Uint8Array[], width: number): Uint8Array {
+  const out = new Uint8Array(parts.length * width)
+  parts.forEach((p, i) => { out.set(p, i * width) })
+  return out
+}

@@ -1,0 +1,62 @@
+/**
+ * Checks every state a peer sends before any of it is merged. A state is accepted only where
+ * this side asked for it: in a subtree where this side was empty (streamed), or — in a bucket
+ * that both sides found different — as a state whose leaf this side wanted, or as the peer's
+ * merge of a state this side had just sent it. Anything else is a lie: the whole frame is
+ * refused and the stream reset.
+ */
+import { bucketOf, leafHash } from '../merkle/index.js'
+import type { BucketSet } from './tree-view.js'
+import { windowOf } from './tree-view.js'
+import { LEAF_BYTES, violation, type StateEntry } from './wire.js'
+
+export interface Entitlements {
+  /** Buckets in which this side was empty and may receive streamed states. */
+  streamed: BucketSet
+  /** Buckets both sides found different (known once ENTRIES went either way). */
+  diff: BucketSet | undefined
+  /** When this side sent WANT: the leaf windows it asked for (hex). */
+  wanted: Set<string> | undefined
+  /** When this side sent WANT: keys whose state it sent in the differing buckets. */
+  sentFinal: Set<string>
+  window: number
+}
+
+export class StateReceiver {
+  /** Streamed states arrive in bucket order; this is how a replay is caught without remembering every key. */
+  private lastBucket = -1
+  private readonly keysInBucket = new Set<string>()
+  /** States received in differing buckets, by key (the ENTRIES side echoes merges from these). */
+  readonly final = new Map<string, Uint8Array>()
+
+  constructor (private readonly rights: Entitlements) {}
+
+  /** A new turn: the peer streams its ranges afresh in bucket order. */
+  newTurn (): void {
+    this.lastBucket = -1
+    this.keysInBucket.clear()
+  }
+
+  /** Throws ProtocolError on the first state the peer had no right to send. */
+  check (states: readonly StateEntry[]): void {
+    for (const { storeKey, state } of states) {
+      const bucket = bucketOf(storeKey)
+      // Differing buckets first: a liar cannot dodge the leaf check by naming a bucket we were empty in.
+      if (this.rights.diff?.has(bucket) === true) {
+        if (this.final.has(storeKey)) throw violation('state repeated')
+        const wanted = this.rights.wanted
+        if (wanted !== undefined && !this.rights.sentFinal.has(storeKey)) {
+          const leaf = Buffer.from(windowOf(leafHash(storeKey, state), this.rights.window, LEAF_BYTES)).toString('hex')
+          if (!wanted.has(leaf)) throw violation('state does not hash to a wanted leaf')
+        }
+        this.final.set(storeKey, state)
+        continue
+      }
+      if (!this.rights.streamed.has(bucket)) throw violation(`state for bucket ${bucket}, which was not asked for`)
+      if (bucket < this.lastBucket) throw violation('streamed states out of bucket order')
+      if (bucket > this.lastBucket) { this.lastBucket = bucket; this.keysInBucket.clear() }
+      if (this.keysInBucket.has(storeKey)) throw violation('streamed state repeated')
+      this.keysInBucket.add(storeKey)
+    }
+  }
+}

@@ -1,0 +1,35 @@
+/** What one exchange did, from one side's point of view. */
+export interface ExchangeStats {
+  /** Roots were equal at the first comparison. */
+  inSync: boolean
+  /** Keys whose state this side sent / received. */
+  keysSent: number
+  keysReceived: number
+  /** Received keys whose local state changed by the merge. */
+  keysRepaired: number
+  /** Received states the replica refused (undecodable, invalid, clock drift). */
+  keysRejected: number
+  /** Tree metadata (every frame but STATES), length prefixes included. */
+  metaBytesSent: number
+  metaBytesReceived: number
+  /** STATES frames. */
+  stateBytesSent: number
+  stateBytesReceived: number
+  /** Control frames the initiator waited for (one per round trip); 0 on the responder. */
+  roundTrips: number
+}
+
+export function emptyStats (): ExchangeStats {
+  return {
+    inSync: false,
+    keysSent: 0,
+    keysReceived: 0,
+    keysRepaired: 0,
+    keysRejected: 0,
+    metaBytesSent: 0,
+    metaBytesReceived: 0,
+    stateBytesSent: 0,
+    stateBytesReceived: 0,
+    roundTrips: 0
+  }
+}

@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest'
+import type { LocalOp } from '../../src/replica/index.js'
+import { allStates, copyAll, diffOf, puts, writeMany } from './helpers/data.js'
+import { connect, createPeer } from './helpers/peers.js'
+
+describe('anti-entropy exchange over real libp2p (loopback, real LevelDB replicas)', () => {
+  it('repairs exactly the differing keys in both directions, in one exchange', async () => {
+    const a = await createPeer()
+    const b = await createPeer()
+    await connect(a, b)
+    await writeMany(a.replica, [
+      ...puts('k', 0, 3000),
+      ...Array.from({ length: 40 }, (_, i): LocalOp => ({ kind: 'counter.incr', key: `n${i}`, by: i + 1 })),
+      ...Array.from({ length: 40 }, (_, i): LocalOp => ({ kind: 'set.add', key: `s${i}`, members: ['x', `m${i}`] }))
+    ])
+    await copyAll(a.replica, b.replica)
+    expect(b.root()).toBe(a.root())
+
+    // Keys only one side has heard of.
+    await writeMany(a.replica, puts('onlyA', 0, 37))
+    await writeMany(b.replica, puts('onlyB', 0, 23))
+    // Updates and deletes (tombstones) that supersede the other side's state.
+    await writeMany(a.replica, [...puts('k', 0, 10, 'newA'), ...Array.from({ length: 10 }, (_, i): LocalOp => ({ kind: 'kv.delete', key: `k${10 + i}` }))])
+    await writeMany(b.replica, [...puts('k', 100, 105, 'newB'), ...Array.from({ length: 6 }, (_, i): LocalOp => ({ kind: 'kv.delete', key: `k${200 + i}` }))])
+    // Concurrent writes to the same keys on both sides (siblings), and CRDTs changed on both.
+    await writeMany(a.replica, [...puts('k', 300, 304, 'ca'), { kind: 'counter.incr', key: 'n1', by: 5 }, { kind: 'set.remove', key: 's1', members: ['x'] }])
+    await writeMany(b.replica, [...puts('k', 300, 304, 'cb'), { kind: 'counter.incr', key: 'n1', by: 7 }, { kind: 'set.add', key: 's2', members: ['y'] }])
+
+    const diff = await diffOf(a.replica, b.replica)
+    const aNewer = 20
+    const bNewer = 11 + 1 // and s2, changed on b only
+    const concurrent = 4 + 1 // and n1
+    const aOnlyCrdt = 1 // s1, changed on a only
+    expect(diff).toEqual({ onlyA: 37, onlyB: 23, both: aNewer + bNewer + concurrent + aOnlyCrdt })
+
+    const report = await a.ae.sync(b.id)
+
+    expect(a.root()).toBe(b.root())
+    expect(await allStates(a.replica)).toEqual(await allStates(b.replica))
+    expect(report.inSync).toBe(false)
+    // a sends its state of every key where it differs; b answers with its state only where a's
+    // did not already cover it (a's newer writes need nothing back).
+    expect(report.keysSent).toBe(37 + aNewer + aOnlyCrdt + bNewer + concurrent)
+    expect(report.keysReceived).toBe(23 + bNewer + concurrent)
+    expect(report.keysRepaired).toBe(23 + bNewer + concurrent)
+    expect(report.roundTrips).toBe(4)
+    expect(report.peer).toBe(b.id)
+  })
+
+  it('sends each differing key exactly once when one side holds every newer state', async () => {
+    const a = await createPeer()
+    const b = await createPeer()
+    await connect(a, b)
+    await writeMany(a.replica, puts('k', 0, 3000))
+    await copyAll(a.replica, b.replica)
+    await writeMany(a.replica, [...puts('k', 0, 50, 'w'), ...Array.from({ length: 30 }, (_, i): LocalOp => ({ kind: 'kv.delete', key: `k${1000 + i}` })), ...puts('new', 0, 20)])
+    await writeMany(b.replica, puts('fresh', 0, 25))
+    const d = 50 + 30 + 20 + 25
+
+    const report = await a.ae.sync(b.id)
+
+    expect(a.root()).toBe(b.root())
+    expect(report.keysSent).toBe(100)
+    expect(report.keysReceived).toBe(25)
+    expect(report.keysSent + report.keysReceived).toBe(d)
+  })
+
+  it('checks an in-sync pair in one round trip of at most 64 bytes each way', async () => {
+    const a = await createPeer()
+    const b = await createPeer()
+    await connect(a, b)
+    await writeMany(a.replica, puts('k', 0, 2000))
+    await copyAll(a.replica, b.replica)
+
+    const report = await a.ae.sync(b.id)
+
+    expect(report).toMatchObject({ inSync: true, keysSent: 0, keysReceived: 0, keysRepaired: 0, roundTrips: 1 })
+    expect(report.bytesSent).toBeLessThanOrEqual(64)
+    expect(report.bytesReceived).toBeLessThanOrEqual(64)
+    expect(report.bytesSent).toBeGreaterThan(16)
+    const metrics = await a.metrics.getSingleMetricAsString('chorus_ae_exchanges_total')
+    expect(metrics).toContain('chorus_ae_exchanges_total{role="initiator",outcome="in_sync"} 1')
+  })
+
+  it('an empty initiator gets thousands of keys in one pass, one round trip', async () => {
+    const a = await createPeer()
+    const b = await createPeer()
+    await connect(a, b)
+    await writeMany(b.replica, puts('k', 0, 3000))
+
+    const report = await a.ae.sync(b.id)
+
+    expect(a.root()).toBe(b.root())
+    expect(a.replica.keyCount()).toBe(3000)
+    expect(report).toMatchObject({ keysSent: 0, keysReceived: 3000, keysRepaired: 3000, roundTrips: 1 })
+  })
+
+  it('an empty responder gets everything the initiator has in one exchange', async () => {
+    const a = await createPeer()
+    const b = await createPeer()
+    await connect(a, b)
+    await writeMany(a.replica, puts('k', 0, 3000))
+
+    const report = await a.ae.sync(b.id)
+
+    expect(b.root()).toBe(a.root())
+    expect(b.replica.keyCount()).toBe(3000)
+    expect(report).toMatchObject({ keysSent: 3000, keysReceived: 0, roundTrips: 2 })
+  })
+
+  it('streams whole subtrees the other side is empty in, and descends elsewhere', async () => {
+    const a = await createPeer()
+    const b = await createPeer()
+    await connect(a, b)
+    // Few keys: most buckets are empty on one side, so repair mixes streaming and entry lists.
+    await writeMany(a.replica, puts('a', 0, 300))
+    await writeMany(b.replica, puts('b', 0, 200))
+
+    const report = await a.ae.sync(b.id)
+
+    expect(a.root()).toBe(b.root())
+    expect(report.keysSent).toBe(300)
+    expect(report.keysReceived).toBe(200)
+    const again = await a.ae.sync(b.id)
+    expect(again.inSync).toBe(true)
+  })
+
+  it('sync() without a connected peer fails with NoPeerError', async () => {
+    const a = await createPeer()
+    await expect(a.ae.sync()).rejects.toMatchObject({ code: 'ERR_NO_PEER' })
+    await expect(a.ae.sync('12D3KooWNotConnected')).rejects.toMatchObject({ code: 'ERR_NO_PEER' })
+  })
+})

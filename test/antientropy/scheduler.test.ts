@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest'
+import { puts, writeMany } from './helpers/data.js'
+import { connect, createPeer, waitFor } from './helpers/peers.js'
+
+describe('anti-entropy scheduling and digests', () => {
+  it('converges on its own every (jittered) interval with a random connected peer', async () => {
+    const [a, b, c] = await Promise.all([0, 1, 2].map(async () => await createPeer({ schedule: true, intervalMs: 150, newPeerDelayMs: 60_000 })))
+    if (a === undefined || b === undefined || c === undefined) throw new Error('unreachable')
+    await writeMany(a.replica, puts('a', 0, 100))
+    await writeMany(b.replica, puts('b', 0, 100))
+    await writeMany(c.replica, puts('c', 0, 100))
+    await connect(a, b)
+    await connect(b, c)
+
+    await waitFor(() => a.root() === b.root() && b.root() === c.root(), 'three nodes in a line to converge')
+    expect(c.replica.keyCount()).toBe(300)
+  })
+
+  it('syncs shortly after a new peer is identified, without waiting for the interval', async () => {
+    const a = await createPeer({ schedule: true, intervalMs: 600_000, newPeerDelayMs: 20 })
+    const b = await createPeer({ schedule: true, intervalMs: 600_000, newPeerDelayMs: 20 })
+    await writeMany(a.replica, puts('a', 0, 500))
+    await writeMany(b.replica, puts('b', 0, 50))
+
+    await connect(a, b)
+
+    await waitFor(() => a.root() === b.root(), 'the new-peer exchange', 10_000)
+    expect(a.replica.keyCount()).toBe(550)
+  })
+
+  it('announces digests on the cluster topic and records the peers\' announcements', async () => {
+    const init = { pubsub: true, clusterName: 'digest-test', announceCheckMs: 50, announceIntervalMs: 60_000 }
+    const a = await createPeer(init)
+    const b = await createPeer(init)
+    await connect(a, b)
+
+    await waitFor(() => a.ae.peerDigests().get(b.id)?.digest === b.root(), 'b\'s first announcement')
+    await writeMany(b.replica, puts('k', 0, 10))
+    await waitFor(() => a.ae.peerDigests().get(b.id)?.digest === b.root(), 'the announcement of b\'s changed root')
+
+    expect(a.ae.peerDigests().get(b.id)?.keys).toBe(10)
+    expect(b.ae.peerDigests().get(a.id)?.digest).toBe(a.root())
+  })
+})
