@@ -115,11 +115,13 @@ export class Store {
   /** Commit every write atomically (and durably with fsync). */
   async commit (writes: StoreWrite[]): Promise<void> {
     if (writes.length === 0) return
+    // Written through the root database with the sublevels' own prefixes: the same keys the
+    // sublevels read, without abstract-level's per-operation sublevel delegation (≈20% of a
+    // large commit's CPU).
     const ops = writes.map(w => w.value === undefined
-      ? { type: 'del' as const, sublevel: this.subs[w.sublevel], key: w.key }
-      : { type: 'put' as const, sublevel: this.subs[w.sublevel], key: w.key, value: w.value })
-    // abstract-level's types cannot express a batch spanning sublevels of other encodings.
-    await (this.db as unknown as { batch: (ops: unknown[], options: { sync: boolean }) => Promise<void> }).batch(ops, { sync: this.fsync })
+      ? { type: 'del' as const, key: this.subs[w.sublevel].prefix + w.key }
+      : { type: 'put' as const, key: this.subs[w.sublevel].prefix + w.key, value: w.value })
+    await this.db.batch(ops, { sync: this.fsync })
   }
 
   /** Entries of the data sublevel in key order. */
