@@ -31,6 +31,8 @@ export interface AntiEntropyInit {
   announceCheckMs?: number
   /** Run the periodic scheduler and new-peer syncs; off leaves only `sync()`. @default true */
   schedule?: boolean
+  /** The node's physical clock, carried in digest announcements so peers can measure skew. @default Date.now */
+  now?: () => number
 }
 
 export type AntiEntropyConfig = Required<AntiEntropyInit>
@@ -60,6 +62,7 @@ export function resolveConfig (init: AntiEntropyInit = {}): AntiEntropyConfig {
     statesFrameBytes: init.statesFrameBytes ?? AE_STATES_PER_FRAME_BYTES,
     announceIntervalMs: init.announceIntervalMs ?? DEFAULT_ANNOUNCE_INTERVAL_MS,
     announceCheckMs: init.announceCheckMs ?? DEFAULT_ANNOUNCE_CHECK_MS,
-    schedule: init.schedule ?? true
+    schedule: init.schedule ?? true,
+    now: init.now ?? Date.now
   }
 }

@@ -25,7 +25,14 @@ export interface DigestPubSub {
   removeEventListener: (type: 'message', listener: (evt: CustomEvent<Message>) => void) => void
 }
 
-export interface PeerDigest { digest: string, keys: number, atMs: number }
+export interface PeerDigest {
+  digest: string
+  keys: number
+  /** When we received it (our physical clock). */
+  atMs: number
+  /** The sender's physical clock minus ours when it arrived (delivery time is ignored: ms on a LAN). */
+  offsetMs: number
+}
 
 export interface DigestAnnouncerInit {
   pubsub: DigestPubSub
@@ -36,6 +43,8 @@ export interface DigestAnnouncerInit {
   logger: Logger
   checkMs: number
   intervalMs: number
+  /** The node's physical clock; announcements carry it so peers can see clock skew. */
+  now: () => number
 }
 
 export class DigestAnnouncer {
@@ -62,7 +71,7 @@ export class DigestAnnouncer {
 
   private tick (): void {
     const root = this.init.tree.root()
-    const now = Date.now()
+    const now = this.init.now()
     const subscribers = new Set(this.init.pubsub.getSubscribers(this.init.topic).map(String))
     const newcomer = [...subscribers].some(p => !this.lastSubscribers.has(p))
     this.lastSubscribers = subscribers
@@ -81,11 +90,13 @@ export class DigestAnnouncer {
     try {
       const raw = decodeCbor(msg.data, 'digest announcement')
       if (!Array.isArray(raw) || raw.length !== 4) return
-      const [root, keys, sender] = raw as unknown[]
+      const [root, keys, sender, sentAt] = raw as unknown[]
       if (!(root instanceof Uint8Array) || root.length !== HASH_BYTES || typeof keys !== 'number' || !Number.isSafeInteger(keys) || keys < 0 || typeof sender !== 'string' || sender.length > 128) return
       const from = msg.type === 'signed' ? msg.from.toString() : sender
       if (from === this.init.self) return
-      this.digests.set(from, { digest: Buffer.from(root).toString('hex'), keys, atMs: Date.now() })
+      const now = this.init.now()
+      const offsetMs = typeof sentAt === 'number' && Number.isSafeInteger(sentAt) ? sentAt - now : 0
+      this.digests.set(from, { digest: Buffer.from(root).toString('hex'), keys, atMs: now, offsetMs })
     } catch {
       this.init.logger.debug('malformed digest announcement ignored')
     }

@@ -75,7 +75,8 @@ class AntiEntropyService implements AntiEntropy {
         self: c.libp2p.peerId.toString(),
         logger: c.logger,
         checkMs: config.announceCheckMs,
-        intervalMs: config.announceIntervalMs
+        intervalMs: config.announceIntervalMs,
+        now: config.now
       })
   }
 

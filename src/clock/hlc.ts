@@ -79,6 +79,17 @@ export class HybridLogicalClock {
   }
 
   /**
+   * Forget a last timestamp that lies in the future of the physical clock — called when the
+   * physical clock was corrected backwards (clock/skew.ts). Without this the clock would keep
+   * issuing the bad future time for as long as the error was. Causality does not depend on it:
+   * dots and version vectors order writes; the HLC only picks among concurrent ones.
+   */
+  rebase (): void {
+    const pt = this.physical()
+    if (this.last.wall > pt) this.last = { wall: pt, logical: 0 }
+  }
+
+  /**
    * Fold a remote timestamp into the clock so later local events order after it.
    * Timestamps beyond the allowed drift are ignored for this purpose: they never drag the clock.
    */

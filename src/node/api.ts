@@ -74,6 +74,8 @@ export interface NodeInfo {
   digest: string
   /** Whether the node runs without a cluster key. */
   open: boolean
+  /** Milliseconds added to this node's clock because it runs ahead of the cluster (0 normally). */
+  clockCorrectionMs: number
 }
 
 export interface PeerInfo {

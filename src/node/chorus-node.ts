@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import pino, { type Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import { createAntiEntropy, type AntiEntropy } from '../antientropy/index.js'
-import { HybridLogicalClock } from '../clock/index.js'
+import { HybridLogicalClock, skewCorrection } from '../clock/index.js'
 import type { RegisterState } from '../causal/index.js'
 import { encodeContext } from '../codec/index.js'
 import { resolveNodeConfig, type NodeConfig, type NodeInit } from '../config.js'
@@ -68,6 +68,10 @@ class ChorusNodeImpl implements ChorusNode {
   private redialer?: Redialer
   private metrics?: Registry
   private readonly lastSeen = new Map<string, number>()
+  /** Added to the physical clock when this node runs ahead of the cluster (clock/skew.ts). */
+  private clockCorrectionMs = 0
+  private clock?: HybridLogicalClock
+  private skewTimer?: NodeJS.Timeout
 
   constructor (config: NodeConfig) {
     this.config = config
@@ -86,14 +90,16 @@ class ChorusNodeImpl implements ChorusNode {
       this.store = await Store.open({ location: join(config.dataDir, 'db'), fsync: config.fsync })
       this.libp2p = await createHost({ privateKey, listen: config.listen, mdns: config.mdns, clusterKey: config.clusterKey, maxConnections: config.maxConnections })
       const logger = this.logger.child({ peer: this.libp2p.peerId.toString() })
-      const clock = new HybridLogicalClock({ now: config.now, maxDriftMs: config.maxDriftMs })
+      const clock = new HybridLogicalClock({ now: () => config.now() + this.clockCorrectionMs, maxDriftMs: config.maxDriftMs })
+      this.clock = clock
       this.replica = await Replica.open({ store: this.store, nodeId: this.libp2p.peerId.toString(), clock, logger: logger.child({ part: 'replica' }) })
       const pubsub = this.libp2p.services.pubsub
       this.gossip = new Gossip({ pubsub, replica: this.replica, logger: logger.child({ part: 'gossip' }) }, { clusterName: config.clusterName, publish: config.gossip })
       this.metrics = createMetrics({ replica: this.replica, gossip: this.gossip, connections: () => this.libp2p?.getConnections().length ?? 0 })
       this.antiEntropy = createAntiEntropy(
         { libp2p: this.libp2p, replica: this.replica, logger: logger.child({ part: 'anti-entropy' }), pubsub, metrics: this.metrics },
-        { intervalMs: config.aeIntervalMs, clusterName: config.clusterName }
+        // Announcements carry the raw physical clock, so peers see our true skew.
+        { intervalMs: config.aeIntervalMs, clusterName: config.clusterName, now: config.now }
       )
       this.redialer = new Redialer(this.libp2p, logger.child({ part: 'redialer' }), { bootstrap: config.bootstrap })
       this.libp2p.addEventListener('peer:connect', evt => { this.lastSeen.set(evt.detail.toString(), Date.now()) })
@@ -102,6 +108,8 @@ class ChorusNodeImpl implements ChorusNode {
       this.gossip.start()
       await this.antiEntropy.start()
       this.redialer.start()
+      this.skewTimer = setInterval(() => { this.checkClockSkew(logger) }, 1000)
+      this.skewTimer.unref()
       this.ready = true
       if (config.clusterKey === undefined) {
         logger.warn('NO CLUSTER KEY: this node is OPEN — any peer that can reach its listen address can join the cluster and read and write all data. Create a key with `chorus keygen > cluster.key` and start every node with --cluster-key cluster.key')
@@ -116,6 +124,7 @@ class ChorusNodeImpl implements ChorusNode {
   async stop (): Promise<void> {
     this.stopping ??= (async () => {
       this.ready = false
+      clearInterval(this.skewTimer)
       this.redialer?.stop()
       await this.antiEntropy?.stop().catch((err: unknown) => { this.logger.warn({ err }, 'anti-entropy stop failed') })
       this.gossip?.stop()
@@ -124,6 +133,20 @@ class ChorusNodeImpl implements ChorusNode {
       await this.store?.close()
     })()
     await this.stopping
+  }
+
+  /** Recompute the clock correction from peers' recent announcements (see clock/skew.ts). */
+  private checkClockSkew (logger: Logger): void {
+    if (this.antiEntropy === undefined || this.clock === undefined) return
+    const fresh = this.config.now() - 30_000
+    const offsets = [...this.antiEntropy.peerDigests().values()].filter(d => d.atMs >= fresh).map(d => d.offsetMs)
+    const correction = skewCorrection(offsets, this.config.maxDriftMs)
+    if (Math.abs(correction - this.clockCorrectionMs) <= this.config.maxDriftMs / 2) return
+    const previous = this.clockCorrectionMs
+    this.clockCorrectionMs = correction
+    if (correction < previous) this.clock.rebase()
+    if (correction === 0) logger.info('clock agrees with the cluster again: correction removed')
+    else logger.warn({ correctionMs: correction }, 'this node\'s clock is ahead of the cluster by more than the allowed drift: using the cluster\'s time for new writes. Fix the system clock (NTP).')
   }
 
   multiaddrs (): string[] {
@@ -274,7 +297,8 @@ class ChorusNodeImpl implements ChorusNode {
       uptimeMs: Date.now() - this.startedAt,
       keys: replica.keyCount(),
       digest: Buffer.from(replica.tree.root()).toString('hex'),
-      open: this.config.clusterKey === undefined
+      open: this.config.clusterKey === undefined,
+      clockCorrectionMs: this.clockCorrectionMs
     }
   }
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_MAX_DRIFT_MS, HybridLogicalClock, ZERO_HLC, compareHlc, formatHlc, isValidHlc } from '../../src/clock/index.js'
+import { DEFAULT_MAX_DRIFT_MS, HybridLogicalClock, ZERO_HLC, compareHlc, formatHlc, isValidHlc, skewCorrection } from '../../src/clock/index.js'
 import type { Hlc } from '../../src/clock/index.js'
 
 /** A clock whose physical time the test sets. */
@@ -164,5 +164,31 @@ describe('HybridLogicalClock', () => {
     expect(compareHlc(reply, sent)).toBe(1)
     a.clock.observe(reply)
     expect(compareHlc(a.clock.tick(), reply)).toBe(1)
+  })
+})
+
+describe('skewCorrection', () => {
+  it('pulls a node back only when the cluster (lower median, self included) is behind it by more than the drift', () => {
+    expect(skewCorrection([], 60_000)).toBe(0)
+    // Two nodes, we are an hour ahead: we defer.
+    expect(skewCorrection([-3_600_000], 60_000)).toBe(-3_600_000)
+    // Two nodes, we are an hour behind: the other one defers, not us.
+    expect(skewCorrection([3_600_000], 60_000)).toBe(0)
+    // Within the allowed drift: nothing moves.
+    expect(skewCorrection([-59_000, -30_000], 60_000)).toBe(0)
+    // Three nodes, one peer an hour ahead: the majority (us and the other) keeps its time.
+    expect(skewCorrection([3_600_000, 10], 60_000)).toBe(0)
+    // Three nodes, we are the odd one an hour ahead.
+    expect(skewCorrection([-3_600_000, -3_600_020], 60_000)).toBe(-3_600_000)
+  })
+
+  it('rebase drops a future last timestamp so the corrected clock is used at once', () => {
+    let now = 10_000
+    const clock = new HybridLogicalClock({ now: () => now })
+    clock.tick()
+    now = 5_000 // corrected backwards
+    expect(clock.tick().wall).toBe(10_000)
+    clock.rebase()
+    expect(clock.tick().wall).toBe(5_000)
   })
 })
