@@ -58,6 +58,20 @@ export interface NodeInit {
   /** Test-only: when false, changes are not published over gossip (anti-entropy alone repairs). @default true */
   gossip?: boolean
   /**
+   * A register that is all tombstones is collected no sooner than this after it became one,
+   * and only once every live member has synced with us since.
+   * @default 3_600_000 (1 hour)
+   */
+  tombstoneGraceMs?: number
+  /**
+   * A member not seen for this long no longer holds tombstone collection back; it must be
+   * reset (fresh data dir) before it rejoins. See docs/consistency.md.
+   * @default 604_800_000 (7 days)
+   */
+  memberTtlMs?: number
+  /** How often tombstones are swept. @default 60_000 */
+  gcIntervalMs?: number
+  /**
    * Most connections kept open.
    * @default 64
    */
@@ -78,7 +92,10 @@ export const NODE_DEFAULTS = {
   logLevel: 'info' as LogLevel,
   now: Date.now,
   gossip: true,
-  maxConnections: 64
+  maxConnections: 64,
+  tombstoneGraceMs: 3_600_000,
+  memberTtlMs: 604_800_000,
+  gcIntervalMs: 60_000
 } as const
 
 export function resolveNodeConfig (init: NodeInit = {}): NodeConfig {
@@ -96,6 +113,9 @@ export function resolveNodeConfig (init: NodeInit = {}): NodeConfig {
     logDestination: init.logDestination,
     now: init.now ?? NODE_DEFAULTS.now,
     gossip: init.gossip ?? NODE_DEFAULTS.gossip,
-    maxConnections: init.maxConnections ?? NODE_DEFAULTS.maxConnections
+    maxConnections: init.maxConnections ?? NODE_DEFAULTS.maxConnections,
+    tombstoneGraceMs: init.tombstoneGraceMs ?? NODE_DEFAULTS.tombstoneGraceMs,
+    memberTtlMs: init.memberTtlMs ?? NODE_DEFAULTS.memberTtlMs,
+    gcIntervalMs: init.gcIntervalMs ?? NODE_DEFAULTS.gcIntervalMs
   }
 }

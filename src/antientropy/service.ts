@@ -27,6 +27,11 @@ export interface AntiEntropyComponents {
   /** For digest announcements; without it peerDigests() stays empty. */
   pubsub?: DigestPubSub
   metrics?: Registry
+  /**
+   * Called after every exchange that completed (either role) with the physical time it started:
+   * from then on the peer holds everything we held at that time (tombstone GC relies on it).
+   */
+  onExchangeComplete?: (peer: string, startedAtMs: number) => void
 }
 
 /** A SyncReport plus the split of bytes into tree metadata and key state (benchmarks). */
@@ -238,6 +243,7 @@ class AntiEntropyService implements AntiEntropy {
 
   private async initiate (peer: PeerId): Promise<DetailedSyncReport> {
     const started = performance.now()
+    const startedAtMs = this.config.now()
     const peerName = peer.toString()
     const { signal, end } = this.exchangeScope()
     let fs: FramedStream | undefined
@@ -247,6 +253,7 @@ class AntiEntropyService implements AntiEntropy {
       const stats = await runSession(fs, this.sessionContext(peerName), 'initiator')
       await fs.close()
       this.metrics.record('initiator', outcomeOf(stats), stats)
+      this.c.onExchangeComplete?.(peerName, startedAtMs)
       this.log.debug({ peer: peerName, ...stats }, 'anti-entropy exchange done')
       return {
         peer: peerName,
@@ -288,10 +295,12 @@ class AntiEntropyService implements AntiEntropy {
       return
     }
     this.inbound++
+    const startedAtMs = this.config.now()
     try {
       const stats = await runSession(fs, this.sessionContext(peerName), 'responder')
       await fs.close()
       this.metrics.record('responder', outcomeOf(stats), stats)
+      this.c.onExchangeComplete?.(peerName, startedAtMs)
     } catch (err) {
       // Whatever went wrong, the peer gets a reset and nothing more; we keep serving others.
       fs.abort(err instanceof Error ? err : new Error(String(err)))

@@ -30,7 +30,9 @@ import { decodeCursor, encodeCursor, scanBounds } from './cursor.js'
 import { loadOrCreateIdentity } from './identity.js'
 import { createHost, type ChorusLibp2p } from './libp2p.js'
 import { createMetrics } from './metrics.js'
+import { Membership } from './membership.js'
 import { Redialer } from './redialer.js'
+import { TombstoneCollector } from './tombstone-gc.js'
 import { checkContext, checkIncrement, checkKey, checkMembers, checkTimeout, checkValue } from './validate-input.js'
 import { changeEvent, registerView } from './views.js'
 
@@ -42,6 +44,8 @@ export interface ChorusNode extends ChorusApi, ChorusApiExtras {
   multiaddrs: () => string[]
   setRpcUrl: (url: string) => void
   dial: (multiaddr: string) => Promise<void>
+  /** One tombstone-collection pass now (it also runs every gcIntervalMs). */
+  collectGarbage: () => Promise<number>
   /** Idempotent; flushes, leaves the mesh, closes LevelDB. */
   stop: () => Promise<void>
 }
@@ -72,6 +76,8 @@ class ChorusNodeImpl implements ChorusNode {
   private clockCorrectionMs = 0
   private clock?: HybridLogicalClock
   private skewTimer?: NodeJS.Timeout
+  private membership?: Membership
+  private collector?: TombstoneCollector
 
   constructor (config: NodeConfig) {
     this.config = config
@@ -93,21 +99,49 @@ class ChorusNodeImpl implements ChorusNode {
       const clock = new HybridLogicalClock({ now: () => config.now() + this.clockCorrectionMs, maxDriftMs: config.maxDriftMs })
       this.clock = clock
       this.replica = await Replica.open({ store: this.store, nodeId: this.libp2p.peerId.toString(), clock, logger: logger.child({ part: 'replica' }) })
+      this.replica.gcHorizonMs = Number(await this.store.getMeta('gcHorizon') ?? '0')
+      const membership = Membership.fromJSON(await this.store.getMeta('members'), config.memberTtlMs)
+      this.membership = membership
       const pubsub = this.libp2p.services.pubsub
       this.gossip = new Gossip({ pubsub, replica: this.replica, logger: logger.child({ part: 'gossip' }) }, { clusterName: config.clusterName, publish: config.gossip })
       this.metrics = createMetrics({ replica: this.replica, gossip: this.gossip, connections: () => this.libp2p?.getConnections().length ?? 0 })
       this.antiEntropy = createAntiEntropy(
-        { libp2p: this.libp2p, replica: this.replica, logger: logger.child({ part: 'anti-entropy' }), pubsub, metrics: this.metrics },
+        {
+          libp2p: this.libp2p,
+          replica: this.replica,
+          logger: logger.child({ part: 'anti-entropy' }),
+          pubsub,
+          metrics: this.metrics,
+          onExchangeComplete: (peer, startedAtMs) => { membership.synced(peer, startedAtMs, config.now()) }
+        },
         // Announcements carry the raw physical clock, so peers see our true skew.
         { intervalMs: config.aeIntervalMs, clusterName: config.clusterName, now: config.now }
       )
       this.redialer = new Redialer(this.libp2p, logger.child({ part: 'redialer' }), { bootstrap: config.bootstrap })
-      this.libp2p.addEventListener('peer:connect', evt => { this.lastSeen.set(evt.detail.toString(), Date.now()) })
+      this.libp2p.addEventListener('peer:connect', evt => {
+        this.lastSeen.set(evt.detail.toString(), Date.now())
+        membership.seen(evt.detail.toString(), config.now())
+      })
+      const store = this.store
+      this.collector = new TombstoneCollector({
+        replica: this.replica,
+        membership,
+        connectedPeers: () => new Set(this.libp2p?.getConnections().map(c => c.remotePeer.toString()) ?? []),
+        now: config.now,
+        graceMs: config.tombstoneGraceMs,
+        intervalMs: config.gcIntervalMs,
+        maxDriftMs: config.maxDriftMs,
+        logger: logger.child({ part: 'tombstone-gc' }),
+        persist: async horizonMs => {
+          await store.commit([store.metaWrite('members', membership.toJSON()), store.metaWrite('gcHorizon', String(horizonMs))])
+        }
+      })
       this.libp2p.addEventListener('peer:disconnect', evt => { this.lastSeen.set(evt.detail.toString(), Date.now()) })
 
       this.gossip.start()
       await this.antiEntropy.start()
       this.redialer.start()
+      this.collector.start()
       this.skewTimer = setInterval(() => { this.checkClockSkew(logger) }, 1000)
       this.skewTimer.unref()
       this.ready = true
@@ -126,6 +160,10 @@ class ChorusNodeImpl implements ChorusNode {
       this.ready = false
       clearInterval(this.skewTimer)
       this.redialer?.stop()
+      await this.collector?.stop()
+      if (this.membership !== undefined && this.store !== undefined && this.replica !== undefined) {
+        await this.store.commit([this.store.metaWrite('members', this.membership.toJSON()), this.store.metaWrite('gcHorizon', String(this.replica.gcHorizonMs))]).catch(() => {})
+      }
       await this.antiEntropy?.stop().catch((err: unknown) => { this.logger.warn({ err }, 'anti-entropy stop failed') })
       this.gossip?.stop()
       await this.replica?.flush().catch(() => {})
@@ -147,6 +185,12 @@ class ChorusNodeImpl implements ChorusNode {
     if (correction < previous) this.clock.rebase()
     if (correction === 0) logger.info('clock agrees with the cluster again: correction removed')
     else logger.warn({ correctionMs: correction }, 'this node\'s clock is ahead of the cluster by more than the allowed drift: using the cluster\'s time for new writes. Fix the system clock (NTP).')
+  }
+
+  /** Run one tombstone collection pass now; resolves with how many were collected. */
+  async collectGarbage (): Promise<number> {
+    this.parts()
+    return await (this.collector as TombstoneCollector).sweep()
   }
 
   multiaddrs (): string[] {

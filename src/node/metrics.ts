@@ -29,6 +29,7 @@ export function createMetrics (sources: MetricSources): Registry {
   counter('chorus_local_ops_total', 'Local operations applied', () => replica.stats.localOps)
   counter('chorus_remote_applied_total', 'Remote key states merged (gossip and anti-entropy)', () => replica.stats.remoteApplied)
   counter('chorus_remote_changed_total', 'Remote key states that changed local state', () => replica.stats.remoteChanged)
+  counter('chorus_tombstones_collected_total', 'Tombstone-only registers garbage-collected', () => replica.stats.purged)
   counter('chorus_gossip_published_total', 'Gossip messages published', () => gossip.stats.published)
   counter('chorus_gossip_published_changes_total', 'Key states published over gossip', () => gossip.stats.publishedChanges)
   counter('chorus_gossip_received_total', 'Gossip messages received', () => gossip.stats.received)

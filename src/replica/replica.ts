@@ -9,6 +9,7 @@
 import type { Logger } from 'pino'
 import type { HybridLogicalClock } from '../clock/index.js'
 import { hasConflict, type RegisterState } from '../causal/index.js'
+import { isAllTombstones, tombstoneTime, encodeTombstoneTime } from './tombstones.js'
 import { MAX_SIBLINGS } from '../constants.js'
 import { bucketOf, leafHash, nextBucketHash, type MerkleTree } from '../merkle/index.js'
 import { fromStoreKey, SPACE_TYPES, toStoreKey, type KeySpace, type StateBySpace } from '../model/index.js'
@@ -38,10 +39,16 @@ export interface ReplicaStats {
   remoteApplied: number
   remoteChanged: number
   remoteRejected: Record<string, number>
+  /** Tombstones collected. */
+  purged: number
 }
+
+/** A tombstone-only register to remove, if it still has exactly these bytes. */
+export interface PurgeItem { storeKey: string, expected: Uint8Array }
 
 type Job =
   | { kind: 'local', ops: LocalOp[], resolve: (states: unknown[]) => void, reject: (err: unknown) => void }
+  | { kind: 'purge', items: PurgeItem[], resolve: (purged: number) => void, reject: (err: unknown) => void }
   | { kind: 'remote', changes: EncodedChange[], from: string, resolve: (report: ApplyReport) => void, reject: (err: unknown) => void }
 
 /** One key's state during a group commit. */
@@ -54,13 +61,23 @@ interface Slot {
   origin: 'local' | 'remote'
   /** Whether the conflicts index lists the key now (registers only). */
   originalConflict?: boolean
+  /** Whether the tombstones index lists the key now (registers only). */
+  originalDeleted?: boolean
+  /** Remove the key entirely (tombstone GC). */
+  purge?: boolean
 }
 
 export type ChangeListener = (change: AppliedChange, decoded: unknown) => void
 
 export class Replica implements AntiEntropyReplica {
   readonly tree: MerkleTree
-  readonly stats: ReplicaStats = { commits: 0, localOps: 0, remoteApplied: 0, remoteChanged: 0, remoteRejected: {} }
+  readonly stats: ReplicaStats = { commits: 0, localOps: 0, remoteApplied: 0, remoteChanged: 0, remoteRejected: {}, purged: 0 }
+  /**
+   * Tombstones committed before this time may have been collected here. A register state for a
+   * key we do not hold whose versions are all older than this (less the clock drift) is a
+   * zombie — a version those tombstones superseded, or the tombstone itself — and is refused.
+   */
+  gcHorizonMs = 0
   private readonly store: Store
   private readonly env: OpEnv
   private readonly logger: Logger
@@ -99,6 +116,17 @@ export class Replica implements AntiEntropyReplica {
   /** Apply local operations atomically; resolves with each op's resulting state once durable. */
   async applyLocal (ops: LocalOp[]): Promise<unknown[]> {
     return await new Promise((resolve, reject) => { this.enqueue({ kind: 'local', ops, resolve, reject }) })
+  }
+
+  /** Remove tombstone-only registers that are unchanged since the collector looked at them. */
+  async purge (items: PurgeItem[]): Promise<number> {
+    if (items.length === 0) return 0
+    return await new Promise((resolve, reject) => { this.enqueue({ kind: 'purge', items, resolve, reject }) })
+  }
+
+  /** Registers that are all tombstones, with the local time they became so. */
+  async * tombstones (): AsyncGenerator<[string, number]> {
+    for await (const [storeKey, at] of this.store.entriesOf('tombstones', {})) yield [storeKey, tombstoneTime(at)]
   }
 
   async applyRemote (changes: EncodedChange[], from: string): Promise<ApplyReport> {
@@ -209,6 +237,7 @@ export class Replica implements AntiEntropyReplica {
             const slot = slots.get(storeKey) as Slot
             slot.state = state
             slot.touched = true
+            slot.purge = false
             slot.origin = 'local'
           }
           this.stats.localOps += job.ops.length
@@ -216,6 +245,17 @@ export class Replica implements AntiEntropyReplica {
         } catch (err) {
           job.reject(err)
         }
+      } else if (job.kind === 'purge') {
+        let purged = 0
+        for (const item of job.items) {
+          const slot = slots.get(item.storeKey)
+          // Anything that touched the key since the collector looked makes it not collectable.
+          if (slot === undefined || slot.touched || slot.original === undefined || Buffer.compare(slot.original, item.expected) !== 0) continue
+          if (!isAllTombstones(slot.state as RegisterState)) continue
+          slot.purge = true
+          purged++
+        }
+        settle.push(() => { job.resolve(purged) })
       } else {
         const report: ApplyReport = { applied: 0, changed: 0, rejected: 0 }
         for (const change of job.changes) {
@@ -227,9 +267,15 @@ export class Replica implements AntiEntropyReplica {
             continue
           }
           const slot = slots.get(change.storeKey) as Slot
+          if (verdict.space === 'kv' && slot.original === undefined && !slot.touched && this.isZombie(verdict.state as RegisterState)) {
+            report.rejected++
+            this.stats.remoteRejected['gc-horizon'] = (this.stats.remoteRejected['gc-horizon'] ?? 0) + 1
+            continue
+          }
           const type = SPACE_TYPES[verdict.space] as { merge: (a: unknown, b: unknown) => unknown }
           slot.state = type.merge(slot.state, verdict.state)
           slot.touched = true
+          slot.purge = false
           // A local write to the same key in this group keeps the change 'local', or gossip
           // would never publish it.
           report.applied++
@@ -240,11 +286,13 @@ export class Replica implements AntiEntropyReplica {
       }
     }
 
-    const { writes, bucketHashes, changes, newKeys, changedKeys } = this.planCommit(slots)
+    const { writes, bucketHashes, changes, keyDelta, changedKeys, purged } = this.planCommit(slots)
     if (writes.length > 0) {
       await this.store.commit(writes)
       this.stats.commits++
-      this.keys += newKeys
+      this.keys += keyDelta
+      this.stats.purged += purged.length
+      for (const storeKey of purged) this.cache.set(storeKey, { bytes: null, state: SPACE_TYPES.kv.empty })
       for (const [bucket, hash] of bucketHashes) this.tree.setBucket(bucket, hash)
       for (const [change, decoded] of changes) this.cache.set(change.storeKey, { bytes: change.state, state: decoded })
     }
@@ -268,6 +316,13 @@ export class Replica implements AntiEntropyReplica {
     }
   }
 
+  /** All versions older than the GC horizon (less the allowed drift): see gcHorizonMs. */
+  private isZombie (state: RegisterState): boolean {
+    if (this.gcHorizonMs === 0) return false
+    const limit = this.gcHorizonMs - this.env.clock.maxDriftMs
+    return state.siblings.every(s => s.hlc.wall < limit)
+  }
+
   private async loadSlots (jobs: Job[]): Promise<Map<string, Slot>> {
     const wanted = new Map<string, { space: KeySpace, key: string }>()
     for (const job of jobs) {
@@ -277,9 +332,10 @@ export class Replica implements AntiEntropyReplica {
           wanted.set(toStoreKey(space, op.key), { space, key: op.key })
         }
       } else {
-        for (const change of job.changes) {
-          const addr = fromStoreKey(change.storeKey)
-          if (addr !== undefined) wanted.set(change.storeKey, addr)
+        const keys = job.kind === 'purge' ? job.items.map(i => i.storeKey) : job.changes.map(c => c.storeKey)
+        for (const storeKey of keys) {
+          const addr = fromStoreKey(storeKey)
+          if (addr !== undefined) wanted.set(storeKey, addr)
         }
       }
     }
@@ -293,7 +349,8 @@ export class Replica implements AntiEntropyReplica {
       }
       const original = hit.bytes ?? undefined
       const originalConflict = space === 'kv' && original !== undefined ? hasConflict(hit.state as RegisterState) : false
-      slots.set(storeKey, { space, key, original, state: hit.state, touched: false, origin: 'remote', originalConflict })
+      const originalDeleted = space === 'kv' && original !== undefined ? isAllTombstones(hit.state as RegisterState) : false
+      slots.set(storeKey, { space, key, original, state: hit.state, touched: false, origin: 'remote', originalConflict, originalDeleted })
     }
     const originals = await this.store.getStates(misses)
     misses.forEach((storeKey, i) => {
@@ -311,7 +368,8 @@ export class Replica implements AntiEntropyReplica {
         }
       }
       const originalConflict = space === 'kv' && original !== undefined ? hasConflict(state as RegisterState) : false
-      slots.set(storeKey, { space, key, original, state, touched: false, origin: 'remote', originalConflict })
+      const originalDeleted = space === 'kv' && original !== undefined ? isAllTombstones(state as RegisterState) : false
+      slots.set(storeKey, { space, key, original, state, touched: false, origin: 'remote', originalConflict, originalDeleted })
     })
     return slots
   }
@@ -321,15 +379,28 @@ export class Replica implements AntiEntropyReplica {
     writes: StoreWrite[]
     bucketHashes: Map<number, Uint8Array>
     changes: Array<[AppliedChange, unknown]>
-    newKeys: number
+    /** Keys added minus keys purged. */
+    keyDelta: number
     changedKeys: Set<string>
+    purged: string[]
   } {
     const writes: StoreWrite[] = []
     const bucketHashes = new Map<number, Uint8Array>()
     const changes: Array<[AppliedChange, unknown]> = []
     const changedKeys = new Set<string>()
-    let newKeys = 0
+    const purged: string[] = []
+    let keyDelta = 0
+    const now = this.env.clock.physicalNow()
     for (const [storeKey, slot] of slots) {
+      if (slot.purge === true && slot.original !== undefined) {
+        const bucket = bucketOf(storeKey)
+        bucketHashes.set(bucket, nextBucketHash(bucketHashes.get(bucket) ?? this.tree.bucket(bucket), leafHash(storeKey, slot.original), undefined))
+        writes.push({ sublevel: 'data', key: storeKey }, { sublevel: 'buckets', key: bucketPrefix(bucket) + storeKey }, { sublevel: 'tombstones', key: storeKey })
+        if (slot.originalConflict === true) writes.push({ sublevel: 'conflicts', key: storeKey })
+        keyDelta--
+        purged.push(storeKey)
+        continue
+      }
       if (!slot.touched) continue
       const type = SPACE_TYPES[slot.space] as { encode: (s: unknown) => Uint8Array }
       const encoded = type.encode(slot.state)
@@ -340,7 +411,7 @@ export class Replica implements AntiEntropyReplica {
       const newLeaf = leafHash(storeKey, encoded)
       const bucketHash = nextBucketHash(bucketHashes.get(bucket) ?? this.tree.bucket(bucket), oldLeaf, newLeaf)
       bucketHashes.set(bucket, bucketHash)
-      if (slot.original === undefined) newKeys++
+      if (slot.original === undefined) keyDelta++
       writes.push({ sublevel: 'data', key: storeKey, value: encoded })
       writes.push({ sublevel: 'buckets', key: bucketPrefix(bucket) + storeKey, value: Uint8Array.from(newLeaf) })
       if (slot.space === 'kv') {
@@ -350,9 +421,12 @@ export class Replica implements AntiEntropyReplica {
             ? { sublevel: 'conflicts', key: storeKey, value: new Uint8Array(0) }
             : { sublevel: 'conflicts', key: storeKey })
         }
+        // Any change to an all-tombstone register restarts its clock towards collection.
+        if (isAllTombstones(slot.state as RegisterState)) writes.push({ sublevel: 'tombstones', key: storeKey, value: encodeTombstoneTime(now) })
+        else if (slot.originalDeleted === true) writes.push({ sublevel: 'tombstones', key: storeKey })
       }
       changes.push([{ space: slot.space, key: slot.key, storeKey, state: encoded, origin: slot.origin }, slot.state])
     }
-    return { writes, bucketHashes, changes, newKeys, changedKeys }
+    return { writes, bucketHashes, changes, keyDelta, changedKeys, purged }
   }
 }

@@ -4,6 +4,7 @@
  *   data      store key (`r/…`, `c/…`, `s/…`) → encoded state     (reads, scans)
  *   buckets   `hhhh` + store key → leaf hash (16 B)               (the Merkle tree's leaves, by bucket)
  *   conflicts store key of a register with siblings → empty      (kv.conflicts without a scan)
+ *   tombstones store key of a register that is all tombstones → local ms when it became so (GC)
  *   meta      name → text                                        (storage version)
  *
  * The store knows nothing of replication: the replica computes a whole batch — states and
@@ -28,7 +29,7 @@ export type StoreWrite =
   | { sublevel: StoreSublevel, key: string, value: Bytes }
   | { sublevel: StoreSublevel, key: string, value?: undefined }
 
-export type StoreSublevel = 'data' | 'buckets' | 'conflicts' | 'meta'
+export type StoreSublevel = 'data' | 'buckets' | 'conflicts' | 'tombstones' | 'meta'
 
 export interface StoreInit {
   /** Directory of the LevelDB database. */
@@ -63,7 +64,7 @@ export class Store {
     this.db = db
     this.fsync = fsync
     const sub = (name: string): Sub => db.sublevel<string, Bytes>(name, { keyEncoding: 'utf8', valueEncoding: 'view' })
-    this.subs = { data: sub('data'), buckets: sub('buckets'), conflicts: sub('conflicts'), meta: sub('meta') }
+    this.subs = { data: sub('data'), buckets: sub('buckets'), conflicts: sub('conflicts'), tombstones: sub('tombstones'), meta: sub('meta') }
   }
 
   /** Opens (creating if needed) the database; DataDirError if it is locked, corrupt or of another version. */
@@ -127,6 +128,10 @@ export class Store {
   /** Entries of the data sublevel in key order. */
   async * entries (range: RangeOptions): AsyncGenerator<[string, Bytes]> {
     for await (const entry of this.subs.data.iterator(range)) yield entry
+  }
+
+  async * entriesOf (sublevel: StoreSublevel, range: RangeOptions): AsyncGenerator<[string, Bytes]> {
+    for await (const entry of this.subs[sublevel].iterator(range)) yield entry
   }
 
   async * keysOf (sublevel: StoreSublevel, range: RangeOptions): AsyncGenerator<string> {

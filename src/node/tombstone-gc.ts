@@ -1,0 +1,82 @@
+/**
+ * Tombstone garbage collection. A register whose every version is a delete may be removed once
+ * (1) it has been a tombstone here for at least the grace period and (2) every live member has
+ * completed an anti-entropy exchange with us since it became one — so every member holds the
+ * tombstone (causal stability) and no member can bring the deleted value back. Removal goes
+ * through the replica's write path (it updates the Merkle tree), and only if the key is still
+ * exactly the tombstone the collector saw.
+ */
+import type { Logger } from 'pino'
+import type { Replica, PurgeItem } from '../replica/index.js'
+import type { Membership } from './membership.js'
+
+export interface TombstoneCollectorInit {
+  replica: Replica
+  membership: Membership
+  connectedPeers: () => ReadonlySet<string>
+  now: () => number
+  graceMs: number
+  intervalMs: number
+  /** The clock drift the replica tolerates; see the margin in run(). */
+  maxDriftMs: number
+  logger: Logger
+  /** Persist membership and the horizon after each sweep. */
+  persist: (horizonMs: number) => Promise<void>
+}
+
+const PURGE_BATCH = 1000
+
+export class TombstoneCollector {
+  private timer?: NodeJS.Timeout
+  private sweeping?: Promise<number>
+
+  constructor (private readonly init: TombstoneCollectorInit) {}
+
+  start (): void {
+    this.timer = setInterval(() => { void this.sweep().catch(err => { this.init.logger.warn({ err }, 'tombstone sweep failed') }) }, this.init.intervalMs)
+    this.timer.unref()
+  }
+
+  async stop (): Promise<void> {
+    clearInterval(this.timer)
+    await this.sweeping?.catch(() => {})
+  }
+
+  /** One pass; resolves with the number of tombstones collected. */
+  async sweep (): Promise<number> {
+    this.sweeping ??= this.run().finally(() => { this.sweeping = undefined })
+    return await this.sweeping
+  }
+
+  private async run (): Promise<number> {
+    const { replica, membership, now: clock } = this.init
+    const now = clock()
+    const horizon = Math.min(membership.stableTime(now, this.init.connectedPeers()), now - this.init.graceMs)
+    // Timestamps may run up to maxDrift ahead of our clock. Collecting only tombstones committed
+    // before horizon − 2·drift keeps every version they superseded (stamped before the tombstone,
+    // so before horizon − drift) below the replica's zombie limit of horizon − drift.
+    const collectBefore = horizon - 2 * this.init.maxDriftMs
+    let purged = 0
+    let batch: string[] = []
+    const flush = async (): Promise<void> => {
+      const states = await replica.readStates(batch)
+      const items: PurgeItem[] = []
+      batch.forEach((storeKey, i) => {
+        const expected = states[i]
+        if (expected !== undefined) items.push({ storeKey, expected })
+      })
+      purged += await replica.purge(items)
+      batch = []
+    }
+    for await (const [storeKey, since] of replica.tombstones()) {
+      if (since >= collectBefore) continue
+      batch.push(storeKey)
+      if (batch.length >= PURGE_BATCH) await flush()
+    }
+    if (batch.length > 0) await flush()
+    if (horizon > replica.gcHorizonMs && purged > 0) replica.gcHorizonMs = horizon
+    await this.init.persist(replica.gcHorizonMs)
+    if (purged > 0) this.init.logger.info({ purged, horizon }, 'collected tombstones')
+    return purged
+  }
+}

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest'
+import type { NodeInit } from '../../src/config.js'
+import { connectAll, startNode, startNodes, tempDir, waitConverged, waitFor } from '../helpers/nodes.js'
+
+/** Short periods so collection happens within a test; the rules are the production ones. */
+const GC: NodeInit = { tombstoneGraceMs: 300, maxDriftMs: 50, gcIntervalMs: 60_000, aeIntervalMs: 200 }
+
+describe('tombstone garbage collection', () => {
+  it('collects a tombstone everywhere once every member has synced past it; the key stays deleted', async () => {
+    const [a, b] = await startNodes(2, GC)
+    if (a === undefined || b === undefined) throw new Error('nodes')
+    await connectAll([a, b])
+    await a.kvPut('keep', 1)
+    await a.kvPut('gone', 2)
+    await waitFor(async () => (await b.kvGet('gone')).found, { what: 'the value on b' })
+    await b.kvDelete('gone') // has seen the value: the register becomes a lone tombstone
+    await waitConverged([a, b])
+    expect((await a.info()).keys).toBe(2)
+    // Each node collects once the tombstone is old enough and the other has synced since.
+    await waitFor(async () => {
+      for (const n of [a, b]) await n.collectGarbage()
+      return (await a.info()).keys === 1 && (await b.info()).keys === 1
+    }, { what: 'both nodes to collect', timeoutMs: 20_000 })
+    await waitConverged([a, b])
+    for (const n of [a, b]) {
+      expect(await n.kvGet('gone')).toMatchObject({ found: false, conflict: false })
+      expect(await n.kvGet('keep')).toMatchObject({ found: true, value: 1 })
+      expect(await n.metricsText()).toMatch(/chorus_tombstones_collected_total 1/)
+    }
+  })
+
+  it('a member that has not synced since the delete holds collection back', async () => {
+    // One shared clock the test can move forward, instead of waiting for the grace period.
+    let advance = 0
+    const clocked = { ...GC, now: () => Date.now() + advance }
+    const awayDir = await tempDir()
+    const [a, b] = await startNodes(2, clocked)
+    if (a === undefined || b === undefined) throw new Error('nodes')
+    let away = await startNode({ ...clocked, dataDir: awayDir })
+    await connectAll([a, b, away])
+    await a.kvPut('k', 'v')
+    await waitConverged([a, b, away])
+    await away.stop()
+    await b.kvDelete('k')
+    await waitConverged([a, b])
+    // Old enough by age, but `away` (seen moments ago, within the member TTL) may still hold the value.
+    advance += 1_000
+    expect(await a.collectGarbage()).toBe(0)
+    expect((await a.info()).keys).toBe(1)
+
+    away = await startNode({ ...clocked, dataDir: awayDir, bootstrap: [a.multiaddrs()[0] as string, b.multiaddrs()[0] as string] })
+    await waitConverged([a, b, away])
+    expect((await away.kvGet('k')).found).toBe(false)
+    await waitFor(async () => {
+      for (const n of [a, b, away]) await n.collectGarbage()
+      return (await Promise.all([a, b, away].map(async n => (await n.info()).keys))).every(k => k === 0)
+    }, { what: 'collection after the member synced', timeoutMs: 20_000 })
+  })
+
+  it('a member gone longer than the member TTL cannot bring a collected key back', async () => {
+    const oldDir = await tempDir()
+    const short = { ...GC, memberTtlMs: 300 }
+    const [a, b] = await startNodes(2, short)
+    if (a === undefined || b === undefined) throw new Error('nodes')
+    let old = await startNode({ ...short, dataDir: oldDir })
+    await connectAll([a, b, old])
+    await a.kvPut('zombie', 'alive')
+    await waitConverged([a, b, old])
+    await old.stop()
+    await b.kvDelete('zombie')
+    await waitFor(async () => {
+      for (const n of [a, b]) await n.collectGarbage()
+      return (await a.info()).keys === 0 && (await b.info()).keys === 0
+    }, { what: 'collection once the old member expired', timeoutMs: 20_000 })
+
+    old = await startNode({ ...short, dataDir: oldDir })
+    await connectAll([a, b, old])
+    await old.sync(a.peerId)
+    await old.sync(b.peerId)
+    for (const n of [a, b]) {
+      expect((await n.kvGet('zombie')).found).toBe(false)
+      expect(await n.metricsText()).toMatch(/chorus_remote_rejected_total\{reason="gc-horizon"\} [1-9]/)
+    }
+  })
+})
