@@ -1,0 +1,102 @@
+/**
+ * replicate: 3, 5 and 10 real bin/chorus processes on loopback (each bootstrapping to the
+ * earlier ones). Write-to-visible latency on every other node at a steady 1,000 writes/s spread
+ * over all leaders, and the highest aggregate write rate sustained while every node keeps up.
+ */
+import { chorusUnavailable, crashNotes, startCluster, stopAll, waitConverged, waitMesh, type ChorusNode } from '../lib/chorus.js'
+import { rampSustained, steadyLatency } from '../lib/load.js'
+import { round, value100 } from '../lib/stats.js'
+import type { BarChart, LatencyChart, Suite, SuiteResult, SuiteRow } from '../lib/types.js'
+
+export const suite: Suite = {
+  name: 'replicate',
+  description: 'N real `bin/chorus` processes on 127.0.0.1 (node i bootstraps to nodes 0…i−1; no mDNS). Latency: 1,000 kv.put/s round-robin over all leaders, time from issuing a write to its being visible on each other node (kv.watch over WebSocket, else polling with JSON-RPC batches of kv.get). Sustained: open-loop kv.batch of 50 over all leaders at rising rates; a rate counts when ≥ 95 % of it is acknowledged and all digests agree within 1 s of the writes stopping.',
+  order: 30,
+  async run ({ quick }): Promise<SuiteResult> {
+    const why = await chorusUnavailable()
+    if (why != null) return { rows: [], skipped: why }
+    const sizes = quick ? [3] : [3, 5, 10]
+    const rate = 1000
+    const durationMs = quick ? 1000 : 10_000
+    const targets = quick ? [1000] : [500, 1000, 2000, 5000, 10_000, 15_000, 20_000, 30_000, 50_000]
+    // An unloaded reference point beside the 1,000 writes/s of the goals (full runs only).
+    const lightRate = quick ? null : 100
+    const rows: SuiteRow[] = []
+    const data: Record<string, unknown> = {}
+    const notes: string[] = []
+    const series: LatencyChart['series'] = []
+    const tput: BarChart = { kind: 'bar', id: 'replicate-sustained', title: 'Highest sustained aggregate write rate vs node count', unit: 'writes/s, every node applying every write (lag ≤ 1 s)', bars: [] }
+    for (const n of sizes) {
+      let nodes: ChorusNode[] = []
+      try {
+        nodes = await startCluster(n)
+        const meshed = await waitMesh(nodes, quick ? 10_000 : 30_000)
+        if (!meshed) notes.push(`${n} nodes: not every node saw ${n - 1} connected peers within the wait; measured anyway.`)
+        // warm-up: a few writes on every node, then wait for agreement (gossip mesh formed)
+        await Promise.all(nodes.map(async (node, i) => { for (let k = 0; k < 20; k++) await node.rpc.call('kv.put', { key: `warm/${i}/${k}`, value: value100(k) }) }))
+        const warm = await waitConverged(nodes, 15_000)
+        if (warm == null) notes.push(`${n} nodes: digests did not agree within 15 s after the warm-up.`)
+
+        const r = await steadyLatency(nodes, rate, durationMs, `n${n}`)
+        data[`n${n}`] = r.dist
+        data[`n${n}mode`] = r.mode
+        rows.push({
+          name: `${n} nodes, ${rate.toLocaleString('en-US')} writes/s, write → visible`,
+          metrics: {
+            'writes/s': round(r.achievedRate, 0),
+            p50: round(r.dist.p50, 2),
+            p95: round(r.dist.p95, 2),
+            p99: round(r.dist.p99, 2),
+            max: round(r.dist.max, 1),
+            observed: `${r.observed}/${r.expected}`,
+            via: r.mode === 'watch' ? 'kv.watch' : 'kv.get poll'
+          }
+        })
+        if (r.errors > 0) notes.push(`${n} nodes, latency run: ${r.errors} write errors, first: ${r.firstError ?? '?'}`)
+        series.push({ label: `${n} nodes, ${rate} w/s`, p50: r.dist.p50, p95: r.dist.p95, p99: r.dist.p99, max: r.dist.max })
+
+        if (lightRate != null) {
+          const l = await steadyLatency(nodes, lightRate, 5000, `light${n}`)
+          data[`n${n}light`] = l.dist
+          rows.push({
+            name: `${n} nodes, ${lightRate} writes/s, write → visible`,
+            metrics: { 'writes/s': round(l.achievedRate, 0), p50: round(l.dist.p50, 2), p95: round(l.dist.p95, 2), p99: round(l.dist.p99, 2), max: round(l.dist.max, 1), observed: `${l.observed}/${l.expected}`, via: l.mode === 'watch' ? 'kv.watch' : 'kv.get poll' }
+          })
+          series.push({ label: `${n} nodes, ${lightRate} w/s`, p50: l.dist.p50, p95: l.dist.p95, p99: l.dist.p99, max: l.dist.max })
+        }
+
+        const steps = await rampSustained(nodes, targets, quick ? 1000 : 3000, 50, 1000, `n${n}`)
+        let best = 0
+        for (const s of steps) {
+          rows.push({
+            name: `${n} nodes, sustained: target ${s.target.toLocaleString('en-US')} writes/s`,
+            metrics: { 'writes/s': round(s.achieved, 0), p50: null, p95: null, p99: null, max: null, observed: s.convergeMs == null ? 'no agreement' : `agree +${Math.round(s.convergeMs)} ms`, via: s.ok ? 'sustained' : 'NOT sustained' }
+          })
+          if (s.ok) best = Math.max(best, s.achieved)
+        }
+        data[`sustained${n}`] = best > 0 ? best : null
+        tput.bars.push({ label: `${n} nodes`, value: best })
+        const mem = nodes.map((x) => x.rss().peak ?? 0)
+        data[`n${n}PeakRssBytes`] = Math.max(...mem)
+      } catch (err) {
+        // One cluster size failing must not lose the others' figures.
+        notes.push(`${n} nodes: failed: ${(err as Error).message.split('\n')[0] ?? ''}`)
+        data[`sustained${n}`] ??= null
+      } finally {
+        notes.push(...crashNotes(nodes, `${n} nodes`))
+        await stopAll(nodes)
+      }
+    }
+    notes.unshift(`Latency runs last ${durationMs / 1000} s each; sustained steps ${quick ? 1 : 3} s each. Client and all nodes share the 2 cores, so larger clusters are CPU-starved: read the figures as lower bounds.`)
+    return {
+      units: { 'writes/s': 'writes/s', p50: 'ms', p95: 'ms', p99: 'ms', max: 'ms' },
+      rows,
+      data,
+      notes,
+      charts: [
+        { kind: 'latency', id: 'replicate-latency', title: 'Write-to-visible latency, to every other node', unit: 'ms', log: true, series },
+        tput
+      ]
+    }
+  }
+}

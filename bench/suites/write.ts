@@ -1,0 +1,112 @@
+/**
+ * write: one Chorus node, raw JSON-RPC over HTTP keep-alive. kv.put one per request with 1 and
+ * with 64 concurrent clients, kv.batch of 100 (1 and 8 clients), beside the raw LevelDB figures
+ * of the same run (the level suite).
+ */
+import { chorusUnavailable, crashNotes, startChorus, stopAll, type ChorusNode } from '../lib/chorus.js'
+import { RpcClient } from '../lib/rpc.js'
+import { distribution, now, pool, round, value100 } from '../lib/stats.js'
+import type { LatencyChart, Suite, SuiteResult, SuiteRow } from '../lib/types.js'
+
+interface CaseResult { writes: number, requests: number, ms: number, lat: number[], errors: number, firstError?: string }
+
+async function runCase (rpc: RpcClient, opts: { clients: number, batch: number, budgetMs: number, maxRequests: number, tag: string }): Promise<CaseResult> {
+  const lat: number[] = []
+  let errors = 0
+  let firstError: string | undefined
+  const t0 = now()
+  const requests = await pool(opts.maxRequests, opts.clients, async (i) => {
+    const s = now()
+    try {
+      if (opts.batch === 1) {
+        await rpc.call('kv.put', { key: `${opts.tag}/${i}`, value: value100(i) })
+      } else {
+        const ops = []
+        for (let j = 0; j < opts.batch; j++) { const n = i * opts.batch + j; ops.push({ op: 'put', key: `${opts.tag}/${n}`, value: value100(n) }) }
+        await rpc.call('kv.batch', { ops })
+      }
+      lat.push(now() - s)
+    } catch (err) {
+      errors++
+      firstError ??= (err as Error).message
+    }
+  }, t0 + opts.budgetMs)
+  const ms = now() - t0
+  return { writes: (requests - errors) * opts.batch, requests, ms, lat, errors, ...(firstError != null ? { firstError } : {}) }
+}
+
+export const suite: Suite = {
+  name: 'write',
+  description: 'One Chorus node (`bin/chorus start`), raw JSON-RPC 2.0 over HTTP keep-alive, 100-byte values: `kv.put` one per request with 1 and 64 concurrent clients, `kv.batch` of 100 with 1 and 8 clients; "vs level" compares with the raw LevelDB figure of the same run (awaited put, or batch of 100).',
+  order: 20,
+  needs: ['level'],
+  async run ({ quick, prior }): Promise<SuiteResult> {
+    const why = await chorusUnavailable()
+    if (why != null) return { rows: [], skipped: why }
+    const level = prior?.level?.data ?? {}
+    const levelPut = typeof level.put === 'number' ? level.put : null
+    const levelBatch = typeof level.batch100 === 'number' ? level.batch100 : null
+    const budgetMs = quick ? 600 : 6000
+    const nodes: ChorusNode[] = []
+    try {
+      const node = await startChorus()
+      nodes.push(node)
+      const rpc = new RpcClient(node.url, 64)
+      // warm-up: connections, JIT, LevelDB
+      await runCase(rpc, { clients: 8, batch: 1, budgetMs: quick ? 200 : 1500, maxRequests: quick ? 500 : 5000, tag: 'warm' })
+      const cases: Array<{ name: string, id: string, clients: number, batch: number, base: number | null }> = [
+        { name: 'kv.put, 1 client', id: 'put1', clients: 1, batch: 1, base: levelPut },
+        { name: 'kv.put, 64 clients', id: 'put64', clients: 64, batch: 1, base: levelPut },
+        { name: 'kv.batch of 100, 1 client', id: 'batch1', clients: 1, batch: 100, base: levelBatch },
+        { name: 'kv.batch of 100, 8 clients', id: 'batch8', clients: 8, batch: 100, base: levelBatch }
+      ]
+      const rows: SuiteRow[] = []
+      const data: Record<string, number> = {}
+      const notes: string[] = []
+      const series: LatencyChart['series'] = []
+      const bars: Array<{ label: string, value: number, group: string }> = []
+      for (const c of cases) {
+        const r = await runCase(rpc, { clients: c.clients, batch: c.batch, budgetMs, maxRequests: quick ? 20_000 : 500_000, tag: c.id })
+        const d = distribution(r.lat)
+        const wps = r.writes / (r.ms / 1000)
+        data[`${c.id}OpsPerSec`] = wps
+        rows.push({
+          name: c.name,
+          metrics: {
+            'writes/s': round(wps, 0),
+            'requests/s': round((r.requests - r.errors) / (r.ms / 1000), 0),
+            p50: round(d.p50, 3),
+            p95: round(d.p95, 3),
+            p99: round(d.p99, 3),
+            max: round(d.max, 2),
+            errors: r.errors,
+            'vs level': c.base != null ? `${((wps / c.base) * 100).toFixed(1)} %` : null
+          }
+        })
+        if (r.errors > 0) notes.push(`${c.name}: ${r.errors} errors, first: ${r.firstError ?? '?'}`)
+        series.push({ label: c.name, p50: d.p50, p95: d.p95, p99: d.p99, max: d.max })
+        bars.push({ label: c.name, value: wps, group: 'Chorus' })
+      }
+      if (levelPut != null) bars.push({ label: 'raw level: awaited put', value: levelPut, group: 'raw LevelDB (same run)' })
+      if (levelBatch != null) bars.push({ label: 'raw level: batch of 100', value: levelBatch, group: 'raw LevelDB (same run)' })
+      if (data.batch8OpsPerSec != null && levelBatch != null) data.batchVsLevelPct = Math.max(data.batch8OpsPerSec, data.batch1OpsPerSec ?? 0) / levelBatch * 100
+      const mem = node.rss()
+      if (mem.peak != null) { data.peakRssBytes = mem.peak; notes.push(`Node peak RSS: ${(mem.peak / 1024 / 1024).toFixed(0)} MB.`) }
+      notes.unshift(`Each case runs ${budgetMs / 1000} s after a warm-up; latency is per request, client-side (includes HTTP and JSON). Client and node share the 2 cores.`)
+      notes.push(...crashNotes(nodes, 'write'))
+      rpc.close()
+      return {
+        units: { 'writes/s': 'keys/s', p50: 'ms', p95: 'ms', p99: 'ms', max: 'ms' },
+        rows,
+        data,
+        notes,
+        charts: [
+          { kind: 'bar', id: 'write-throughput', title: 'Chorus write throughput vs raw LevelDB (same run)', unit: 'keys written per second', log: true, bars },
+          { kind: 'latency', id: 'write-latency', title: 'Chorus write latency per request', unit: 'ms', log: true, series }
+        ]
+      }
+    } finally {
+      await stopAll(nodes)
+    }
+  }
+}
