@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { onTestFinished } from 'vitest'
 import type { ChildProcess } from 'node:child_process'
+import { waitFor as waitUntil } from '../helpers/nodes.js'
 
 export const BIN = resolve(import.meta.dirname, '..', '..', 'bin', 'chorus')
 
@@ -105,12 +106,7 @@ export function spawnChorus (args: string[], env: Record<string, string> = {}): 
 
 export const READY = /^ready (http:\/\/\S+) peer=(\S+) listen=(\S+)$/
 
-/** Polls `check` until it returns true, or fails after `ms`. */
+/** Polls `check` until it returns true, or fails after `ms` (the shared harness in test/helpers/nodes.ts). */
 export async function waitFor (what: string, check: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    if (await check()) return
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
+  await waitUntil(check, { what, timeoutMs: ms })
 }

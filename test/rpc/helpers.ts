@@ -10,6 +10,7 @@ import { createChorusNode } from '../../src/node/index.js'
 import { ChorusClient, startRpcServer } from '../../src/rpc/index.js'
 import type { ChorusNode } from '../../src/node/index.js'
 import type { RpcServer, RpcServerInit } from '../../src/rpc/index.js'
+import { waitFor as waitUntil } from '../helpers/nodes.js'
 
 export interface RealNode {
   node: ChorusNode
@@ -41,12 +42,7 @@ export async function startRealNode (opts: Partial<Omit<RpcServerInit, 'api' | '
   return { node, server, client, dataDir }
 }
 
-/** Polls `check` until it returns true, or fails after `ms`. */
+/** Polls `check` until it returns true, or fails after `ms` (the shared harness in test/helpers/nodes.ts). */
 export async function waitFor (what: string, check: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    if (await check()) return
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 25))
-  }
+  await waitUntil(check, { what, timeoutMs: ms })
 }
