@@ -142,7 +142,9 @@ export class Store {
   async bucketEntries (bucket: number): Promise<Array<{ storeKey: string, leaf: Bytes }>> {
     const prefix = bucketPrefix(bucket)
     const out: Array<{ storeKey: string, leaf: Bytes }> = []
-    for await (const [key, leaf] of this.subs.buckets.iterator({ gte: prefix, lt: bucketPrefix(bucket + 1) })) {
+    // The last bucket's successor would be '10000', which sorts before 'ffff'; 'g' follows every hex key.
+    const lt = bucket + 1 >= BUCKETS ? 'g' : bucketPrefix(bucket + 1)
+    for await (const [key, leaf] of this.subs.buckets.iterator({ gte: prefix, lt })) {
       out.push({ storeKey: key.slice(prefix.length), leaf })
     }
     return out

@@ -116,4 +116,11 @@ describe('Replica (real LevelDB)', () => {
     expect(replica.stats.commits).toBe(1)
     expect(changes.map(c => [c.storeKey, c.origin])).toEqual([['c/hits', 'local']])
   })
+  it('lists the keys of the last bucket (0xffff) too', async () => {
+    const { replica } = await openReplica()
+    let key = ''
+    for (let i = 0; key === ''; i++) if (bucketOf(`r/k${i}`) === 65535) key = `k${i}`
+    await replica.applyLocal([{ kind: 'kv.put', key, json: '1' }])
+    expect((await replica.bucketEntries(65535)).map(e => e.storeKey)).toEqual([`r/${key}`])
+  })
 })
