@@ -31,8 +31,10 @@ export interface AntiEntropyInit {
   announceCheckMs?: number
   /** Run the periodic scheduler and new-peer syncs; off leaves only `sync()`. @default true */
   schedule?: boolean
-  /** The node's physical clock, carried in digest announcements so peers can measure skew. @default Date.now */
+  /** The clock for exchange start times (onExchangeComplete). @default Date.now */
   now?: () => number
+  /** The raw physical clock, carried in digest announcements so peers can measure skew. @default now */
+  announceNow?: () => number
 }
 
 export type AntiEntropyConfig = Required<AntiEntropyInit>
@@ -63,6 +65,7 @@ export function resolveConfig (init: AntiEntropyInit = {}): AntiEntropyConfig {
     announceIntervalMs: init.announceIntervalMs ?? DEFAULT_ANNOUNCE_INTERVAL_MS,
     announceCheckMs: init.announceCheckMs ?? DEFAULT_ANNOUNCE_CHECK_MS,
     schedule: init.schedule ?? true,
-    now: init.now ?? Date.now
+    now: init.now ?? Date.now,
+    announceNow: init.announceNow ?? init.now ?? Date.now
   }
 }

@@ -81,7 +81,7 @@ class AntiEntropyService implements AntiEntropy {
         logger: c.logger,
         checkMs: config.announceCheckMs,
         intervalMs: config.announceIntervalMs,
-        now: config.now
+        now: config.announceNow
       })
   }
 

@@ -38,6 +38,12 @@ export interface RegisterWrite {
    * overwrite of all current siblings.
    */
   context?: VersionVector
+  /**
+   * The writer's counters for this key must exceed this: a node that garbage-collected keys may
+   * not reuse a dot it issued before, which a peer may still hold (replica/ keeps the floor).
+   * @default 0
+   */
+  floor?: number
 }
 
 /** LWW order of siblings: HLC, then node id, then counter — the same on every node. */
@@ -48,7 +54,7 @@ export function compareSiblings (a: Sibling, b: Sibling): number {
 /** Apply a local write (or delete) and return the new state. */
 export function writeRegister (state: RegisterState, write: RegisterWrite, maxSiblings = MAX_SIBLINGS): RegisterState {
   const context = write.context ?? state.vv
-  const counter = Math.max(vvGet(state.vv, write.node), vvGet(context, write.node)) + 1
+  const counter = Math.max(vvGet(state.vv, write.node), vvGet(context, write.node), write.floor ?? 0) + 1
   const sibling: Sibling = write.value === undefined
     ? { node: write.node, counter, hlc: write.hlc }
     : { node: write.node, counter, hlc: write.hlc, value: write.value }

@@ -99,7 +99,6 @@ class ChorusNodeImpl implements ChorusNode {
       const clock = new HybridLogicalClock({ now: () => config.now() + this.clockCorrectionMs, maxDriftMs: config.maxDriftMs })
       this.clock = clock
       this.replica = await Replica.open({ store: this.store, nodeId: this.libp2p.peerId.toString(), clock, logger: logger.child({ part: 'replica' }) })
-      this.replica.gcHorizonMs = Number(await this.store.getMeta('gcHorizon') ?? '0')
       const membership = Membership.fromJSON(await this.store.getMeta('members'), config.memberTtlMs)
       this.membership = membership
       const pubsub = this.libp2p.services.pubsub
@@ -112,28 +111,30 @@ class ChorusNodeImpl implements ChorusNode {
           logger: logger.child({ part: 'anti-entropy' }),
           pubsub,
           metrics: this.metrics,
-          onExchangeComplete: (peer, startedAtMs) => { membership.synced(peer, startedAtMs, config.now()) }
+          onExchangeComplete: (peer, startedAtMs) => { membership.synced(peer, startedAtMs, clock.physicalNow()) }
         },
-        // Announcements carry the raw physical clock, so peers see our true skew.
-        { intervalMs: config.aeIntervalMs, clusterName: config.clusterName, now: config.now }
+        // Exchange times use the corrected clock, like tombstone times (GC compares them);
+        // announcements carry the raw physical clock, so peers see our true skew.
+        { intervalMs: config.aeIntervalMs, clusterName: config.clusterName, now: () => clock.physicalNow(), announceNow: config.now }
       )
       this.redialer = new Redialer(this.libp2p, logger.child({ part: 'redialer' }), { bootstrap: config.bootstrap })
       this.libp2p.addEventListener('peer:connect', evt => {
         this.lastSeen.set(evt.detail.toString(), Date.now())
-        membership.seen(evt.detail.toString(), config.now())
+        membership.seen(evt.detail.toString(), clock.physicalNow())
       })
       const store = this.store
       this.collector = new TombstoneCollector({
         replica: this.replica,
         membership,
         connectedPeers: () => new Set(this.libp2p?.getConnections().map(c => c.remotePeer.toString()) ?? []),
-        now: config.now,
+        now: () => clock.physicalNow(),
         graceMs: config.tombstoneGraceMs,
+        memberTtlMs: config.memberTtlMs,
         intervalMs: config.gcIntervalMs,
         maxDriftMs: config.maxDriftMs,
         logger: logger.child({ part: 'tombstone-gc' }),
-        persist: async horizonMs => {
-          await store.commit([store.metaWrite('members', membership.toJSON()), store.metaWrite('gcHorizon', String(horizonMs))])
+        persist: async () => {
+          await store.commit([store.metaWrite('members', membership.toJSON())])
         }
       })
       this.libp2p.addEventListener('peer:disconnect', evt => { this.lastSeen.set(evt.detail.toString(), Date.now()) })
@@ -162,7 +163,7 @@ class ChorusNodeImpl implements ChorusNode {
       this.redialer?.stop()
       await this.collector?.stop()
       if (this.membership !== undefined && this.store !== undefined && this.replica !== undefined) {
-        await this.store.commit([this.store.metaWrite('members', this.membership.toJSON()), this.store.metaWrite('gcHorizon', String(this.replica.gcHorizonMs))]).catch(() => {})
+        await this.store.commit([this.store.metaWrite('members', this.membership.toJSON())]).catch(() => {})
       }
       await this.antiEntropy?.stop().catch((err: unknown) => { this.logger.warn({ err }, 'anti-entropy stop failed') })
       this.gossip?.stop()

@@ -16,12 +16,14 @@ export interface TombstoneCollectorInit {
   connectedPeers: () => ReadonlySet<string>
   now: () => number
   graceMs: number
+  /** Records of collected keys are kept this long (see Replica.forgetCollected). */
+  memberTtlMs: number
   intervalMs: number
   /** The clock drift the replica tolerates; see the margin in run(). */
   maxDriftMs: number
   logger: Logger
-  /** Persist membership and the horizon after each sweep. */
-  persist: (horizonMs: number) => Promise<void>
+  /** Persist membership after each sweep. */
+  persist: () => Promise<void>
 }
 
 const PURGE_BATCH = 1000
@@ -52,9 +54,8 @@ export class TombstoneCollector {
     const { replica, membership, now: clock } = this.init
     const now = clock()
     const horizon = Math.min(membership.stableTime(now, this.init.connectedPeers()), now - this.init.graceMs)
-    // Timestamps may run up to maxDrift ahead of our clock. Collecting only tombstones committed
-    // before horizon − 2·drift keeps every version they superseded (stamped before the tombstone,
-    // so before horizon − drift) below the replica's zombie limit of horizon − drift.
+    // Exchange start times and tombstone times come from clocks that may disagree by up to the
+    // allowed drift: keep that margin twice over.
     const collectBefore = horizon - 2 * this.init.maxDriftMs
     let purged = 0
     let batch: string[] = []
@@ -74,8 +75,8 @@ export class TombstoneCollector {
       if (batch.length >= PURGE_BATCH) await flush()
     }
     if (batch.length > 0) await flush()
-    if (horizon > replica.gcHorizonMs && purged > 0) replica.gcHorizonMs = horizon
-    await this.init.persist(replica.gcHorizonMs)
+    await replica.forgetCollected(now - this.init.memberTtlMs)
+    await this.init.persist()
     if (purged > 0) this.init.logger.info({ purged, horizon }, 'collected tombstones')
     return purged
   }

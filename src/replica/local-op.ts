@@ -27,15 +27,17 @@ export interface OpEnv {
   nodeId: string
   clock: HybridLogicalClock
   maxSiblings: number
+  /** Lowest counter minus one for new register writes (see RegisterWrite.floor). */
+  dotFloor: number
 }
 
 /** The state after `op`; throws a ChorusError if the op cannot apply (e.g. overflow). */
 export function applyLocalOp (state: unknown, op: LocalOp, env: OpEnv): unknown {
   switch (op.kind) {
     case 'kv.put':
-      return writeRegister(state as RegisterState, { node: env.nodeId, hlc: env.clock.tick(), value: op.json, context: op.context }, env.maxSiblings)
+      return writeRegister(state as RegisterState, { node: env.nodeId, hlc: env.clock.tick(), value: op.json, context: op.context, floor: env.dotFloor }, env.maxSiblings)
     case 'kv.delete':
-      return writeRegister(state as RegisterState, { node: env.nodeId, hlc: env.clock.tick(), context: op.context }, env.maxSiblings)
+      return writeRegister(state as RegisterState, { node: env.nodeId, hlc: env.clock.tick(), context: op.context, floor: env.dotFloor }, env.maxSiblings)
     case 'counter.incr':
       if (wouldOverflow(state as CounterState, env.nodeId, op.by)) {
         throw new LimitExceededError(`counter ${JSON.stringify(op.key)} would leave the safe integer range`)

@@ -9,7 +9,9 @@
 import type { Logger } from 'pino'
 import type { HybridLogicalClock } from '../clock/index.js'
 import { hasConflict, type RegisterState } from '../causal/index.js'
-import { isAllTombstones, tombstoneTime, encodeTombstoneTime } from './tombstones.js'
+import { isAllTombstones, tombstoneTime, encodeTombstoneTime, encodeCollected, decodeCollected } from './tombstones.js'
+import type { VersionVector } from '../causal/index.js'
+import { CorruptDataError } from '../errors.js'
 import { MAX_SIBLINGS } from '../constants.js'
 import { bucketOf, leafHash, nextBucketHash, type MerkleTree } from '../merkle/index.js'
 import { fromStoreKey, SPACE_TYPES, toStoreKey, type KeySpace, type StateBySpace } from '../model/index.js'
@@ -49,6 +51,7 @@ export interface PurgeItem { storeKey: string, expected: Uint8Array }
 type Job =
   | { kind: 'local', ops: LocalOp[], resolve: (states: unknown[]) => void, reject: (err: unknown) => void }
   | { kind: 'purge', items: PurgeItem[], resolve: (purged: number) => void, reject: (err: unknown) => void }
+  | { kind: 'forget', storeKeys: string[], resolve: (forgotten: number) => void, reject: (err: unknown) => void }
   | { kind: 'remote', changes: EncodedChange[], from: string, resolve: (report: ApplyReport) => void, reject: (err: unknown) => void }
 
 /** One key's state during a group commit. */
@@ -65,6 +68,12 @@ interface Slot {
   originalDeleted?: boolean
   /** Remove the key entirely (tombstone GC). */
   purge?: boolean
+  /** Absent, but collected before: `state` starts from the remembered version vector. */
+  collected?: boolean
+  /** The stored bytes did not decode: local writes are refused until a peer repairs the key. */
+  corrupt?: boolean
+  /** Drop the collected record (it outlived the member TTL). */
+  forget?: boolean
 }
 
 export type ChangeListener = (change: AppliedChange, decoded: unknown) => void
@@ -72,12 +81,7 @@ export type ChangeListener = (change: AppliedChange, decoded: unknown) => void
 export class Replica implements AntiEntropyReplica {
   readonly tree: MerkleTree
   readonly stats: ReplicaStats = { commits: 0, localOps: 0, remoteApplied: 0, remoteChanged: 0, remoteRejected: {}, purged: 0 }
-  /**
-   * Tombstones committed before this time may have been collected here. A register state for a
-   * key we do not hold whose versions are all older than this (less the clock drift) is a
-   * zombie — a version those tombstones superseded, or the tombstone itself — and is refused.
-   */
-  gcHorizonMs = 0
+
   private readonly store: Store
   private readonly env: OpEnv
   private readonly logger: Logger
@@ -88,20 +92,21 @@ export class Replica implements AntiEntropyReplica {
   private readonly listeners = new Set<ChangeListener>()
   private readonly cache: StateCache
 
-  private constructor (init: ReplicaInit, tree: MerkleTree, keys: number) {
+  private constructor (init: ReplicaInit, tree: MerkleTree, keys: number, dotFloor: number) {
     this.store = init.store
     this.tree = tree
     this.keys = keys
     this.logger = init.logger
     this.maxJobs = init.maxJobsPerCommit ?? 512
     this.cache = new StateCache(init.cacheEntries ?? 20_000)
-    this.env = { nodeId: init.nodeId, clock: init.clock, maxSiblings: init.maxSiblings ?? MAX_SIBLINGS }
+    this.env = { nodeId: init.nodeId, clock: init.clock, maxSiblings: init.maxSiblings ?? MAX_SIBLINGS, dotFloor }
   }
 
   /** Rebuilds the tree from the persisted leaf hashes; no read of the data itself. */
   static async open (init: ReplicaInit): Promise<Replica> {
     const { tree, keys } = await init.store.loadTree()
-    return new Replica(init, tree, keys)
+    const dotFloor = Number(await init.store.getMeta('dotFloor') ?? '0')
+    return new Replica(init, tree, keys, Number.isSafeInteger(dotFloor) ? dotFloor : 0)
   }
 
   keyCount (): number {
@@ -122,6 +127,16 @@ export class Replica implements AntiEntropyReplica {
   async purge (items: PurgeItem[]): Promise<number> {
     if (items.length === 0) return 0
     return await new Promise((resolve, reject) => { this.enqueue({ kind: 'purge', items, resolve, reject }) })
+  }
+
+  /** Drop the records of keys collected before `beforeMs` (after the member TTL). */
+  async forgetCollected (beforeMs: number): Promise<number> {
+    const storeKeys: string[] = []
+    for await (const [storeKey, record] of this.store.entriesOf('collected', {})) {
+      if (decodeCollected(record).atMs < beforeMs) storeKeys.push(storeKey)
+    }
+    if (storeKeys.length === 0) return 0
+    return await new Promise((resolve, reject) => { this.enqueue({ kind: 'forget', storeKeys, resolve, reject }) })
   }
 
   /** Registers that are all tombstones, with the local time they became so. */
@@ -228,6 +243,9 @@ export class Replica implements AntiEntropyReplica {
           const results: unknown[] = []
           for (const op of job.ops) {
             const storeKey = toStoreKey(spaceOf(op), op.key)
+            if (slots.get(storeKey)?.corrupt === true && !staged.has(storeKey)) {
+              throw new CorruptDataError(`the stored state of ${JSON.stringify(op.key)} is corrupt; it is refused until anti-entropy repairs it from a peer (see chorus verify)`)
+            }
             const current = staged.has(storeKey) ? staged.get(storeKey) : slots.get(storeKey)?.state
             const next = applyLocalOp(current, op, this.env)
             staged.set(storeKey, next)
@@ -245,6 +263,15 @@ export class Replica implements AntiEntropyReplica {
         } catch (err) {
           job.reject(err)
         }
+      } else if (job.kind === 'forget') {
+        let forgotten = 0
+        for (const storeKey of job.storeKeys) {
+          const slot = slots.get(storeKey)
+          if (slot === undefined || slot.touched || slot.original !== undefined || slot.collected !== true) continue
+          slot.forget = true
+          forgotten++
+        }
+        settle.push(() => { job.resolve(forgotten) })
       } else if (job.kind === 'purge') {
         let purged = 0
         for (const item of job.items) {
@@ -267,13 +294,23 @@ export class Replica implements AntiEntropyReplica {
             continue
           }
           const slot = slots.get(change.storeKey) as Slot
-          if (verdict.space === 'kv' && slot.original === undefined && !slot.touched && this.isZombie(verdict.state as RegisterState)) {
+          const type = SPACE_TYPES[verdict.space] as { merge: (a: unknown, b: unknown) => unknown }
+          let merged: unknown
+          try {
+            merged = type.merge(slot.state, verdict.state)
+          } catch (err) {
             report.rejected++
-            this.stats.remoteRejected['gc-horizon'] = (this.stats.remoteRejected['gc-horizon'] ?? 0) + 1
+            this.stats.remoteRejected.corrupt = (this.stats.remoteRejected.corrupt ?? 0) + 1
+            this.logger.warn({ err, from: job.from, storeKey: change.storeKey.slice(0, 64) }, 'remote state failed to merge')
             continue
           }
-          const type = SPACE_TYPES[verdict.space] as { merge: (a: unknown, b: unknown) => unknown }
-          slot.state = type.merge(slot.state, verdict.state)
+          if (slot.collected === true && slot.original === undefined && (merged as RegisterState).siblings.length === 0) {
+            // Every version it carries was superseded by a tombstone we collected: a zombie.
+            report.rejected++
+            this.stats.remoteRejected.collected = (this.stats.remoteRejected.collected ?? 0) + 1
+            continue
+          }
+          slot.state = merged
           slot.touched = true
           slot.purge = false
           // A local write to the same key in this group keeps the change 'local', or gossip
@@ -286,13 +323,15 @@ export class Replica implements AntiEntropyReplica {
       }
     }
 
-    const { writes, bucketHashes, changes, keyDelta, changedKeys, purged } = this.planCommit(slots)
+    const { writes, bucketHashes, changes, keyDelta, changedKeys, purged, dotFloor, forgotten } = this.planCommit(slots)
     if (writes.length > 0) {
       await this.store.commit(writes)
       this.stats.commits++
       this.keys += keyDelta
       this.stats.purged += purged.length
-      for (const storeKey of purged) this.cache.set(storeKey, { bytes: null, state: SPACE_TYPES.kv.empty })
+      this.env.dotFloor = dotFloor
+      for (const [storeKey, vv] of purged) this.cache.set(storeKey, { bytes: null, state: { vv, siblings: [] } })
+      for (const storeKey of forgotten) this.cache.set(storeKey, { bytes: null, state: SPACE_TYPES.kv.empty })
       for (const [bucket, hash] of bucketHashes) this.tree.setBucket(bucket, hash)
       for (const [change, decoded] of changes) this.cache.set(change.storeKey, { bytes: change.state, state: decoded })
     }
@@ -316,13 +355,6 @@ export class Replica implements AntiEntropyReplica {
     }
   }
 
-  /** All versions older than the GC horizon (less the allowed drift): see gcHorizonMs. */
-  private isZombie (state: RegisterState): boolean {
-    if (this.gcHorizonMs === 0) return false
-    const limit = this.gcHorizonMs - this.env.clock.maxDriftMs
-    return state.siblings.every(s => s.hlc.wall < limit)
-  }
-
   private async loadSlots (jobs: Job[]): Promise<Map<string, Slot>> {
     const wanted = new Map<string, { space: KeySpace, key: string }>()
     for (const job of jobs) {
@@ -332,7 +364,7 @@ export class Replica implements AntiEntropyReplica {
           wanted.set(toStoreKey(space, op.key), { space, key: op.key })
         }
       } else {
-        const keys = job.kind === 'purge' ? job.items.map(i => i.storeKey) : job.changes.map(c => c.storeKey)
+        const keys = job.kind === 'purge' ? job.items.map(i => i.storeKey) : job.kind === 'forget' ? job.storeKeys : job.changes.map(c => c.storeKey)
         for (const storeKey of keys) {
           const addr = fromStoreKey(storeKey)
           if (addr !== undefined) wanted.set(storeKey, addr)
@@ -350,26 +382,35 @@ export class Replica implements AntiEntropyReplica {
       const original = hit.bytes ?? undefined
       const originalConflict = space === 'kv' && original !== undefined ? hasConflict(hit.state as RegisterState) : false
       const originalDeleted = space === 'kv' && original !== undefined ? isAllTombstones(hit.state as RegisterState) : false
-      slots.set(storeKey, { space, key, original, state: hit.state, touched: false, origin: 'remote', originalConflict, originalDeleted })
+      const collectedBase = space === 'kv' && original === undefined && Object.keys((hit.state as RegisterState).vv).length > 0
+      slots.set(storeKey, { space, key, original, state: hit.state, touched: false, origin: 'remote', originalConflict, originalDeleted, collected: collectedBase })
     }
     const originals = await this.store.getStates(misses)
+    const absentRegisters = misses.filter((storeKey, i) => originals[i] === undefined && wanted.get(storeKey)?.space === 'kv')
+    const records = await this.store.getMany('collected', absentRegisters)
+    const collected = new Map(absentRegisters.map((storeKey, i) => [storeKey, records[i]]))
     misses.forEach((storeKey, i) => {
       const { space, key } = wanted.get(storeKey) as { space: KeySpace, key: string }
       const original = originals[i]
       const type = SPACE_TYPES[space] as { empty: unknown, decode: (b: Uint8Array) => unknown }
       let state: unknown = type.empty
+      let corrupt = false
       if (original !== undefined) {
         try {
           state = type.decode(original)
         } catch (err) {
-          // A corrupt stored state must not take the node down; merging over it with an
-          // empty base lets anti-entropy restore it from peers.
-          this.logger.error({ err, storeKey }, 'stored state is corrupt; treating as empty')
+          // A corrupt stored state must not take the node down: remote merges over an empty base
+          // let anti-entropy restore it from peers; local writes are refused meanwhile (they
+          // could reuse dots the lost state held).
+          corrupt = true
+          this.logger.error({ err, storeKey }, 'stored state is corrupt; treating as empty until repaired')
         }
       }
+      const record = collected.get(storeKey)
+      if (record !== undefined) state = { vv: decodeCollected(record).vv, siblings: [] }
       const originalConflict = space === 'kv' && original !== undefined ? hasConflict(state as RegisterState) : false
       const originalDeleted = space === 'kv' && original !== undefined ? isAllTombstones(state as RegisterState) : false
-      slots.set(storeKey, { space, key, original, state, touched: false, origin: 'remote', originalConflict, originalDeleted })
+      slots.set(storeKey, { space, key, original, state, touched: false, origin: 'remote', originalConflict, originalDeleted, collected: record !== undefined, corrupt })
     })
     return slots
   }
@@ -382,26 +423,46 @@ export class Replica implements AntiEntropyReplica {
     /** Keys added minus keys purged. */
     keyDelta: number
     changedKeys: Set<string>
-    purged: string[]
+    purged: Array<[string, VersionVector]>
+    dotFloor: number
+    forgotten: string[]
   } {
     const writes: StoreWrite[] = []
     const bucketHashes = new Map<number, Uint8Array>()
     const changes: Array<[AppliedChange, unknown]> = []
     const changedKeys = new Set<string>()
-    const purged: string[] = []
+    const purged: Array<[string, VersionVector]> = []
+    const forgotten: string[] = []
+    let dotFloor = this.env.dotFloor
     let keyDelta = 0
     const now = this.env.clock.physicalNow()
     for (const [storeKey, slot] of slots) {
       if (slot.purge === true && slot.original !== undefined) {
         const bucket = bucketOf(storeKey)
         bucketHashes.set(bucket, nextBucketHash(bucketHashes.get(bucket) ?? this.tree.bucket(bucket), leafHash(storeKey, slot.original), undefined))
-        writes.push({ sublevel: 'data', key: storeKey }, { sublevel: 'buckets', key: bucketPrefix(bucket) + storeKey }, { sublevel: 'tombstones', key: storeKey })
+        const vv = (slot.state as RegisterState).vv
+        writes.push(
+          { sublevel: 'data', key: storeKey },
+          { sublevel: 'buckets', key: bucketPrefix(bucket) + storeKey },
+          { sublevel: 'tombstones', key: storeKey },
+          // Remember what the tombstone had seen: anything it covers is a zombie from now on,
+          // and a re-created key continues from it instead of reusing dots (see PurgeItem).
+          { sublevel: 'collected', key: storeKey, value: encodeCollected(now, vv) }
+        )
         if (slot.originalConflict === true) writes.push({ sublevel: 'conflicts', key: storeKey })
+        dotFloor = Math.max(dotFloor, vv[this.env.nodeId] ?? 0)
         keyDelta--
-        purged.push(storeKey)
+        purged.push([storeKey, vv])
+        continue
+      }
+      if (slot.forget === true && !slot.touched) {
+        writes.push({ sublevel: 'collected', key: storeKey })
+        forgotten.push(storeKey)
         continue
       }
       if (!slot.touched) continue
+      if (slot.space === 'kv' && slot.original === undefined && (slot.state as RegisterState).siblings.length === 0) continue
+      if (slot.collected === true) writes.push({ sublevel: 'collected', key: storeKey })
       const type = SPACE_TYPES[slot.space] as { encode: (s: unknown) => Uint8Array }
       const encoded = type.encode(slot.state)
       if (slot.original !== undefined && Buffer.compare(encoded, slot.original) === 0) continue
@@ -427,6 +488,8 @@ export class Replica implements AntiEntropyReplica {
       }
       changes.push([{ space: slot.space, key: slot.key, storeKey, state: encoded, origin: slot.origin }, slot.state])
     }
-    return { writes, bucketHashes, changes, keyDelta, changedKeys, purged }
+    // The floor outlives the records, which expire: a node never reissues a dot.
+    if (dotFloor > this.env.dotFloor) writes.push(this.store.metaWrite('dotFloor', String(dotFloor)))
+    return { writes, bucketHashes, changes, keyDelta, changedKeys, purged, dotFloor, forgotten }
   }
 }

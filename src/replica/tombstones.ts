@@ -1,5 +1,6 @@
 /** Tombstone bookkeeping for garbage collection (node/tombstone-gc.ts decides when). */
-import type { RegisterState } from '../causal/index.js'
+import type { RegisterState, VersionVector } from '../causal/index.js'
+import { decodeContext, encodeContext } from '../codec/index.js'
 
 /** Every version is a delete: the key reads as absent and holds no value worth keeping. */
 export function isAllTombstones (state: RegisterState): boolean {
@@ -13,4 +14,21 @@ export function encodeTombstoneTime (ms: number): Uint8Array {
 export function tombstoneTime (bytes: Uint8Array): number {
   const ms = Number(new TextDecoder().decode(bytes))
   return Number.isSafeInteger(ms) ? ms : 0
+}
+
+/**
+ * What remains of a collected key: when it was collected and the version vector its tombstone
+ * had seen. Kept for the member TTL (a member away longer must be reset anyway).
+ */
+export function encodeCollected (atMs: number, vv: VersionVector): Uint8Array {
+  return new TextEncoder().encode(`${atMs} ${encodeContext(vv)}`)
+}
+
+export function decodeCollected (bytes: Uint8Array): { atMs: number, vv: VersionVector } {
+  const [at, context] = new TextDecoder().decode(bytes).split(' ')
+  try {
+    return { atMs: Number(at), vv: decodeContext(context ?? '') }
+  } catch {
+    return { atMs: 0, vv: {} }
+  }
 }

@@ -5,6 +5,7 @@
  *   buckets   `hhhh` + store key → leaf hash (16 B)               (the Merkle tree's leaves, by bucket)
  *   conflicts store key of a register with siblings → empty      (kv.conflicts without a scan)
  *   tombstones store key of a register that is all tombstones → local ms when it became so (GC)
+ *   collected store key of a collected register → when, and the version vector its tombstone had seen
  *   meta      name → text                                        (storage version)
  *
  * The store knows nothing of replication: the replica computes a whole batch — states and
@@ -29,7 +30,7 @@ export type StoreWrite =
   | { sublevel: StoreSublevel, key: string, value: Bytes }
   | { sublevel: StoreSublevel, key: string, value?: undefined }
 
-export type StoreSublevel = 'data' | 'buckets' | 'conflicts' | 'tombstones' | 'meta'
+export type StoreSublevel = 'data' | 'buckets' | 'conflicts' | 'tombstones' | 'collected' | 'meta'
 
 export interface StoreInit {
   /** Directory of the LevelDB database. */
@@ -64,7 +65,7 @@ export class Store {
     this.db = db
     this.fsync = fsync
     const sub = (name: string): Sub => db.sublevel<string, Bytes>(name, { keyEncoding: 'utf8', valueEncoding: 'view' })
-    this.subs = { data: sub('data'), buckets: sub('buckets'), conflicts: sub('conflicts'), tombstones: sub('tombstones'), meta: sub('meta') }
+    this.subs = { data: sub('data'), buckets: sub('buckets'), conflicts: sub('conflicts'), tombstones: sub('tombstones'), collected: sub('collected'), meta: sub('meta') }
   }
 
   /** Opens (creating if needed) the database; DataDirError if it is locked, corrupt or of another version. */

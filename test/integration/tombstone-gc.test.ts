@@ -79,7 +79,7 @@ describe('tombstone garbage collection', () => {
     await old.sync(b.peerId)
     for (const n of [a, b]) {
       expect((await n.kvGet('zombie')).found).toBe(false)
-      expect(await n.metricsText()).toMatch(/chorus_remote_rejected_total\{reason="gc-horizon"\} [1-9]/)
+      expect(await n.metricsText()).toMatch(/chorus_remote_rejected_total\{reason="collected"\} [1-9]/)
     }
   })
 })

@@ -123,4 +123,52 @@ describe('Replica (real LevelDB)', () => {
     await replica.applyLocal([{ kind: 'kv.put', key, json: '1' }])
     expect((await replica.bucketEntries(65535)).map(e => e.storeKey)).toEqual([`r/${key}`])
   })
+  describe('tombstone collection', () => {
+    /** A replica `A` holding key k deleted after `B`'s write: a lone tombstone that A may collect. */
+    async function collectedKey (): Promise<{ replica: Replica, staleTombstone: Uint8Array, staleValue: Uint8Array }> {
+      const { replica } = await openReplica(undefined, 'nodeA')
+      const value = writeRegister(EMPTY_REGISTER, { node: 'nodeB', hlc: { wall: Date.now(), logical: 0 }, value: '"old"' })
+      await replica.applyRemote([{ storeKey: 'r/k', state: encodeRegister(value) }], 'nodeB')
+      await replica.applyLocal([{ kind: 'kv.delete', key: 'k' }]) // dot (nodeA, 1)
+      const [bytes] = await replica.readStates(['r/k'])
+      expect(await replica.purge([{ storeKey: 'r/k', expected: bytes as Uint8Array }])).toBe(1)
+      expect(replica.keyCount()).toBe(0)
+      return { replica, staleTombstone: bytes as Uint8Array, staleValue: encodeRegister(value) }
+    }
+
+    it('a zombie (the old value, or the tombstone itself) is refused; a concurrent new write is not', async () => {
+      const { replica, staleTombstone, staleValue } = await collectedKey()
+      expect(await replica.applyRemote([{ storeKey: 'r/k', state: staleValue }], 'old-member')).toMatchObject({ rejected: 1 })
+      expect(await replica.applyRemote([{ storeKey: 'r/k', state: staleTombstone }], 'peer')).toMatchObject({ rejected: 1 })
+      expect(replica.keyCount()).toBe(0)
+      // A write that the tombstone never saw is new data, however old its timestamp.
+      const fresh = writeRegister(EMPTY_REGISTER, { node: 'nodeC', hlc: { wall: 1, logical: 0 }, value: '"new"' })
+      expect(await replica.applyRemote([{ storeKey: 'r/k', state: encodeRegister(fresh) }], 'nodeC')).toMatchObject({ applied: 1, changed: 1 })
+      expect((await replica.read('kv', 'k')).siblings.map(s => s.value)).toEqual(['"new"'])
+    })
+
+    it('a key written again after collection never reuses a dot, so a stale tombstone elsewhere cannot delete it', async () => {
+      const { replica, staleTombstone } = await collectedKey()
+      const [state] = await replica.applyLocal([{ kind: 'kv.put', key: 'k', json: '"again"' }]) as RegisterState[]
+      expect(state?.siblings[0]?.counter).toBeGreaterThan(1) // (nodeA, 1) was the collected tombstone's dot
+      // A peer that still holds the tombstone sends it back: the new value survives.
+      await replica.applyRemote([{ storeKey: 'r/k', state: staleTombstone }], 'peer')
+      expect((await replica.read('kv', 'k')).siblings.map(s => s.value)).toEqual(['"again"'])
+    })
+
+    it('remembers its dot floor across restarts, after the record of the key is gone', async () => {
+      const location = await tempDir()
+      const store = await Store.open({ location, fsync: false })
+      const replica = await Replica.open({ store, nodeId: 'nodeA', clock: new HybridLogicalClock(), logger: pino({ level: 'silent' }) })
+      await replica.applyLocal([{ kind: 'kv.put', key: 'k', json: '1' }])
+      await replica.applyLocal([{ kind: 'kv.delete', key: 'k' }]) // (nodeA, 2)
+      const [bytes] = await replica.readStates(['r/k'])
+      await replica.purge([{ storeKey: 'r/k', expected: bytes as Uint8Array }])
+      expect(await replica.forgetCollected(Date.now() + 1)).toBe(1)
+      await store.close()
+      const again = await openReplica(location)
+      const [state] = await again.replica.applyLocal([{ kind: 'kv.put', key: 'k', json: '2' }]) as RegisterState[]
+      expect(state?.siblings[0]?.counter).toBe(3)
+    })
+  })
 })
