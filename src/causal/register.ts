@@ -119,7 +119,7 @@ function capSiblings (state: RegisterState, maxSiblings: number): RegisterState 
 function compareSiblingContent (a: Sibling, b: Sibling): number {
   const byTime = compareHlc(a.hlc, b.hlc)
   if (byTime !== 0) return byTime
-  const av = a.value ?? ''
-  const bv = b.value ?? ''
-  return av < bv ? -1 : av > bv ? 1 : 0
+  // A tombstone orders before any value (even ""), so the choice never depends on argument order.
+  if (a.value === undefined || b.value === undefined) return (a.value === undefined ? 0 : 1) - (b.value === undefined ? 0 : 1)
+  return a.value < b.value ? -1 : a.value > b.value ? 1 : 0
 }

@@ -40,10 +40,12 @@ export interface GossipStats {
   receivedChanges: number
   invalid: number
   pendingDropped: number
+  /** Changes too large for one message, left to anti-entropy. */
+  tooLarge: number
 }
 
 export class Gossip {
-  readonly stats: GossipStats = { published: 0, publishedChanges: 0, received: 0, receivedChanges: 0, invalid: 0, pendingDropped: 0 }
+  readonly stats: GossipStats = { published: 0, publishedChanges: 0, received: 0, receivedChanges: 0, invalid: 0, pendingDropped: 0, tooLarge: 0 }
   private readonly pubsub: PubSub
   private readonly replica: GossipReplica
   private readonly logger: Logger
@@ -99,7 +101,13 @@ export class Gossip {
       const changes = [...this.outbox].map(([storeKey, state]) => ({ storeKey, state }))
       this.outbox = new Map()
       for (const message of packGossip(changes, MAX_GOSSIP_MESSAGE_BYTES)) {
-        void this.publish(encodeGossip(message), message.length)
+        const data = encodeGossip(message)
+        // Receivers reject (and penalise) anything larger; such a state travels by anti-entropy.
+        if (data.byteLength > MAX_GOSSIP_MESSAGE_BYTES) {
+          this.stats.tooLarge++
+          continue
+        }
+        void this.publish(data, message.length)
       }
     })
   }

@@ -22,7 +22,11 @@ export function checkRemoteChange (storeKey: string, bytes: Uint8Array, clock: H
   }
   if (addr.space === 'kv') {
     for (const s of (state as RegisterState).siblings) {
-      if (s.value !== undefined && s.value.length > MAX_VALUE_BYTES) return { ok: false, reason: 'too-large' }
+      if (s.value !== undefined) {
+        if (Buffer.byteLength(s.value, 'utf8') > MAX_VALUE_BYTES) return { ok: false, reason: 'too-large' }
+        // Reads parse every sibling: a value that is not JSON would break them for everyone.
+        try { JSON.parse(s.value) } catch { return { ok: false, reason: 'corrupt' } }
+      }
       // A timestamp from the future would win every LWW read and drag our clock: refuse it
       // until it is plausible (anti-entropy offers it again later). See docs/consistency.md.
       if (!clock.isPlausible(s.hlc)) return { ok: false, reason: 'clock-drift' }

@@ -234,3 +234,13 @@ describe('sibling cap', () => {
     expect(hex(mergeRegisters(left, right))).toBe(hex(left))
   })
 })
+
+describe('merge with a faulty peer that reused a dot', () => {
+  it('picks the same sibling whatever the argument order, even for a tombstone against an empty-string value', async () => {
+    const { mergeRegisters } = await import('../../src/causal/index.js')
+    const hlc = { wall: 5, logical: 0 }
+    const tombstone = { vv: { a: 1 }, siblings: [{ node: 'a', counter: 1, hlc }] }
+    const empty = { vv: { a: 1 }, siblings: [{ node: 'a', counter: 1, hlc, value: '' }] }
+    expect(mergeRegisters(tombstone, empty)).toEqual(mergeRegisters(empty, tombstone))
+  })
+})

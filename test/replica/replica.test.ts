@@ -59,9 +59,11 @@ describe('Replica (real LevelDB)', () => {
       { storeKey: 'q/x', state: good.state },
       { storeKey: 'r/', state: good.state },
       { storeKey: 'c/x', state: good.state },
-      { storeKey: 'r/y', state: encodeCounter({ nodeB: { p: 1, n: 0, ops: 1 } }) }
+      { storeKey: 'r/y', state: encodeCounter({ nodeB: { p: 1, n: 0, ops: 1 } }) },
+      // A value that is not JSON would break every read of the key.
+      { storeKey: 'r/z', state: encodeRegister(writeRegister(EMPTY_REGISTER, { node: 'nodeB', hlc: { wall: Date.now(), logical: 0 }, value: '{not json' })) }
     ], 'liar')
-    expect(report).toEqual({ applied: 0, changed: 0, rejected: 5 })
+    expect(report).toEqual({ applied: 0, changed: 0, rejected: 6 })
     expect(Buffer.from(replica.tree.root()).toString('hex')).toBe(rootBefore)
     expect(changes.map(c => [c.storeKey, c.origin])).toEqual([['r/greeting', 'remote']])
     expect(await rebuiltRoot(store)).toBe(rootBefore)
