@@ -8,9 +8,12 @@
  * ahead defers; with more, a majority decides. A node that is *behind* is never moved forward —
  * its writes just lose ties, which harms no one else.
  */
-export function skewCorrection (peerOffsetsMs: readonly number[], maxDriftMs: number): number {
+export function skewCorrection (peerOffsetsMs: readonly number[], maxDriftMs: number, correcting = false): number {
   if (peerOffsetsMs.length === 0) return 0
   const all = [0, ...peerOffsetsMs].sort((a, b) => a - b)
   const lowerMedian = all[Math.floor((all.length - 1) / 2)] as number
-  return lowerMedian < -maxDriftMs ? Math.round(lowerMedian) : 0
+  // Hysteresis: once correcting, keep at it until the skew is well inside the limit, so jitter
+  // around the threshold cannot flip the clock back and forth.
+  const limit = correcting ? maxDriftMs / 2 : maxDriftMs
+  return lowerMedian < -limit ? Math.round(lowerMedian) : 0
 }

@@ -118,11 +118,14 @@ class ChorusNodeImpl implements ChorusNode {
         { intervalMs: config.aeIntervalMs, clusterName: config.clusterName, now: () => clock.physicalNow(), announceNow: config.now }
       )
       this.redialer = new Redialer(this.libp2p, logger.child({ part: 'redialer' }), { bootstrap: config.bootstrap })
+      const store = this.store
+      const persistMembers = (): void => { store.commit([store.metaWrite('members', membership.toJSON())]).catch(() => {}) }
       this.libp2p.addEventListener('peer:connect', evt => {
         this.lastSeen.set(evt.detail.toString(), Date.now())
-        membership.seen(evt.detail.toString(), clock.physicalNow())
+        // A new member holds collection back from now on, also across a crash.
+        if (membership.seen(evt.detail.toString(), clock.physicalNow())) persistMembers()
       })
-      const store = this.store
+      this.libp2p.addEventListener('peer:disconnect', evt => { membership.seen(evt.detail.toString(), clock.physicalNow()) })
       this.collector = new TombstoneCollector({
         replica: this.replica,
         membership,
@@ -178,8 +181,11 @@ class ChorusNodeImpl implements ChorusNode {
   private checkClockSkew (logger: Logger): void {
     if (this.antiEntropy === undefined || this.clock === undefined) return
     const fresh = this.config.now() - 30_000
-    const offsets = [...this.antiEntropy.peerDigests().values()].filter(d => d.atMs >= fresh).map(d => d.offsetMs)
-    const correction = skewCorrection(offsets, this.config.maxDriftMs)
+    // Only peers we are connected to count: announcements are unsigned, and a peer could
+    // otherwise speak for many made-up ones.
+    const connected = new Set(this.libp2p?.getConnections().map(c => c.remotePeer.toString()) ?? [])
+    const offsets = [...this.antiEntropy.peerDigests()].filter(([peer, d]) => connected.has(peer) && d.atMs >= fresh).map(([, d]) => d.offsetMs)
+    const correction = skewCorrection(offsets, this.config.maxDriftMs, this.clockCorrectionMs !== 0)
     if (Math.abs(correction - this.clockCorrectionMs) <= this.config.maxDriftMs / 2) return
     const previous = this.clockCorrectionMs
     this.clockCorrectionMs = correction

@@ -33,9 +33,11 @@ export class Membership {
     return JSON.stringify(Object.fromEntries(this.members))
   }
 
-  seen (peer: string, now: number): void {
+  /** Returns true for a member not known before (worth persisting at once). */
+  seen (peer: string, now: number): boolean {
     const r = this.members.get(peer)
     this.members.set(peer, { lastSeenMs: now, syncedAtMs: r?.syncedAtMs ?? 0 })
+    return r === undefined
   }
 
   synced (peer: string, startedAtMs: number, now: number): void {

@@ -192,3 +192,11 @@ describe('skewCorrection', () => {
     expect(clock.tick().wall).toBe(5_000)
   })
 })
+
+describe('skewCorrection hysteresis', () => {
+  it('keeps correcting while the skew stays beyond half the limit, so jitter cannot flip it', () => {
+    expect(skewCorrection([-50_000], 60_000)).toBe(0)
+    expect(skewCorrection([-50_000], 60_000, true)).toBe(-50_000)
+    expect(skewCorrection([-20_000], 60_000, true)).toBe(0)
+  })
+})
