@@ -53,6 +53,22 @@ export class MerkleTree {
     return tree
   }
 
+  /** A copy of all bucket hashes back to back (for a shutdown snapshot). */
+  bucketBytes (): Uint8Array {
+    return Uint8Array.from(this.levels[DEPTH] as Uint8Array)
+  }
+
+  /** Rebuild from bucketBytes(); undefined if the bytes are not a whole bucket level. */
+  static fromBucketBytes (bytes: Uint8Array): MerkleTree | undefined {
+    if (bytes.byteLength !== BUCKETS * HASH_BYTES) return undefined
+    const tree = new MerkleTree()
+    for (let bucket = 0; bucket < BUCKETS; bucket++) {
+      const hash = bytes.subarray(bucket * HASH_BYTES, (bucket + 1) * HASH_BYTES)
+      if (!isZeroHash(hash)) tree.setBucket(bucket, hash)
+    }
+    return tree
+  }
+
   root (): Uint8Array {
     return this.node(0, 0)
   }

@@ -172,6 +172,8 @@ class ChorusNodeImpl implements ChorusNode {
       this.gossip?.stop()
       await this.replica?.flush().catch(() => {})
       await Promise.resolve(this.libp2p?.stop()).catch((err: unknown) => { this.logger.warn({ err }, 'libp2p stop failed') })
+      // Nothing can write any more: a snapshot of the tree saves the next start a full rebuild.
+      await this.replica?.saveSnapshot().catch((err: unknown) => { this.logger.warn({ err }, 'tree snapshot not saved') })
       await this.store?.close()
     })()
     await this.stopping

@@ -12,6 +12,8 @@ export async function verifyDataDir (dataDir: string, options: VerifyOptions = {
   const store = await Store.open({ location: join(dataDir, 'db'), fsync: true })
   try {
     const report = await verifyTree(store, options)
+    // A repaired leaf index makes a shutdown snapshot of the tree stale: drop it.
+    if (report.repaired > 0) await store.takeTreeSnapshot()
     const { tree } = await store.loadTree()
     return { ...report, digest: Buffer.from(tree.root()).toString('hex') }
   } finally {

@@ -104,7 +104,7 @@ export class Replica implements AntiEntropyReplica {
 
   /** Rebuilds the tree from the persisted leaf hashes; no read of the data itself. */
   static async open (init: ReplicaInit): Promise<Replica> {
-    const { tree, keys } = await init.store.loadTree()
+    const { tree, keys } = await init.store.takeTreeSnapshot() ?? await init.store.loadTree()
     const dotFloor = Number(await init.store.getMeta('dotFloor') ?? '0')
     return new Replica(init, tree, keys, Number.isSafeInteger(dotFloor) ? dotFloor : 0)
   }
@@ -200,6 +200,12 @@ export class Replica implements AntiEntropyReplica {
       lt: range.lt !== undefined ? prefix + range.lt : prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)
     }
     for await (const storeKey of this.store.keysOf('conflicts', bounds)) yield storeKey.slice(prefix.length)
+  }
+
+  /** At a clean shutdown, once nothing else will be written: lets the next start skip the rebuild. */
+  async saveSnapshot (): Promise<void> {
+    await this.flush()
+    await this.store.saveTreeSnapshot(this.tree, this.keys)
   }
 
   /** Resolves once everything queued before the call is committed. */

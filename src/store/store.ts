@@ -174,6 +174,30 @@ export class Store {
     return { tree: MerkleTree.fromBuckets(hashes), keys }
   }
 
+  /**
+   * At a clean shutdown: the bucket level of the tree and the key count, so the next start
+   * need not read every leaf. Valid only while nothing is written after it.
+   */
+  async saveTreeSnapshot (tree: MerkleTree, keys: number): Promise<void> {
+    await this.commit([
+      { sublevel: 'meta', key: 'treeSnapshot', value: tree.bucketBytes() },
+      this.metaWrite('treeSnapshotKeys', String(keys))
+    ])
+  }
+
+  /**
+   * The snapshot of the last clean shutdown, if any — deleted before returning, so that after
+   * the writes to come a crash can never leave a stale snapshot to trust.
+   */
+  async takeTreeSnapshot (): Promise<{ tree: MerkleTree, keys: number } | undefined> {
+    const bytes = await this.subs.meta.get('treeSnapshot')
+    const keys = Number(await this.getMeta('treeSnapshotKeys'))
+    await this.commit([{ sublevel: 'meta', key: 'treeSnapshot' }, { sublevel: 'meta', key: 'treeSnapshotKeys' }])
+    if (bytes === undefined || !Number.isSafeInteger(keys)) return undefined
+    const tree = MerkleTree.fromBucketBytes(bytes)
+    return tree === undefined ? undefined : { tree, keys }
+  }
+
   async getMeta (name: string): Promise<string | undefined> {
     const raw = await this.subs.meta.get(name)
     return raw === undefined ? undefined : fromUtf8.decode(raw)

@@ -173,4 +173,23 @@ describe('Replica (real LevelDB)', () => {
       expect(state?.siblings[0]?.counter).toBe(3)
     })
   })
+  it('a clean shutdown snapshot makes the next start skip the rebuild; a stale one is never trusted', async () => {
+    const { replica, store, dir } = await openReplica()
+    for (let i = 0; i < 100; i++) await replica.applyLocal([{ kind: 'kv.put', key: `k${i}`, json: String(i) }])
+    await replica.saveSnapshot()
+    const root = Buffer.from(replica.tree.root()).toString('hex')
+    await store.close()
+
+    const second = await openReplica(dir) // takes (and deletes) the snapshot
+    expect(Buffer.from(second.replica.tree.root()).toString('hex')).toBe(root)
+    expect(second.replica.keyCount()).toBe(100)
+    await second.replica.applyLocal([{ kind: 'kv.put', key: 'after', json: '1' }])
+    const moved = Buffer.from(second.replica.tree.root()).toString('hex')
+    await second.store.close() // a "crash": no snapshot saved
+
+    const third = await openReplica(dir) // must rebuild from the leaves, including 'after'
+    expect(Buffer.from(third.replica.tree.root()).toString('hex')).toBe(moved)
+    expect(third.replica.keyCount()).toBe(101)
+    expect(moved).not.toBe(root)
+  })
 })
