@@ -60,11 +60,15 @@ export class TombstoneCollector {
     let purged = 0
     let batch: string[] = []
     const flush = async (): Promise<void> => {
+      // States first, then their tombstone times: a change before the state read shows in the
+      // times read after it; a change after it alters the bytes, which the purge checks.
       const states = await replica.readStates(batch)
+      const times = await replica.tombstoneTimes(batch)
       const items: PurgeItem[] = []
       batch.forEach((storeKey, i) => {
         const expected = states[i]
-        if (expected !== undefined) items.push({ storeKey, expected })
+        const since = times[i]
+        if (expected !== undefined && since !== undefined && since < collectBefore) items.push({ storeKey, expected })
       })
       purged += await replica.purge(items)
       batch = []

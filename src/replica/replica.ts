@@ -139,6 +139,12 @@ export class Replica implements AntiEntropyReplica {
     return await new Promise((resolve, reject) => { this.enqueue({ kind: 'forget', storeKeys, resolve, reject }) })
   }
 
+  /** The current tombstone times of some keys (undefined where the key is no longer one). */
+  async tombstoneTimes (storeKeys: string[]): Promise<Array<number | undefined>> {
+    const raw = await this.store.getMany('tombstones', storeKeys)
+    return raw.map(bytes => bytes === undefined ? undefined : tombstoneTime(bytes))
+  }
+
   /** Registers that are all tombstones, with the local time they became so. */
   async * tombstones (): AsyncGenerator<[string, number]> {
     for await (const [storeKey, at] of this.store.entriesOf('tombstones', {})) yield [storeKey, tombstoneTime(at)]
