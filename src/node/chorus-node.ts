@@ -1,7 +1,7 @@
 /**
  * The root: builds the parts in order — identity, store, replica, libp2p, gossip,
- * anti-entropy — starts them, and stops them in reverse. Implements ChorusApi on top of the
- * replica, which is the only thing that writes.
+ * anti-entropy — starts them, and stops them in reverse. The data methods of ChorusApi live in
+ * data-methods.ts; this file adds the node and cluster methods.
  */
 import '../util/polyfills.js'
 import { mkdir } from 'node:fs/promises'
@@ -11,30 +11,20 @@ import pino, { type Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import { createAntiEntropy, type AntiEntropy } from '../antientropy/index.js'
 import { HybridLogicalClock, skewCorrection } from '../clock/index.js'
-import type { RegisterState } from '../causal/index.js'
-import { encodeContext } from '../codec/index.js'
 import { resolveNodeConfig, type NodeConfig, type NodeInit } from '../config.js'
-import { DEFAULT_SCAN_LIMIT, MAX_BATCH_OPS, MAX_SCAN_LIMIT } from '../constants.js'
-import { counterContext, counterValue, setMembers, type CounterState, type OrSetState } from '../crdt/index.js'
 import { InvalidParamsError, NotReadyError } from '../errors.js'
 import { Gossip } from '../gossip/index.js'
-import { isDeleted, registerWinner } from '../causal/index.js'
-import { Replica, type LocalOp } from '../replica/index.js'
+import { Replica } from '../replica/index.js'
 import { Store } from '../store/index.js'
-import type {
-  BatchOp, ChangeEvent, ChorusApi, ChorusApiExtras, ConflictsOptions, ConflictsResult, CounterResult, KvGetOptions,
-  KvGetResult, NodeInfo, PeerInfo, ReadAfterOptions, ScanOptions, ScanResult, SetResult, SyncReport, WriteResult
-} from './api.js'
-import { waitUntilSeen } from './after-wait.js'
-import { decodeCursor, encodeCursor, scanBounds } from './cursor.js'
+import type { ChangeEvent, ChorusApi, ChorusApiExtras, NodeInfo, PeerInfo, SyncReport } from './api.js'
+import { DataMethods } from './data-methods.js'
 import { loadOrCreateIdentity } from './identity.js'
 import { createHost, type ChorusLibp2p } from './libp2p.js'
-import { createMetrics } from './metrics.js'
 import { Membership } from './membership.js'
+import { createMetrics } from './metrics.js'
 import { Redialer } from './redialer.js'
 import { TombstoneCollector } from './tombstone-gc.js'
-import { checkContext, checkIncrement, checkKey, checkMembers, checkTimeout, checkValue } from './validate-input.js'
-import { changeEvent, registerView } from './views.js'
+import { changeEvent } from './views.js'
 
 const VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string }).version
 
@@ -57,7 +47,7 @@ export async function createChorusNode (init: NodeInit = {}): Promise<ChorusNode
   return node
 }
 
-class ChorusNodeImpl implements ChorusNode {
+class ChorusNodeImpl extends DataMethods implements ChorusNode {
   readonly logger: Logger
   private readonly config: NodeConfig
   private readonly startedAt = Date.now()
@@ -80,6 +70,7 @@ class ChorusNodeImpl implements ChorusNode {
   private collector?: TombstoneCollector
 
   constructor (config: NodeConfig) {
+    super()
     this.config = config
     this.logger = pino({ level: config.logLevel, base: { app: 'chorus' } }, config.logDestination ?? pino.destination(2))
   }
@@ -219,123 +210,11 @@ class ChorusNodeImpl implements ChorusNode {
     return this.ready
   }
 
-  private parts (): { replica: Replica, libp2p: ChorusLibp2p, antiEntropy: AntiEntropy, metrics: Registry } {
+  protected parts (): { replica: Replica, libp2p: ChorusLibp2p, antiEntropy: AntiEntropy, metrics: Registry } {
     if (!this.ready || this.replica === undefined || this.libp2p === undefined || this.antiEntropy === undefined || this.metrics === undefined) {
       throw new NotReadyError('the node is not running')
     }
     return { replica: this.replica, libp2p: this.libp2p, antiEntropy: this.antiEntropy, metrics: this.metrics }
-  }
-
-  // ---- registers
-
-  async kvPut (key: unknown, value: unknown, context?: unknown): Promise<WriteResult> {
-    const op: LocalOp = { kind: 'kv.put', key: checkKey(key), json: checkValue(value), context: checkContext(context) }
-    const [state] = await this.parts().replica.applyLocal([op]) as RegisterState[]
-    return { context: encodeContext((state as RegisterState).vv) }
-  }
-
-  async kvDelete (key: unknown, context?: unknown): Promise<WriteResult> {
-    const op: LocalOp = { kind: 'kv.delete', key: checkKey(key), context: checkContext(context) }
-    const [state] = await this.parts().replica.applyLocal([op]) as RegisterState[]
-    return { context: encodeContext((state as RegisterState).vv) }
-  }
-
-  async kvGet (key: unknown, options: KvGetOptions = {}): Promise<KvGetResult> {
-    const k = checkKey(key)
-    const { replica } = this.parts()
-    const after = checkContext(options.after, 'after')
-    if (after !== undefined) await waitUntilSeen(replica, 'kv', k, after, checkTimeout(options.timeoutMs))
-    return registerView(await replica.read('kv', k), options.all === true)
-  }
-
-  async kvBatch (ops: BatchOp[]): Promise<{ contexts: string[] }> {
-    if (!Array.isArray(ops) || ops.length === 0 || ops.length > MAX_BATCH_OPS) {
-      throw new InvalidParamsError(`ops: must be an array of 1 to ${MAX_BATCH_OPS} operations`, { data: { field: 'ops' } })
-    }
-    const local: LocalOp[] = ops.map((op, i) => {
-      const at = `ops[${i}]`
-      if (op === null || typeof op !== 'object') throw new InvalidParamsError(`${at}: must be an object`, { data: { field: at } })
-      const key = checkKey(op.key, `${at}.key`)
-      const context = checkContext(op.context, `${at}.context`)
-      if (op.op === 'put') return { kind: 'kv.put', key, json: checkValue(op.value, `${at}.value`), context }
-      if (op.op === 'delete') return { kind: 'kv.delete', key, context }
-      throw new InvalidParamsError(`${at}.op: must be "put" or "delete"`, { data: { field: `${at}.op` } })
-    })
-    const states = await this.parts().replica.applyLocal(local) as RegisterState[]
-    return { contexts: states.map(s => encodeContext(s.vv)) }
-  }
-
-  async kvScan (options: ScanOptions = {}): Promise<ScanResult> {
-    const limit = checkLimit(options.limit)
-    const prefix = options.prefix === undefined ? undefined : checkString(options.prefix, 'prefix')
-    const start = options.start === undefined ? undefined : checkString(options.start, 'start')
-    const end = options.end === undefined ? undefined : checkString(options.end, 'end')
-    const bounds = scanBounds({ prefix, start, end, after: decodeCursor(options.cursor) })
-    const items: ScanResult['items'] = []
-    // Deleted keys are skipped; bound the work per page so pages of tombstones stay cheap.
-    let examined = 0
-    const maxExamined = Math.max(limit * 4, 1000)
-    for await (const [key, state] of this.parts().replica.registers(bounds)) {
-      examined++
-      if (!isDeleted(state)) {
-        const winner = registerWinner(state)
-        items.push({ key, value: JSON.parse(winner?.value as string), conflict: state.siblings.length > 1 })
-        if (items.length >= limit) return { items, cursor: encodeCursor(key) }
-      }
-      if (examined >= maxExamined) return { items, cursor: encodeCursor(key) }
-    }
-    return { items }
-  }
-
-  async kvConflicts (options: ConflictsOptions = {}): Promise<ConflictsResult> {
-    const limit = checkLimit(options.limit)
-    const prefix = options.prefix === undefined ? undefined : checkString(options.prefix, 'prefix')
-    const bounds = scanBounds({ prefix, after: decodeCursor(options.cursor) })
-    const keys: string[] = []
-    for await (const key of this.parts().replica.conflictKeys(bounds)) {
-      keys.push(key)
-      if (keys.length >= limit) return { keys, cursor: encodeCursor(key) }
-    }
-    return { keys }
-  }
-
-  // ---- counters and sets
-
-  async counterIncr (key: unknown, by?: unknown): Promise<CounterResult> {
-    const op: LocalOp = { kind: 'counter.incr', key: checkKey(key), by: checkIncrement(by) }
-    const [state] = await this.parts().replica.applyLocal([op]) as CounterState[]
-    return { value: counterValue(state as CounterState), context: encodeContext(counterContext(state as CounterState)) }
-  }
-
-  async counterGet (key: unknown, options: ReadAfterOptions = {}): Promise<CounterResult> {
-    const k = checkKey(key)
-    const { replica } = this.parts()
-    const after = checkContext(options.after, 'after')
-    if (after !== undefined) await waitUntilSeen(replica, 'counter', k, after, checkTimeout(options.timeoutMs))
-    const state = await replica.read('counter', k)
-    return { value: counterValue(state), context: encodeContext(counterContext(state)) }
-  }
-
-  async setAdd (key: unknown, members: unknown): Promise<SetResult> {
-    return await this.setOp({ kind: 'set.add', key: checkKey(key), members: checkMembers(members) })
-  }
-
-  async setRemove (key: unknown, members: unknown): Promise<SetResult> {
-    return await this.setOp({ kind: 'set.remove', key: checkKey(key), members: checkMembers(members) })
-  }
-
-  private async setOp (op: LocalOp): Promise<SetResult> {
-    const [state] = await this.parts().replica.applyLocal([op]) as OrSetState[]
-    return { members: setMembers(state as OrSetState), context: encodeContext((state as OrSetState).vv) }
-  }
-
-  async setGet (key: unknown, options: ReadAfterOptions = {}): Promise<SetResult> {
-    const k = checkKey(key)
-    const { replica } = this.parts()
-    const after = checkContext(options.after, 'after')
-    if (after !== undefined) await waitUntilSeen(replica, 'set', k, after, checkTimeout(options.timeoutMs))
-    const state = await replica.read('set', k)
-    return { members: setMembers(state), context: encodeContext(state.vv) }
   }
 
   // ---- node and cluster
@@ -399,17 +278,4 @@ class ChorusNodeImpl implements ChorusNode {
   async metricsText (): Promise<string> {
     return await this.parts().metrics.metrics()
   }
-}
-
-function checkLimit (limit: unknown): number {
-  if (limit === undefined) return DEFAULT_SCAN_LIMIT
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_SCAN_LIMIT) {
-    throw new InvalidParamsError(`limit: must be an integer from 1 to ${MAX_SCAN_LIMIT}`, { data: { field: 'limit' } })
-  }
-  return limit
-}
-
-function checkString (value: unknown, field: string): string {
-  if (typeof value !== 'string') throw new InvalidParamsError(`${field}: must be a string`, { data: { field } })
-  return value
 }

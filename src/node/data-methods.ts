@@ -1,0 +1,150 @@
+/**
+ * The data methods of ChorusApi — registers, counters, sets — on top of the replica: validate,
+ * turn the request into local operations, apply them through the one write path, and shape the
+ * result. The node (chorus-node.ts) supplies its running parts.
+ */
+import type { RegisterState } from '../causal/index.js'
+import { isDeleted, registerWinner } from '../causal/index.js'
+import { encodeContext } from '../codec/index.js'
+import { DEFAULT_SCAN_LIMIT, MAX_BATCH_OPS, MAX_SCAN_LIMIT } from '../constants.js'
+import { counterContext, counterValue, setMembers, type CounterState, type OrSetState } from '../crdt/index.js'
+import { InvalidParamsError } from '../errors.js'
+import type { LocalOp, Replica } from '../replica/index.js'
+import type {
+  BatchOp, ConflictsOptions, ConflictsResult, CounterResult, KvGetOptions, KvGetResult, ReadAfterOptions, ScanOptions,
+  ScanResult, SetResult, WriteResult
+} from './api.js'
+import { waitUntilSeen } from './after-wait.js'
+import { decodeCursor, encodeCursor, scanBounds } from './cursor.js'
+import { checkContext, checkIncrement, checkKey, checkMembers, checkTimeout, checkValue } from './validate-input.js'
+import { registerView } from './views.js'
+
+export abstract class DataMethods {
+  /** The running replica; throws NotReadyError when the node is not running. */
+  protected abstract parts (): { replica: Replica }
+
+  // ---- registers
+
+  async kvPut (key: unknown, value: unknown, context?: unknown): Promise<WriteResult> {
+    const op: LocalOp = { kind: 'kv.put', key: checkKey(key), json: checkValue(value), context: checkContext(context) }
+    const [state] = await this.parts().replica.applyLocal([op]) as RegisterState[]
+    return { context: encodeContext((state as RegisterState).vv) }
+  }
+
+  async kvDelete (key: unknown, context?: unknown): Promise<WriteResult> {
+    const op: LocalOp = { kind: 'kv.delete', key: checkKey(key), context: checkContext(context) }
+    const [state] = await this.parts().replica.applyLocal([op]) as RegisterState[]
+    return { context: encodeContext((state as RegisterState).vv) }
+  }
+
+  async kvGet (key: unknown, options: KvGetOptions = {}): Promise<KvGetResult> {
+    const k = checkKey(key)
+    const { replica } = this.parts()
+    const after = checkContext(options.after, 'after')
+    if (after !== undefined) await waitUntilSeen(replica, 'kv', k, after, checkTimeout(options.timeoutMs))
+    return registerView(await replica.read('kv', k), options.all === true)
+  }
+
+  async kvBatch (ops: BatchOp[]): Promise<{ contexts: string[] }> {
+    if (!Array.isArray(ops) || ops.length === 0 || ops.length > MAX_BATCH_OPS) {
+      throw new InvalidParamsError(`ops: must be an array of 1 to ${MAX_BATCH_OPS} operations`, { data: { field: 'ops' } })
+    }
+    const local: LocalOp[] = ops.map((op, i) => {
+      const at = `ops[${i}]`
+      if (op === null || typeof op !== 'object') throw new InvalidParamsError(`${at}: must be an object`, { data: { field: at } })
+      const key = checkKey(op.key, `${at}.key`)
+      const context = checkContext(op.context, `${at}.context`)
+      if (op.op === 'put') return { kind: 'kv.put', key, json: checkValue(op.value, `${at}.value`), context }
+      if (op.op === 'delete') return { kind: 'kv.delete', key, context }
+      throw new InvalidParamsError(`${at}.op: must be "put" or "delete"`, { data: { field: `${at}.op` } })
+    })
+    const states = await this.parts().replica.applyLocal(local) as RegisterState[]
+    return { contexts: states.map(s => encodeContext(s.vv)) }
+  }
+
+  async kvScan (options: ScanOptions = {}): Promise<ScanResult> {
+    const limit = checkLimit(options.limit)
+    const prefix = options.prefix === undefined ? undefined : checkString(options.prefix, 'prefix')
+    const start = options.start === undefined ? undefined : checkString(options.start, 'start')
+    const end = options.end === undefined ? undefined : checkString(options.end, 'end')
+    const bounds = scanBounds({ prefix, start, end, after: decodeCursor(options.cursor) })
+    const items: ScanResult['items'] = []
+    // Deleted keys are skipped; bound the work per page so pages of tombstones stay cheap.
+    let examined = 0
+    const maxExamined = Math.max(limit * 4, 1000)
+    for await (const [key, state] of this.parts().replica.registers(bounds)) {
+      examined++
+      if (!isDeleted(state)) {
+        const winner = registerWinner(state)
+        items.push({ key, value: JSON.parse(winner?.value as string), conflict: state.siblings.length > 1 })
+        if (items.length >= limit) return { items, cursor: encodeCursor(key) }
+      }
+      if (examined >= maxExamined) return { items, cursor: encodeCursor(key) }
+    }
+    return { items }
+  }
+
+  async kvConflicts (options: ConflictsOptions = {}): Promise<ConflictsResult> {
+    const limit = checkLimit(options.limit)
+    const prefix = options.prefix === undefined ? undefined : checkString(options.prefix, 'prefix')
+    const bounds = scanBounds({ prefix, after: decodeCursor(options.cursor) })
+    const keys: string[] = []
+    for await (const key of this.parts().replica.conflictKeys(bounds)) {
+      keys.push(key)
+      if (keys.length >= limit) return { keys, cursor: encodeCursor(key) }
+    }
+    return { keys }
+  }
+
+  // ---- counters and sets
+
+  async counterIncr (key: unknown, by?: unknown): Promise<CounterResult> {
+    const op: LocalOp = { kind: 'counter.incr', key: checkKey(key), by: checkIncrement(by) }
+    const [state] = await this.parts().replica.applyLocal([op]) as CounterState[]
+    return { value: counterValue(state as CounterState), context: encodeContext(counterContext(state as CounterState)) }
+  }
+
+  async counterGet (key: unknown, options: ReadAfterOptions = {}): Promise<CounterResult> {
+    const k = checkKey(key)
+    const { replica } = this.parts()
+    const after = checkContext(options.after, 'after')
+    if (after !== undefined) await waitUntilSeen(replica, 'counter', k, after, checkTimeout(options.timeoutMs))
+    const state = await replica.read('counter', k)
+    return { value: counterValue(state), context: encodeContext(counterContext(state)) }
+  }
+
+  async setAdd (key: unknown, members: unknown): Promise<SetResult> {
+    return await this.setOp({ kind: 'set.add', key: checkKey(key), members: checkMembers(members) })
+  }
+
+  async setRemove (key: unknown, members: unknown): Promise<SetResult> {
+    return await this.setOp({ kind: 'set.remove', key: checkKey(key), members: checkMembers(members) })
+  }
+
+  private async setOp (op: LocalOp): Promise<SetResult> {
+    const [state] = await this.parts().replica.applyLocal([op]) as OrSetState[]
+    return { members: setMembers(state as OrSetState), context: encodeContext((state as OrSetState).vv) }
+  }
+
+  async setGet (key: unknown, options: ReadAfterOptions = {}): Promise<SetResult> {
+    const k = checkKey(key)
+    const { replica } = this.parts()
+    const after = checkContext(options.after, 'after')
+    if (after !== undefined) await waitUntilSeen(replica, 'set', k, after, checkTimeout(options.timeoutMs))
+    const state = await replica.read('set', k)
+    return { members: setMembers(state), context: encodeContext(state.vv) }
+  }
+}
+
+function checkLimit (limit: unknown): number {
+  if (limit === undefined) return DEFAULT_SCAN_LIMIT
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_SCAN_LIMIT) {
+    throw new InvalidParamsError(`limit: must be an integer from 1 to ${MAX_SCAN_LIMIT}`, { data: { field: 'limit' } })
+  }
+  return limit
+}
+
+function checkString (value: unknown, field: string): string {
+  if (typeof value !== 'string') throw new InvalidParamsError(`${field}: must be a string`, { data: { field } })
+  return value
+}
