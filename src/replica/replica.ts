@@ -7,18 +7,19 @@
  * data and the tree never interleave.
  */
 import type { Logger } from 'pino'
+import type { RegisterState } from '../causal/index.js'
 import type { HybridLogicalClock } from '../clock/index.js'
-import { hasConflict, type RegisterState } from '../causal/index.js'
-import { isAllTombstones, tombstoneTime, encodeTombstoneTime, encodeCollected, decodeCollected } from './tombstones.js'
-import type { VersionVector } from '../causal/index.js'
-import { CorruptDataError } from '../errors.js'
 import { MAX_SIBLINGS } from '../constants.js'
-import { bucketOf, leafHash, nextBucketHash, type MerkleTree } from '../merkle/index.js'
+import { CorruptDataError } from '../errors.js'
+import type { MerkleTree } from '../merkle/index.js'
 import { fromStoreKey, SPACE_TYPES, toStoreKey, type KeySpace, type StateBySpace } from '../model/index.js'
-import { bucketPrefix, type Store, type StoreWrite } from '../store/index.js'
+import type { Store } from '../store/index.js'
+import { planCommit } from './commit-plan.js'
 import { applyLocalOp, spaceOf, type LocalOp, type OpEnv } from './local-op.js'
 import { checkRemoteChange } from './remote-check.js'
+import { loadSlots, type Slot } from './slots.js'
 import { StateCache } from './state-cache.js'
+import { decodeCollected, isAllTombstones, tombstoneTime } from './tombstones.js'
 import type { AntiEntropyReplica, ApplyReport, AppliedChange, BucketEntry, EncodedChange } from './types.js'
 
 export interface ReplicaInit {
@@ -54,27 +55,6 @@ type Job =
   | { kind: 'forget', storeKeys: string[], resolve: (forgotten: number) => void, reject: (err: unknown) => void }
   | { kind: 'remote', changes: EncodedChange[], from: string, resolve: (report: ApplyReport) => void, reject: (err: unknown) => void }
 
-/** One key's state during a group commit. */
-interface Slot {
-  space: KeySpace
-  key: string
-  original: Uint8Array | undefined
-  state: unknown
-  touched: boolean
-  origin: 'local' | 'remote'
-  /** Whether the conflicts index lists the key now (registers only). */
-  originalConflict?: boolean
-  /** Whether the tombstones index lists the key now (registers only). */
-  originalDeleted?: boolean
-  /** Remove the key entirely (tombstone GC). */
-  purge?: boolean
-  /** Absent, but collected before: `state` starts from the remembered version vector. */
-  collected?: boolean
-  /** The stored bytes did not decode: local writes are refused until a peer repairs the key. */
-  corrupt?: boolean
-  /** Drop the collected record (it outlived the member TTL). */
-  forget?: boolean
-}
 
 export type ChangeListener = (change: AppliedChange, decoded: unknown) => void
 
@@ -335,7 +315,7 @@ export class Replica implements AntiEntropyReplica {
       }
     }
 
-    const { writes, bucketHashes, changes, keyDelta, changedKeys, purged, dotFloor, forgotten } = this.planCommit(slots)
+    const { writes, bucketHashes, changes, keyDelta, changedKeys, purged, dotFloor, forgotten } = planCommit({ store: this.store, tree: this.tree, env: this.env }, slots)
     if (writes.length > 0) {
       await this.store.commit(writes)
       this.stats.commits++
@@ -383,125 +363,6 @@ export class Replica implements AntiEntropyReplica {
         }
       }
     }
-    const slots = new Map<string, Slot>()
-    const misses: string[] = []
-    for (const [storeKey, { space, key }] of wanted) {
-      const hit = this.cache.get(storeKey)
-      if (hit === undefined) {
-        misses.push(storeKey)
-        continue
-      }
-      const original = hit.bytes ?? undefined
-      const originalConflict = space === 'kv' && original !== undefined ? hasConflict(hit.state as RegisterState) : false
-      const originalDeleted = space === 'kv' && original !== undefined ? isAllTombstones(hit.state as RegisterState) : false
-      const collectedBase = space === 'kv' && original === undefined && Object.keys((hit.state as RegisterState).vv).length > 0
-      slots.set(storeKey, { space, key, original, state: hit.state, touched: false, origin: 'remote', originalConflict, originalDeleted, collected: collectedBase })
-    }
-    const originals = await this.store.getStates(misses)
-    const absentRegisters = misses.filter((storeKey, i) => originals[i] === undefined && wanted.get(storeKey)?.space === 'kv')
-    const records = await this.store.getMany('collected', absentRegisters)
-    const collected = new Map(absentRegisters.map((storeKey, i) => [storeKey, records[i]]))
-    misses.forEach((storeKey, i) => {
-      const { space, key } = wanted.get(storeKey) as { space: KeySpace, key: string }
-      const original = originals[i]
-      const type = SPACE_TYPES[space] as { empty: unknown, decode: (b: Uint8Array) => unknown }
-      let state: unknown = type.empty
-      let corrupt = false
-      if (original !== undefined) {
-        try {
-          state = type.decode(original)
-        } catch (err) {
-          // A corrupt stored state must not take the node down: remote merges over an empty base
-          // let anti-entropy restore it from peers; local writes are refused meanwhile (they
-          // could reuse dots the lost state held).
-          corrupt = true
-          this.logger.error({ err, storeKey }, 'stored state is corrupt; treating as empty until repaired')
-        }
-      }
-      const record = collected.get(storeKey)
-      if (record !== undefined) state = { vv: decodeCollected(record).vv, siblings: [] }
-      const originalConflict = space === 'kv' && original !== undefined ? hasConflict(state as RegisterState) : false
-      const originalDeleted = space === 'kv' && original !== undefined ? isAllTombstones(state as RegisterState) : false
-      slots.set(storeKey, { space, key, original, state, touched: false, origin: 'remote', originalConflict, originalDeleted, collected: record !== undefined, corrupt })
-    })
-    return slots
-  }
-
-  /** Everything to write for the touched slots whose encoding really changed. */
-  private planCommit (slots: Map<string, Slot>): {
-    writes: StoreWrite[]
-    bucketHashes: Map<number, Uint8Array>
-    changes: Array<[AppliedChange, unknown]>
-    /** Keys added minus keys purged. */
-    keyDelta: number
-    changedKeys: Set<string>
-    purged: Array<[string, VersionVector]>
-    dotFloor: number
-    forgotten: string[]
-  } {
-    const writes: StoreWrite[] = []
-    const bucketHashes = new Map<number, Uint8Array>()
-    const changes: Array<[AppliedChange, unknown]> = []
-    const changedKeys = new Set<string>()
-    const purged: Array<[string, VersionVector]> = []
-    const forgotten: string[] = []
-    let dotFloor = this.env.dotFloor
-    let keyDelta = 0
-    const now = this.env.clock.physicalNow()
-    for (const [storeKey, slot] of slots) {
-      if (slot.purge === true && slot.original !== undefined) {
-        const bucket = bucketOf(storeKey)
-        bucketHashes.set(bucket, nextBucketHash(bucketHashes.get(bucket) ?? this.tree.bucket(bucket), leafHash(storeKey, slot.original), undefined))
-        const vv = (slot.state as RegisterState).vv
-        writes.push(
-          { sublevel: 'data', key: storeKey },
-          { sublevel: 'buckets', key: bucketPrefix(bucket) + storeKey },
-          { sublevel: 'tombstones', key: storeKey },
-          // Remember what the tombstone had seen: anything it covers is a zombie from now on,
-          // and a re-created key continues from it instead of reusing dots (see PurgeItem).
-          { sublevel: 'collected', key: storeKey, value: encodeCollected(now, vv) }
-        )
-        if (slot.originalConflict === true) writes.push({ sublevel: 'conflicts', key: storeKey })
-        dotFloor = Math.max(dotFloor, vv[this.env.nodeId] ?? 0)
-        keyDelta--
-        purged.push([storeKey, vv])
-        continue
-      }
-      if (slot.forget === true && !slot.touched) {
-        writes.push({ sublevel: 'collected', key: storeKey })
-        forgotten.push(storeKey)
-        continue
-      }
-      if (!slot.touched) continue
-      if (slot.space === 'kv' && slot.original === undefined && (slot.state as RegisterState).siblings.length === 0) continue
-      if (slot.collected === true) writes.push({ sublevel: 'collected', key: storeKey })
-      const type = SPACE_TYPES[slot.space] as { encode: (s: unknown) => Uint8Array }
-      const encoded = type.encode(slot.state)
-      if (slot.original !== undefined && Buffer.compare(encoded, slot.original) === 0) continue
-      changedKeys.add(storeKey)
-      const bucket = bucketOf(storeKey)
-      const oldLeaf = slot.original === undefined ? undefined : leafHash(storeKey, slot.original)
-      const newLeaf = leafHash(storeKey, encoded)
-      const bucketHash = nextBucketHash(bucketHashes.get(bucket) ?? this.tree.bucket(bucket), oldLeaf, newLeaf)
-      bucketHashes.set(bucket, bucketHash)
-      if (slot.original === undefined) keyDelta++
-      writes.push({ sublevel: 'data', key: storeKey, value: encoded })
-      writes.push({ sublevel: 'buckets', key: bucketPrefix(bucket) + storeKey, value: Uint8Array.from(newLeaf) })
-      if (slot.space === 'kv') {
-        const conflict = hasConflict(slot.state as RegisterState)
-        if (conflict !== (slot.originalConflict ?? false)) {
-          writes.push(conflict
-            ? { sublevel: 'conflicts', key: storeKey, value: new Uint8Array(0) }
-            : { sublevel: 'conflicts', key: storeKey })
-        }
-        // Any change to an all-tombstone register restarts its clock towards collection.
-        if (isAllTombstones(slot.state as RegisterState)) writes.push({ sublevel: 'tombstones', key: storeKey, value: encodeTombstoneTime(now) })
-        else if (slot.originalDeleted === true) writes.push({ sublevel: 'tombstones', key: storeKey })
-      }
-      changes.push([{ space: slot.space, key: slot.key, storeKey, state: encoded, origin: slot.origin }, slot.state])
-    }
-    // The floor outlives the records, which expire: a node never reissues a dot.
-    if (dotFloor > this.env.dotFloor) writes.push(this.store.metaWrite('dotFloor', String(dotFloor)))
-    return { writes, bucketHashes, changes, keyDelta, changedKeys, purged, dotFloor, forgotten }
+    return await loadSlots({ store: this.store, cache: this.cache, logger: this.logger }, wanted)
   }
 }
