@@ -16,7 +16,8 @@ describe('a node whose clock is an hour ahead', () => {
     // must win everywhere — with the bad clock uncorrected, `ahead` would win for an hour.
     const none = (await a.kvGet('never-written')).context
     await ahead.kvPut('k', 'from-ahead', none)
-    await new Promise(resolve => setTimeout(resolve, 5)) // a later wall-clock millisecond for a's write
+    const written = Date.now()
+    await waitFor(() => Date.now() > written + 1, { what: 'a later wall-clock millisecond for a\'s write' })
     await a.kvPut('k', 'from-a', none)
     await waitConverged([a, ahead])
     for (const node of [a, ahead]) {

@@ -21,6 +21,7 @@ import { createAntiEntropy, type AntiEntropy, type AntiEntropyInit } from '../..
 import { HybridLogicalClock } from '../../../src/clock/index.js'
 import { Replica } from '../../../src/replica/index.js'
 import { Store } from '../../../src/store/index.js'
+import { waitFor as waitUntil } from '../../helpers/nodes.js'
 
 export async function tempDir (): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'chorus-ae-'))
@@ -89,9 +90,5 @@ export async function connect (a: { libp2p: Libp2p<any> }, b: { libp2p: Libp2p<a
 
 /** Poll until `condition` holds or fail at the deadline. */
 export async function waitFor (condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 20))
-  }
+  await waitUntil(condition, { what, timeoutMs })
 }
