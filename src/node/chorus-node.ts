@@ -7,6 +7,7 @@ import '../util/polyfills.js'
 import { mkdir } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
+import { multiaddr } from '@multiformats/multiaddr'
 import pino, { type Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import { createAntiEntropy, type AntiEntropy } from '../antientropy/index.js'
@@ -202,7 +203,6 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
   }
 
   async dial (addr: string): Promise<void> {
-    const { multiaddr } = await import('@multiformats/multiaddr')
     await this.parts().libp2p.dial(multiaddr(addr))
   }
 

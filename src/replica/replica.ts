@@ -169,11 +169,7 @@ export class Replica implements AntiEntropyReplica {
   /** Registers of the kv space in key order, from `gt`/`gte` up to `lt`. */
   async * registers (range: { gte?: string, gt?: string, lt?: string }): AsyncGenerator<[string, RegisterState]> {
     const prefix = toStoreKey('kv', '')
-    const bounds = {
-      ...(range.gt !== undefined ? { gt: prefix + range.gt } : { gte: prefix + (range.gte ?? '') }),
-      lt: range.lt !== undefined ? prefix + range.lt : prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)
-    }
-    for await (const [storeKey, bytes] of this.store.entries(bounds)) {
+    for await (const [storeKey, bytes] of this.store.entriesOf('data', kvRange(range))) {
       yield [storeKey.slice(prefix.length), SPACE_TYPES.kv.decode(bytes)]
     }
   }
@@ -181,11 +177,7 @@ export class Replica implements AntiEntropyReplica {
   /** Keys of registers that have siblings now (an index, not a scan). */
   async * conflictKeys (range: { gte?: string, gt?: string, lt?: string }): AsyncGenerator<string> {
     const prefix = toStoreKey('kv', '')
-    const bounds = {
-      ...(range.gt !== undefined ? { gt: prefix + range.gt } : { gte: prefix + (range.gte ?? '') }),
-      lt: range.lt !== undefined ? prefix + range.lt : prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)
-    }
-    for await (const storeKey of this.store.keysOf('conflicts', bounds)) yield storeKey.slice(prefix.length)
+    for await (const storeKey of this.store.keysOf('conflicts', kvRange(range))) yield storeKey.slice(prefix.length)
   }
 
   /** At a clean shutdown, once nothing else will be written: lets the next start skip the rebuild. */
@@ -364,5 +356,14 @@ export class Replica implements AntiEntropyReplica {
       }
     }
     return await loadSlots({ store: this.store, cache: this.cache, logger: this.logger }, wanted)
+  }
+}
+
+/** Store-key bounds of a range of register names; without an upper bound, the end of the kv space. */
+function kvRange (range: { gte?: string, gt?: string, lt?: string }): { gte?: string, gt?: string, lt: string } {
+  const prefix = toStoreKey('kv', '') // 'r/'; 'r0' follows every key in the space
+  return {
+    ...(range.gt !== undefined ? { gt: prefix + range.gt } : { gte: prefix + (range.gte ?? '') }),
+    lt: range.lt !== undefined ? prefix + range.lt : prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)
   }
 }

@@ -46,13 +46,17 @@ export interface RangeOptions {
   limit?: number
 }
 
-const EMPTY = new Uint8Array(0)
 const utf8 = new TextEncoder()
 const fromUtf8 = new TextDecoder()
 
 /** Four hex digits, so buckets sort numerically as strings. */
 export function bucketPrefix (bucket: number): string {
   return bucket.toString(16).padStart(4, '0')
+}
+
+/** Index keys of buckets [from, to). Past the last bucket, 'g' follows every hex prefix ('10000' would sort before 'ffff'). */
+function bucketRange (fromBucket: number, toBucket: number): { gte: string, lt: string } {
+  return { gte: bucketPrefix(fromBucket), lt: toBucket >= BUCKETS ? 'g' : bucketPrefix(toBucket) }
 }
 
 export class Store {
@@ -101,8 +105,7 @@ export class Store {
   }
 
   async getStates (storeKeys: string[]): Promise<Array<Bytes | undefined>> {
-    if (storeKeys.length === 0) return []
-    return await this.subs.data.getMany(storeKeys)
+    return await this.getMany('data', storeKeys)
   }
 
   async getMany (sublevel: StoreSublevel, keys: string[]): Promise<Array<Bytes | undefined>> {
@@ -126,11 +129,6 @@ export class Store {
     await this.db.batch(ops, { sync: this.fsync })
   }
 
-  /** Entries of the data sublevel in key order. */
-  async * entries (range: RangeOptions): AsyncGenerator<[string, Bytes]> {
-    for await (const entry of this.subs.data.iterator(range)) yield entry
-  }
-
   async * entriesOf (sublevel: StoreSublevel, range: RangeOptions): AsyncGenerator<[string, Bytes]> {
     for await (const entry of this.subs[sublevel].iterator(range)) yield entry
   }
@@ -141,20 +139,16 @@ export class Store {
 
   /** The keys (store keys) and leaf hashes of one bucket. */
   async bucketEntries (bucket: number): Promise<Array<{ storeKey: string, leaf: Bytes }>> {
-    const prefix = bucketPrefix(bucket)
     const out: Array<{ storeKey: string, leaf: Bytes }> = []
-    // The last bucket's successor would be '10000', which sorts before 'ffff'; 'g' follows every hex key.
-    const lt = bucket + 1 >= BUCKETS ? 'g' : bucketPrefix(bucket + 1)
-    for await (const [key, leaf] of this.subs.buckets.iterator({ gte: prefix, lt })) {
-      out.push({ storeKey: key.slice(prefix.length), leaf })
+    for await (const [key, leaf] of this.subs.buckets.iterator(bucketRange(bucket, bucket + 1))) {
+      out.push({ storeKey: key.slice(4), leaf })
     }
     return out
   }
 
   /** Store keys of every key in buckets [from, to), in bucket order. */
   async * storeKeysInBuckets (fromBucket: number, toBucket: number): AsyncGenerator<string> {
-    const lt = toBucket >= BUCKETS ? 'g' : bucketPrefix(toBucket)
-    for await (const key of this.subs.buckets.keys({ gte: bucketPrefix(fromBucket), lt })) yield key.slice(4)
+    for await (const key of this.subs.buckets.keys(bucketRange(fromBucket, toBucket))) yield key.slice(4)
   }
 
   /** Rebuild the tree from the persisted leaves; also counts the keys. */
@@ -206,8 +200,6 @@ export class Store {
   metaWrite (name: string, value: string): StoreWrite {
     return { sublevel: 'meta', key: name, value: utf8.encode(value) }
   }
-
-  static readonly EMPTY = EMPTY
 
   /** Idempotent: flushes and releases the LevelDB lock. */
   async close (): Promise<void> {

@@ -56,7 +56,7 @@ export async function verifyTree (store: Store, options: VerifyOptions = {}): Pr
     await flush()
     options.onProgress?.(report.keys, Math.max(total, report.keys))
   }
-  for await (const entry of store.entries({})) {
+  for await (const entry of store.entriesOf('data', {})) {
     chunk.push(entry)
     if (chunk.length >= CHUNK) await check()
   }

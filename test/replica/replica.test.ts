@@ -19,7 +19,7 @@ async function openReplica (dir?: string, nodeId = 'nodeA', now = Date.now): Pro
 /** Recompute the whole tree from the stored data: what the incremental tree must equal. */
 async function rebuiltRoot (store: Store): Promise<string> {
   const buckets = new Map<number, Uint8Array>()
-  for await (const [storeKey, state] of store.entries({})) {
+  for await (const [storeKey, state] of store.entriesOf('data', {})) {
     const b = bucketOf(storeKey)
     buckets.set(b, nextBucketHash(buckets.get(b) ?? new Uint8Array(16), undefined, leafHash(storeKey, state)))
   }
