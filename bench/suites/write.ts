@@ -3,6 +3,7 @@
  * with 64 concurrent clients, kv.batch of 100 (1 and 8 clients), beside the raw LevelDB figures
  * of the same run (the level suite).
  */
+import { spawn } from 'node:child_process'
 import { chorusUnavailable, crashNotes, startChorus, stopAll, type ChorusNode } from '../lib/chorus.js'
 import { RpcClient } from '../lib/rpc.js'
 import { distribution, now, pool, round, value100 } from '../lib/stats.js'
@@ -10,7 +11,42 @@ import type { LatencyChart, Suite, SuiteResult, SuiteRow } from '../lib/types.js
 
 interface CaseResult { writes: number, requests: number, ms: number, lat: number[], errors: number, firstError?: string }
 
-async function runCase (rpc: RpcClient, opts: { clients: number, batch: number, budgetMs: number, maxRequests: number, tag: string }): Promise<CaseResult> {
+/**
+ * The ceiling any Node.js JSON-over-HTTP server reaches on this machine with this client: a
+ * bare node:http server in its own process that parses each body and answers a JSON-RPC result,
+ * storing nothing. Chorus's kv.put can only approach it.
+ */
+const BARE_SERVER = `
+const http = require('node:http')
+const s = http.createServer((req, res) => {
+  const chunks = []
+  req.on('data', c => chunks.push(c))
+  req.on('end', () => {
+    const msg = JSON.parse(Buffer.concat(chunks).toString())
+    const body = JSON.stringify({ jsonrpc: '2.0', id: msg.id, result: { context: 'x' } })
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
+    res.end(body)
+  })
+})
+s.keepAliveTimeout = 60000
+s.listen(0, '127.0.0.1', () => console.log('http://127.0.0.1:' + s.address().port + '/rpc'))
+`
+
+async function withBareServer<T> (fn: (url: string) => Promise<T>): Promise<T> {
+  const child = spawn(process.execPath, ['-e', BARE_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] })
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => { reject(new Error('bare HTTP server did not start in 10 s')) }, 10_000)
+      child.stdout.once('data', (d: Buffer) => { clearTimeout(timer); resolve(d.toString().trim()) })
+      child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`bare HTTP server exited (${code ?? 'signal'})`)) })
+    })
+    return await fn(url)
+  } finally {
+    child.kill('SIGKILL')
+  }
+}
+
+async function runCase (rpc: RpcClient, opts: { clients: number, batch: number, budgetMs: number, maxRequests: number, tag: string, method?: string }): Promise<CaseResult> {
   const lat: number[] = []
   let errors = 0
   let firstError: string | undefined
@@ -18,7 +54,9 @@ async function runCase (rpc: RpcClient, opts: { clients: number, batch: number, 
   const requests = await pool(opts.maxRequests, opts.clients, async (i) => {
     const s = now()
     try {
-      if (opts.batch === 1) {
+      if (opts.method !== undefined) {
+        await rpc.call(opts.method, {})
+      } else if (opts.batch === 1) {
         await rpc.call('kv.put', { key: `${opts.tag}/${i}`, value: value100(i) })
       } else {
         const ops = []
@@ -87,12 +125,40 @@ export const suite: Suite = {
         series.push({ label: c.name, p50: d.p50, p95: d.p95, p99: d.p99, max: d.max })
         bars.push({ label: c.name, value: wps, group: 'Chorus' })
       }
+      // Ceilings of the request path itself, same client, same run: Chorus's JSON-RPC stack
+      // without storage (node.info), and a bare node:http server in its own process.
+      const ceilings: Array<{ name: string, id: string, run: () => Promise<CaseResult> }> = [
+        { name: 'ceiling: Chorus node.info (JSON-RPC, no storage), 64 clients', id: 'rpcOnly64', run: async () => await runCase(rpc, { clients: 64, batch: 1, budgetMs, maxRequests: quick ? 20_000 : 500_000, tag: 'info', method: 'node.info' }) },
+        {
+          name: 'ceiling: bare node:http JSON server (no storage), 64 clients',
+          id: 'bareHttp64',
+          run: async () => await withBareServer(async (url) => {
+            const bare = new RpcClient(url, 64)
+            try {
+              await runCase(bare, { clients: 8, batch: 1, budgetMs: quick ? 200 : 1000, maxRequests: 5000, tag: 'warm' })
+              return await runCase(bare, { clients: 64, batch: 1, budgetMs, maxRequests: quick ? 20_000 : 500_000, tag: 'bare' })
+            } finally { bare.close() }
+          })
+        }
+      ]
+      for (const c of ceilings) {
+        try {
+          const r = await c.run()
+          const d = distribution(r.lat)
+          const rps = (r.requests - r.errors) / (r.ms / 1000)
+          data[`${c.id}RequestsPerSec`] = rps
+          rows.push({ name: c.name, metrics: { 'writes/s': null, 'requests/s': round(rps, 0), p50: round(d.p50, 3), p95: round(d.p95, 3), p99: round(d.p99, 3), max: round(d.max, 2), errors: r.errors, 'vs level': null } })
+          bars.push({ label: c.name.replace('ceiling: ', ''), value: rps, group: 'request-path ceilings (requests/s, same run)' })
+        } catch (err) {
+          notes.push(`${c.name}: ${(err as Error).message}`)
+        }
+      }
       if (levelPut != null) bars.push({ label: 'raw level: awaited put', value: levelPut, group: 'raw LevelDB (same run)' })
       if (levelBatch != null) bars.push({ label: 'raw level: batch of 100', value: levelBatch, group: 'raw LevelDB (same run)' })
       if (data.batch8OpsPerSec != null && levelBatch != null) data.batchVsLevelPct = Math.max(data.batch8OpsPerSec, data.batch1OpsPerSec ?? 0) / levelBatch * 100
       const mem = node.rss()
       if (mem.peak != null) { data.peakRssBytes = mem.peak; notes.push(`Node peak RSS: ${(mem.peak / 1024 / 1024).toFixed(0)} MB.`) }
-      notes.unshift(`Each case runs ${budgetMs / 1000} s after a warm-up; latency is per request, client-side (includes HTTP and JSON). Client and node share the 2 cores.`)
+      notes.unshift(`Each case runs ${budgetMs / 1000} s after a warm-up; latency is per request, client-side (includes HTTP and JSON). Client and node share the 2 cores. The two "ceiling" rows store nothing: they bound what one Node.js process answering JSON over HTTP/1.1 can do here, whatever it stores.`)
       notes.push(...crashNotes(nodes, 'write'))
       rpc.close()
       return {

@@ -57,6 +57,8 @@ export class Gossip {
   private pending: Uint8Array[] = []
   private pendingBytes = 0
   private unsubscribeReplica?: () => void
+  /** What the validator decoded, so the message handler does not decode it again. */
+  private readonly validated = new WeakMap<Message, EncodedChange[]>()
   private running = false
 
   constructor (components: GossipComponents, init: GossipInit = {}) {
@@ -154,7 +156,7 @@ export class Gossip {
   /** Runs before gossipsub forwards a message: malformed ones are rejected (and the sender penalised). */
   private readonly validate = (_peer: PeerId, message: Message): TopicValidatorResult => {
     try {
-      decodeGossip(message.data)
+      this.validated.set(message, decodeGossip(message.data))
       return TopicValidatorResult.Accept
     } catch (err) {
       this.stats.invalid++
@@ -166,11 +168,13 @@ export class Gossip {
   private readonly onMessage = (evt: CustomEvent<Message>): void => {
     const message = evt.detail
     if (message.topic !== this.topic) return
-    let changes: EncodedChange[]
-    try {
-      changes = decodeGossip(message.data)
-    } catch {
-      return
+    let changes = this.validated.get(message)
+    if (changes === undefined) {
+      try {
+        changes = decodeGossip(message.data)
+      } catch {
+        return
+      }
     }
     this.stats.received++
     this.stats.receivedChanges += changes.length

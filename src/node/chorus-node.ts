@@ -58,6 +58,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
   private store?: Store
   private replica?: Replica
   private libp2p?: ChorusLibp2p
+  private addrsCache?: { atMs: number, addrs: string[] }
   private gossip?: Gossip
   private antiEntropy?: AntiEntropy
   private redialer?: Redialer
@@ -133,6 +134,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
         }
       })
       this.libp2p.addEventListener('peer:disconnect', evt => { this.lastSeen.set(evt.detail.toString(), Date.now()) })
+      this.libp2p.addEventListener('self:peer:update', () => { this.addrsCache = undefined })
 
       this.gossip.start()
       await this.antiEntropy.start()
@@ -195,7 +197,16 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
   }
 
   multiaddrs (): string[] {
-    return this.libp2p?.getMultiaddrs().map(String) ?? []
+    if (this.libp2p === undefined) return []
+    // libp2p rebuilds and filters every address on each call (≈0.1 ms: it made node.info, which
+    // the status page polls, cost as much as a write). Addresses change with the node's own
+    // peer record, which libp2p announces; interfaces behind 0.0.0.0 may change unannounced,
+    // hence also a short expiry.
+    const now = Date.now()
+    if (this.addrsCache === undefined || now - this.addrsCache.atMs > 5000) {
+      this.addrsCache = { atMs: now, addrs: this.libp2p.getMultiaddrs().map(String) }
+    }
+    return this.addrsCache.addrs
   }
 
   setRpcUrl (url: string): void {

@@ -29,8 +29,11 @@ export function registerView (state: RegisterState, all: boolean): KvGetResult {
 export function changeEvent (space: KeySpace, key: string, state: unknown, origin: 'local' | 'remote'): ChangeEvent {
   switch (space) {
     case 'kv': {
-      const view = registerView(state as RegisterState, false)
-      return { space, key, found: view.found, value: view.value, conflict: view.conflict, origin }
+      // Not registerView: a change event carries no context, and encoding one per change was
+      // measurable under write load.
+      const winner = registerWinner(state as RegisterState)
+      const found = winner?.value !== undefined
+      return { space, key, found, value: found ? JSON.parse(winner.value as string) : null, conflict: hasConflict(state as RegisterState), origin }
     }
     case 'counter':
       return { space, key, found: true, value: counterValue(state as CounterState), conflict: false, origin }

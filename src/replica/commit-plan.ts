@@ -69,7 +69,7 @@ export function planCommit (ctx: PlanContext, slots: Map<string, Slot>): CommitP
     if (slot.space === 'kv' && slot.original === undefined && (slot.state as RegisterState).siblings.length === 0) continue
     if (slot.collected === true) writes.push({ sublevel: 'collected', key: storeKey })
     const type = SPACE_TYPES[slot.space] as { encode: (s: unknown) => Uint8Array }
-    const encoded = type.encode(slot.state)
+    const encoded = slot.encoded !== undefined && slot.encoded.state === slot.state ? slot.encoded.bytes : type.encode(slot.state)
     if (slot.original !== undefined && Buffer.compare(encoded, slot.original) === 0) continue
     changedKeys.add(storeKey)
     const bucket = bucketOf(storeKey)

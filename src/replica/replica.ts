@@ -270,6 +270,12 @@ export class Replica implements AntiEntropyReplica {
       } else {
         const report: ApplyReport = { applied: 0, changed: 0, rejected: 0 }
         for (const change of job.changes) {
+          const known = slots.get(change.storeKey)
+          if (known !== undefined && !known.touched && known.original !== undefined && Buffer.compare(known.original, change.state) === 0) {
+            // Exactly what we hold (anti-entropy and gossip crossing): nothing to decode or merge.
+            report.applied++
+            continue
+          }
           const verdict = checkRemoteChange(change.storeKey, change.state, this.env.clock)
           if (!verdict.ok) {
             report.rejected++
@@ -278,8 +284,18 @@ export class Replica implements AntiEntropyReplica {
             continue
           }
           const slot = slots.get(change.storeKey) as Slot
-          const type = SPACE_TYPES[verdict.space] as { merge: (a: unknown, b: unknown) => unknown }
+          const type = SPACE_TYPES[verdict.space] as { empty: unknown, merge: (a: unknown, b: unknown) => unknown }
           let merged: unknown
+          if (slot.state === type.empty && slot.original === undefined) {
+            // A key new to us: the remote state as it is, and its bytes (already checked to be
+            // canonical) need no re-encoding.
+            slot.state = verdict.state
+            slot.encoded = { state: verdict.state, bytes: change.state }
+            slot.touched = true
+            slot.purge = false
+            report.applied++
+            continue
+          }
           try {
             merged = type.merge(slot.state, verdict.state)
           } catch (err) {

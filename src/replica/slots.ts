@@ -30,6 +30,8 @@ export interface Slot {
   corrupt?: boolean
   /** Drop the collected record (it outlived the member TTL). */
   forget?: boolean
+  /** Canonical bytes already known for a state (a remote one taken as is), to skip re-encoding. */
+  encoded?: { state: unknown, bytes: Uint8Array }
 }
 
 export interface SlotContext {

@@ -74,6 +74,15 @@ describe('hashes', () => {
     expect(leafHash('r/k', state)).toHaveLength(HASH_BYTES)
   })
 
+  it('leafHash and keyHash agree with SHA-256 for any key and state size (multi-byte keys, states past the scratch buffer)', () => {
+    fc.assert(fc.property(fc.string({ unit: 'grapheme', maxLength: 40 }), fc.uint8Array({ maxLength: 9000 }), (name, state) => {
+      const key = `r/${name}`
+      const leaf = createHash('sha256').update(key, 'utf8').update(new Uint8Array([0])).update(state).digest().subarray(0, 16)
+      expect(hex(leafHash(key, state))).toBe(hex(leaf))
+      expect(hex(keyHash(key))).toBe(hex(createHash('sha256').update(key, 'utf8').digest().subarray(0, 8)))
+    }), { numRuns: 200 })
+  })
+
   it('leafHash depends on the key and on the state', () => {
     const s = new Uint8Array([1])
     expect(hex(leafHash('r/a', s))).not.toBe(hex(leafHash('c/a', s)))

@@ -52,7 +52,19 @@ describe('Replica (real LevelDB)', () => {
     const remote = writeRegister(EMPTY_REGISTER, { node: 'nodeB', hlc: { wall: Date.now(), logical: 0 }, value: '"hi"' })
     const good = { storeKey: 'r/greeting', state: encodeRegister(remote) }
     expect(await replica.applyRemote([good], 'nodeB')).toEqual({ applied: 1, changed: 1, rejected: 0 })
+    expect(changes.map(c => [c.storeKey, c.origin])).toEqual([['r/greeting', 'remote']])
+    // A key new to us is stored with exactly the bytes received (they were checked canonical).
+    expect(Buffer.from(await store.getState('r/greeting') as Uint8Array).equals(good.state)).toBe(true)
     expect(await replica.applyRemote([good], 'nodeB')).toEqual({ applied: 1, changed: 0, rejected: 0 })
+    // Concurrent with a local write in the same group: merged, both siblings kept.
+    const [local, merged] = await Promise.all([
+      replica.applyLocal([{ kind: 'kv.put', key: 'both', json: '"mine"' }]),
+      replica.applyRemote([{ storeKey: 'r/both', state: encodeRegister(writeRegister(EMPTY_REGISTER, { node: 'nodeB', hlc: { wall: Date.now(), logical: 0 }, value: '"theirs"' })) }], 'nodeB')
+    ])
+    expect((local[0] as RegisterState).siblings).toHaveLength(1)
+    expect(merged).toEqual({ applied: 1, changed: 1, rejected: 0 })
+    expect((await replica.read('kv', 'both')).siblings.map(s => s.value).sort()).toEqual(['"mine"', '"theirs"'])
+    changes.length = 0
     const rootBefore = Buffer.from(replica.tree.root()).toString('hex')
     const report = await replica.applyRemote([
       { storeKey: 'r/x', state: new Uint8Array([0xff, 0x00, 0x13]) },
@@ -65,7 +77,7 @@ describe('Replica (real LevelDB)', () => {
     ], 'liar')
     expect(report).toEqual({ applied: 0, changed: 0, rejected: 6 })
     expect(Buffer.from(replica.tree.root()).toString('hex')).toBe(rootBefore)
-    expect(changes.map(c => [c.storeKey, c.origin])).toEqual([['r/greeting', 'remote']])
+    expect(changes).toEqual([])
     expect(await rebuiltRoot(store)).toBe(rootBefore)
   })
 
