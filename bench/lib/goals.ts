@@ -25,6 +25,17 @@ export function goalRows (r: Results): GoalRow[] {
     rows.push({ goal, target, reached: value == null ? 'not measured' : show(value), met: value == null ? null : ok(value), from })
   }
   add('kv.put one per request, 64 clients', '≥ 20,000 writes/s', num(r, 'write', 'put64OpsPerSec'), (v) => v >= 20_000, (v) => `${f(v)} writes/s`, 'write')
+  const rpcOnly = num(r, 'write', 'rpcOnly64RequestsPerSec')
+  const bare = num(r, 'write', 'bareHttp64RequestsPerSec')
+  if (rpcOnly != null || bare != null) {
+    rows.push({
+      goal: '↳ ceilings, same client and run: Chorus JSON-RPC storing nothing (node.info) / a bare node:http JSON server',
+      target: '(reference)',
+      reached: `${rpcOnly == null ? '–' : f(rpcOnly)} / ${bare == null ? '–' : f(bare)} requests/s`,
+      met: null,
+      from: 'write'
+    })
+  }
   add('kv.batch of 100 vs raw level batch of 100 (same run)', '≥ 30 %', num(r, 'write', 'batchVsLevelPct'), (v) => v >= 30, (v) => `${f(v, 1)} %`, 'write + level')
   add('replication, 3 nodes at 1,000 writes/s: p50', '≤ 2 ms', num(r, 'replicate', 'n3.p50'), (v) => v <= 2, (v) => `${f(v, 2)} ms`, 'replicate')
   add('replication, 3 nodes at 1,000 writes/s: p99', '≤ 15 ms', num(r, 'replicate', 'n3.p99'), (v) => v <= 15, (v) => `${f(v, 2)} ms`, 'replicate')

@@ -146,7 +146,8 @@ export class RpcClient {
    */
   private async send (head: string, body: string, timeoutMs: number, what: string): Promise<string> {
     for (let attempt = 0; ; attempt++) {
-      const conn = await this.acquire()
+      // The retry never takes another idle connection: it could be just as stale.
+      const conn = attempt === 0 ? await this.acquire() : this.open()
       const reused = conn.used > 0
       conn.used++
       let timer: NodeJS.Timeout | undefined
@@ -172,12 +173,14 @@ export class RpcClient {
       if (!c.dead) return c
       this.all.delete(c)
     }
-    if (this.all.size < this.maxSockets) {
-      const c = new RawConnection(this.host, this.port)
-      this.all.add(c)
-      return c
-    }
+    if (this.all.size < this.maxSockets) return this.open()
     return await new Promise((resolve) => this.queue.push(resolve))
+  }
+
+  private open (): RawConnection {
+    const c = new RawConnection(this.host, this.port)
+    this.all.add(c)
+    return c
   }
 
   private release (c: RawConnection): void {

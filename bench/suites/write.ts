@@ -103,6 +103,36 @@ export const suite: Suite = {
       const notes: string[] = []
       const series: LatencyChart['series'] = []
       const bars: Array<{ label: string, value: number, group: string }> = []
+      const ceilingRows: SuiteRow[] = []
+      // Ceilings of the request path itself, same client, same run: Chorus's JSON-RPC stack
+      // without storage (node.info), and a bare node:http server in its own process. First, while
+      // the node's LevelDB has no compaction running to compete with them.
+      const ceilings: Array<{ name: string, id: string, run: () => Promise<CaseResult> }> = [
+        { name: 'ceiling: Chorus node.info (JSON-RPC, no storage), 64 clients', id: 'rpcOnly64', run: async () => await runCase(rpc, { clients: 64, batch: 1, budgetMs, maxRequests: quick ? 20_000 : 500_000, tag: 'info', method: 'node.info' }) },
+        {
+          name: 'ceiling: bare node:http JSON server (no storage), 64 clients',
+          id: 'bareHttp64',
+          run: async () => await withBareServer(async (url) => {
+            const bare = new RpcClient(url, 64)
+            try {
+              await runCase(bare, { clients: 8, batch: 1, budgetMs: quick ? 200 : 1000, maxRequests: 5000, tag: 'warm' })
+              return await runCase(bare, { clients: 64, batch: 1, budgetMs, maxRequests: quick ? 20_000 : 500_000, tag: 'bare' })
+            } finally { bare.close() }
+          })
+        }
+      ]
+      for (const c of ceilings) {
+        try {
+          const r = await c.run()
+          const d = distribution(r.lat)
+          const rps = (r.requests - r.errors) / (r.ms / 1000)
+          data[`${c.id}RequestsPerSec`] = rps
+          ceilingRows.push({ name: c.name, metrics: { 'writes/s': null, 'requests/s': round(rps, 0), p50: round(d.p50, 3), p95: round(d.p95, 3), p99: round(d.p99, 3), max: round(d.max, 2), errors: r.errors, 'vs level': null } })
+          bars.push({ label: c.name.replace('ceiling: ', ''), value: rps, group: 'request-path ceilings (requests/s, same run)' })
+        } catch (err) {
+          notes.push(`${c.name}: ${(err as Error).message}`)
+        }
+      }
       for (const c of cases) {
         const r = await runCase(rpc, { clients: c.clients, batch: c.batch, budgetMs, maxRequests: quick ? 20_000 : 500_000, tag: c.id })
         const d = distribution(r.lat)
@@ -125,34 +155,7 @@ export const suite: Suite = {
         series.push({ label: c.name, p50: d.p50, p95: d.p95, p99: d.p99, max: d.max })
         bars.push({ label: c.name, value: wps, group: 'Chorus' })
       }
-      // Ceilings of the request path itself, same client, same run: Chorus's JSON-RPC stack
-      // without storage (node.info), and a bare node:http server in its own process.
-      const ceilings: Array<{ name: string, id: string, run: () => Promise<CaseResult> }> = [
-        { name: 'ceiling: Chorus node.info (JSON-RPC, no storage), 64 clients', id: 'rpcOnly64', run: async () => await runCase(rpc, { clients: 64, batch: 1, budgetMs, maxRequests: quick ? 20_000 : 500_000, tag: 'info', method: 'node.info' }) },
-        {
-          name: 'ceiling: bare node:http JSON server (no storage), 64 clients',
-          id: 'bareHttp64',
-          run: async () => await withBareServer(async (url) => {
-            const bare = new RpcClient(url, 64)
-            try {
-              await runCase(bare, { clients: 8, batch: 1, budgetMs: quick ? 200 : 1000, maxRequests: 5000, tag: 'warm' })
-              return await runCase(bare, { clients: 64, batch: 1, budgetMs, maxRequests: quick ? 20_000 : 500_000, tag: 'bare' })
-            } finally { bare.close() }
-          })
-        }
-      ]
-      for (const c of ceilings) {
-        try {
-          const r = await c.run()
-          const d = distribution(r.lat)
-          const rps = (r.requests - r.errors) / (r.ms / 1000)
-          data[`${c.id}RequestsPerSec`] = rps
-          rows.push({ name: c.name, metrics: { 'writes/s': null, 'requests/s': round(rps, 0), p50: round(d.p50, 3), p95: round(d.p95, 3), p99: round(d.p99, 3), max: round(d.max, 2), errors: r.errors, 'vs level': null } })
-          bars.push({ label: c.name.replace('ceiling: ', ''), value: rps, group: 'request-path ceilings (requests/s, same run)' })
-        } catch (err) {
-          notes.push(`${c.name}: ${(err as Error).message}`)
-        }
-      }
+      rows.push(...ceilingRows)
       if (levelPut != null) bars.push({ label: 'raw level: awaited put', value: levelPut, group: 'raw LevelDB (same run)' })
       if (levelBatch != null) bars.push({ label: 'raw level: batch of 100', value: levelBatch, group: 'raw LevelDB (same run)' })
       if (data.batch8OpsPerSec != null && levelBatch != null) data.batchVsLevelPct = Math.max(data.batch8OpsPerSec, data.batch1OpsPerSec ?? 0) / levelBatch * 100

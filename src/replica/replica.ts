@@ -72,7 +72,11 @@ export class Replica implements AntiEntropyReplica {
   private readonly listeners = new Set<ChangeListener>()
   private readonly cache: StateCache
 
-  private constructor (init: ReplicaInit, tree: MerkleTree, keys: number, dotFloor: number) {
+  /** See SlotContext.collectedMayExist; set for good by the first collection. */
+  private collectedMayExist: boolean
+
+  private constructor (init: ReplicaInit, tree: MerkleTree, keys: number, dotFloor: number, collectedMayExist: boolean) {
+    this.collectedMayExist = collectedMayExist
     this.store = init.store
     this.tree = tree
     this.keys = keys
@@ -86,7 +90,8 @@ export class Replica implements AntiEntropyReplica {
   static async open (init: ReplicaInit): Promise<Replica> {
     const { tree, keys } = await init.store.takeTreeSnapshot() ?? await init.store.loadTree()
     const dotFloor = Number(await init.store.getMeta('dotFloor') ?? '0')
-    return new Replica(init, tree, keys, Number.isSafeInteger(dotFloor) ? dotFloor : 0)
+    const collectedMayExist = !await init.store.isEmpty('collected')
+    return new Replica(init, tree, keys, Number.isSafeInteger(dotFloor) ? dotFloor : 0, collectedMayExist)
   }
 
   keyCount (): number {
@@ -325,6 +330,9 @@ export class Replica implements AntiEntropyReplica {
 
     const { writes, bucketHashes, changes, keyDelta, changedKeys, purged, dotFloor, forgotten } = planCommit({ store: this.store, tree: this.tree, env: this.env }, slots)
     if (writes.length > 0) {
+      // From the batch that writes the first collected records on, absent registers must be
+      // looked up there.
+      if (purged.length > 0) this.collectedMayExist = true
       await this.store.commit(writes)
       this.stats.commits++
       this.keys += keyDelta
@@ -371,7 +379,7 @@ export class Replica implements AntiEntropyReplica {
         }
       }
     }
-    return await loadSlots({ store: this.store, cache: this.cache, logger: this.logger }, wanted)
+    return await loadSlots({ store: this.store, cache: this.cache, logger: this.logger, collectedMayExist: this.collectedMayExist }, wanted)
   }
 }
 

@@ -38,6 +38,11 @@ export interface SlotContext {
   store: Store
   cache: StateCache
   logger: Logger
+  /**
+   * False while the node has never collected a register: then an absent register cannot have a
+   * collected record, and the second read (a thread-pool round trip per new key) is skipped.
+   */
+  collectedMayExist: boolean
 }
 
 export async function loadSlots (ctx: SlotContext, wanted: Map<string, { space: KeySpace, key: string }>): Promise<Map<string, Slot>> {
@@ -55,10 +60,11 @@ export async function loadSlots (ctx: SlotContext, wanted: Map<string, { space: 
     const collectedBase = space === 'kv' && original === undefined && Object.keys((hit.state as RegisterState).vv).length > 0
     slots.set(storeKey, { space, key, original, state: hit.state, touched: false, origin: 'remote', originalConflict, originalDeleted, collected: collectedBase })
   }
-  const originals = await ctx.store.getStates(misses)
-  const absentRegisters = misses.filter((storeKey, i) => originals[i] === undefined && wanted.get(storeKey)?.space === 'kv')
-  const records = await ctx.store.getMany('collected', absentRegisters)
-  const collected = new Map(absentRegisters.map((storeKey, i) => [storeKey, records[i]]))
+  // Both reads at once: the collected records of every register missed, present or not (a
+  // record never coexists with data, so for present keys it is just an empty read).
+  const missedRegisters = ctx.collectedMayExist ? misses.filter(storeKey => wanted.get(storeKey)?.space === 'kv') : []
+  const [originals, records] = await Promise.all([ctx.store.getStates(misses), ctx.store.getMany('collected', missedRegisters)])
+  const collected = new Map(missedRegisters.map((storeKey, i) => [storeKey, records[i]]))
   misses.forEach((storeKey, i) => {
     const { space, key } = wanted.get(storeKey) as { space: KeySpace, key: string }
     const original = originals[i]

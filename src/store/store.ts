@@ -148,6 +148,11 @@ export class Store {
     for await (const entry of this.subs[sublevel].iterator(range)) yield entry
   }
 
+  /** Whether a sublevel holds any key at all (one seek). */
+  async isEmpty (sublevel: StoreSublevel): Promise<boolean> {
+    return (await this.subs[sublevel].keys({ limit: 1 }).all()).length === 0
+  }
+
   async * keysOf (sublevel: StoreSublevel, range: RangeOptions): AsyncGenerator<string> {
     for await (const key of this.subs[sublevel].keys(range)) yield key
   }
