@@ -19,7 +19,7 @@ export const suite: Suite = {
     const rate = 1000
     const durationMs = quick ? 1000 : 10_000
     const warmupMs = quick ? 300 : 10_000
-    const targets = quick ? [1000] : [500, 1000, 2000, 5000, 10_000, 15_000, 20_000, 30_000, 50_000]
+    const targets = quick ? [1000] : [500, 1000, 2000, 3000, 4000, 5000, 7500, 10_000, 15_000, 20_000, 30_000]
     // An unloaded reference point beside the 1,000 writes/s of the goals (full runs only).
     const lightRate = quick ? null : 100
     const rows: SuiteRow[] = []
