@@ -14,7 +14,7 @@ import { resolveConfig, type AntiEntropyConfig, type AntiEntropyInit } from './c
 import { DigestAnnouncer, type DigestPubSub, type PeerDigest } from './digests.js'
 import { FramedStream } from './framed-stream.js'
 import { createMetrics, type AntiEntropyMetrics, type Outcome } from './metrics.js'
-import { BUSY_FRAME, BusyError, runSession, type Role } from './session.js'
+import { BUSY_FRAME, BusyError, runSession, StatesRefusedError, type Role } from './session.js'
 import type { ExchangeStats } from './stats.js'
 
 /** The slice of libp2p anti-entropy uses. */
@@ -28,8 +28,9 @@ export interface AntiEntropyComponents {
   pubsub?: DigestPubSub
   metrics?: Registry
   /**
-   * Called after every exchange that completed (either role) with the physical time it started:
-   * from then on the peer holds everything we held at that time (tombstone GC relies on it).
+   * Called after every exchange this node initiated that the peer ended with DONE (not REFUSED),
+   * with the physical time it started: from then on the peer holds everything we held at that
+   * time (tombstone GC relies on it).
    */
   onExchangeComplete?: (peer: string, startedAtMs: number) => void
 }
@@ -269,10 +270,14 @@ class AntiEntropyService implements AntiEntropy {
       }
     } catch (err) {
       const outcome = failureOutcome(err)
-      fs?.abort(err instanceof Error ? err : new Error(String(err)))
+      // REFUSED is a regular end of the conversation; anything else resets the stream.
+      if (err instanceof StatesRefusedError) await fs?.close().catch(() => {})
+      else fs?.abort(err instanceof Error ? err : new Error(String(err)))
       this.metrics.record('initiator', outcome)
       this.log.debug({ err, peer: peerName }, 'anti-entropy exchange failed')
-      throw new SyncFailedError(`anti-entropy with ${peerName} failed: ${(err as Error).message}`, { cause: err, data: { peer: peerName, busy: outcome === 'busy' } })
+      const data: Record<string, unknown> = { peer: peerName, busy: outcome === 'busy' }
+      if (err instanceof StatesRefusedError) data.refused = err.count
+      throw new SyncFailedError(`anti-entropy with ${peerName} failed: ${(err as Error).message}`, { cause: err, data })
     } finally {
       end()
     }
@@ -295,12 +300,13 @@ class AntiEntropyService implements AntiEntropy {
       return
     }
     this.inbound++
-    const startedAtMs = this.config.now()
     try {
       const stats = await runSession(fs, this.sessionContext(peerName), 'responder')
       await fs.close()
       this.metrics.record('responder', outcomeOf(stats), stats)
-      this.c.onExchangeComplete?.(peerName, startedAtMs)
+      // No onExchangeComplete here: whether the initiator kept every state we sent, only it
+      // knows, and the protocol ends with our word, not its. Each node counts the exchanges it
+      // initiates, where the peer's DONE (not REFUSED) says so.
     } catch (err) {
       // Whatever went wrong, the peer gets a reset and nothing more; we keep serving others.
       fs.abort(err instanceof Error ? err : new Error(String(err)))
@@ -323,6 +329,7 @@ function outcomeOf (stats: ExchangeStats): Outcome {
 
 function failureOutcome (err: unknown): Outcome {
   if (err instanceof BusyError) return 'busy'
+  if (err instanceof StatesRefusedError) return 'refused'
   if (err instanceof ProtocolError) return 'violation'
   return 'error'
 }

@@ -43,6 +43,16 @@ export const BUSY_FRAME = encodeFrame({ type: FrameType.Busy })
 
 export class BusyError extends Error {}
 
+/**
+ * The responder refused some of our states (clock drift, invalid): they stay with us and are
+ * offered again next time, but the exchange did not leave the peer holding everything we hold.
+ */
+export class StatesRefusedError extends Error {
+  constructor (readonly count: number) {
+    super(`the peer refused ${count} of our states (clock drift beyond its --max-drift, or invalid); they stay here and are offered again at the next exchange`)
+  }
+}
+
 export async function runSession (fs: FramedStream, ctx: SessionContext, role: Role): Promise<ExchangeStats> {
   return await new Session(fs, ctx, role).run()
 }
@@ -77,6 +87,8 @@ class Session {
         // Equal roots are the only way the first reply is a bare DONE: anything else streams or pulls.
         if (this.stats.roundTrips === 1 && frame.type === FrameType.Done && frame.pull.length === 0 && this.stats.stateBytesReceived === 0) this.stats.inSync = true
       }
+      // REFUSED stands in for the responder's final DONE.
+      if (frame.type === FrameType.Refused && this.role === 'initiator' && this.expected.has(FrameType.Done)) throw new StatesRefusedError(frame.count)
       if (!this.expected.has(frame.type)) throw violation(`unexpected frame type ${frame.type}`)
       const finished = await this.handle(frame)
       if (finished) return this.stats
@@ -93,6 +105,7 @@ class Session {
       case FrameType.Want: return await this.onWant(frame)
       case FrameType.Done: return await this.onDone(frame)
       case FrameType.Busy: throw new BusyError('peer is busy')
+      case FrameType.Refused: throw violation('REFUSED from the initiator')
     }
   }
 
@@ -277,6 +290,12 @@ class Session {
   /** A DONE with no pull ends the conversation for the responder; the initiator waits for its ack. */
   private async sendDone (level: number, pull: number[]): Promise<boolean> {
     await this.streamOwed([])
+    if (pull.length === 0 && this.role === 'responder' && this.stats.keysWithheld > 0) {
+      // Our last word: the initiator must not count this exchange as having given us all it holds.
+      await this.send({ type: FrameType.Refused, count: this.stats.keysWithheld })
+      this.sentDone = true
+      return true
+    }
     for (const p of pull) this.rights.streamed.addRange(bucketRange(level, p))
     await this.send({ type: FrameType.Done, level, pull })
     this.sentDone = true
@@ -333,6 +352,7 @@ class Session {
       this.stats.keysReceived += frame.states.length
       this.stats.keysRepaired += report.changed
       this.stats.keysRejected += report.rejected
+      this.stats.keysWithheld += report.rejected - (report.superseded ?? 0)
     }
   }
 

@@ -9,6 +9,8 @@ export interface ExchangeStats {
   keysRepaired: number
   /** Received states the replica refused (undecodable, invalid, clock drift). */
   keysRejected: number
+  /** Of those, the ones the peer holds and we now lack (all but states a collected tombstone superseded). */
+  keysWithheld: number
   /** Tree metadata (every frame but STATES), length prefixes included. */
   metaBytesSent: number
   metaBytesReceived: number
@@ -26,6 +28,7 @@ export function emptyStats (): ExchangeStats {
     keysReceived: 0,
     keysRepaired: 0,
     keysRejected: 0,
+    keysWithheld: 0,
     metaBytesSent: 0,
     metaBytesReceived: 0,
     stateBytesSent: 0,

@@ -16,7 +16,7 @@ export const LEAF_BYTES = 6
 /** Windows start at 0…MAX_WINDOW so that both widths fit in a 16-byte hash. */
 export const MAX_WINDOW = HASH_BYTES - Math.max(NODE_BYTES, LEAF_BYTES)
 
-export enum FrameType { Hello = 0, Nodes = 1, Entries = 2, Want = 3, States = 4, Done = 5, Busy = 6 }
+export enum FrameType { Hello = 0, Nodes = 1, Entries = 2, Want = 3, States = 4, Done = 5, Busy = 6, Refused = 7 }
 
 export interface HelloFrame { type: FrameType.Hello, version: number, root: Uint8Array, keys: number, window: number }
 /** `indices`: nodes at `level` that differ; `hashes`: their FANOUT children each; `pull`: nodes at `level` the sender is empty in. */
@@ -29,8 +29,10 @@ export interface StatesFrame { type: FrameType.States, states: StateEntry[] }
 /** `pull`: nodes at `level` the sender is empty in and wants streamed before the conversation ends. */
 export interface DoneFrame { type: FrameType.Done, level: number, pull: number[] }
 export interface BusyFrame { type: FrameType.Busy }
+/** The responder's last frame instead of DONE: it refused `count` of the initiator's states. */
+export interface RefusedFrame { type: FrameType.Refused, count: number }
 
-export type Frame = HelloFrame | NodesFrame | EntriesFrame | WantFrame | StatesFrame | DoneFrame | BusyFrame
+export type Frame = HelloFrame | NodesFrame | EntriesFrame | WantFrame | StatesFrame | DoneFrame | BusyFrame | RefusedFrame
 
 /** Node indices travel as big-endian u16 (the deepest level has 65,536 nodes). */
 export function packIndices (indices: readonly number[]): Uint8Array {
@@ -55,6 +57,7 @@ export function encodeFrame (frame: Frame): Uint8Array {
     case FrameType.States: return encodeCbor([frame.type, frame.states.map(s => [s.storeKey, s.state])])
     case FrameType.Done: return encodeCbor([frame.type, frame.level, packIndices(frame.pull)])
     case FrameType.Busy: return encodeCbor([frame.type])
+    case FrameType.Refused: return encodeCbor([frame.type, frame.count])
   }
 }
 
@@ -124,6 +127,12 @@ export function decodeFrame (bytes: Uint8Array): Frame {
     case FrameType.Busy:
       shape(1)
       return { type: FrameType.Busy }
+    case FrameType.Refused: {
+      shape(2)
+      const [, count] = f
+      if (!isUint(count) || count === 0) throw violation('bad REFUSED')
+      return { type: FrameType.Refused, count }
+    }
     default:
       throw violation(`unknown frame type ${String(f[0])}`)
   }

@@ -312,6 +312,7 @@ export class Replica implements AntiEntropyReplica {
           if (slot.collected === true && slot.original === undefined && (merged as RegisterState).siblings.length === 0) {
             // Every version it carries was superseded by a tombstone we collected: a zombie.
             report.rejected++
+            report.superseded = (report.superseded ?? 0) + 1
             this.stats.remoteRejected.collected = (this.stats.remoteRejected.collected ?? 0) + 1
             continue
           }

@@ -18,6 +18,11 @@ export interface ApplyReport {
   changed: number
   /** Refused: undecodable, invalid, or timestamps beyond the allowed clock drift. */
   rejected: number
+  /**
+   * Of `rejected`, states already superseded by a tombstone this node collected: refused
+   * because we know better, not because we lack them. Absent when none.
+   */
+  superseded?: number
 }
 
 export interface BucketEntry {

@@ -125,6 +125,34 @@ describe('anti-entropy exchange over real libp2p (loopback, real LevelDB replica
     expect(again.inSync).toBe(true)
   })
 
+  it('a responder that refuses some states ends with REFUSED: the initiator does not count the exchange as complete', async () => {
+    const HOUR = 3_600_000
+    const completed: string[] = []
+    const ahead = await createPeer({ clockNow: () => Date.now() + HOUR, onExchangeComplete: (peer) => { completed.push(peer) } })
+    const b = await createPeer()
+    await connect(ahead, b)
+    await writeMany(ahead.replica, puts('future', 0, 3))
+    await writeMany(b.replica, puts('fromB', 0, 2))
+
+    const err = await ahead.ae.sync(b.id).then(() => undefined, (e: unknown) => e)
+    expect(err).toMatchObject({ code: 'ERR_SYNC_FAILED', data: { peer: b.id, refused: 3 } })
+    expect(String((err as Error).message)).toMatch(/refused 3 of our states/)
+    expect(completed).toEqual([])
+    // What b sent still arrived; what b refused stays with the sender, nothing is lost.
+    expect((await ahead.replica.read('kv', 'fromB0')).siblings).toHaveLength(1)
+    expect((await b.replica.read('kv', 'future0')).siblings).toHaveLength(0)
+    expect((await ahead.replica.read('kv', 'future0')).siblings).toHaveLength(1)
+    expect(await ahead.metrics.metrics()).toMatch(/chorus_ae_exchanges_total\{role="initiator",outcome="refused"\} 1/)
+
+    // Without refusals the same pair completes, and the initiator records it.
+    const c = await createPeer()
+    await writeMany(c.replica, puts('fromC', 0, 2))
+    const clean = await createPeer({ onExchangeComplete: (peer) => { completed.push(peer) } })
+    await connect(clean, c)
+    await clean.ae.sync(c.id)
+    expect(completed).toEqual([c.id])
+  })
+
   it('sync() without a connected peer fails with NoPeerError', async () => {
     const a = await createPeer()
     await expect(a.ae.sync()).rejects.toMatchObject({ code: 'ERR_NO_PEER' })

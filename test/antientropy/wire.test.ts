@@ -11,7 +11,8 @@ describe('anti-entropy frames', () => {
     { type: FrameType.Want, leaves: new Uint8Array(12) },
     { type: FrameType.States, states: [{ storeKey: 'r/k', state: new Uint8Array([1, 2]) }] },
     { type: FrameType.Done, level: 4, pull: [] },
-    { type: FrameType.Busy }
+    { type: FrameType.Busy },
+    { type: FrameType.Refused, count: 3 }
   ]
 
   it('round-trips every frame type', () => {
@@ -37,7 +38,10 @@ describe('anti-entropy frames', () => {
       encodeCbor([FrameType.States, [['r/' + 'x'.repeat(2000), new Uint8Array(1)]]]),
       encodeCbor([FrameType.States, [['r/k', 'not bytes']]]),
       encodeCbor([FrameType.Entries, new Uint8Array(2), [-1], new Uint8Array(0), new Uint8Array(0)]),
-      encodeCbor([FrameType.Done, 1])
+      encodeCbor([FrameType.Done, 1]),
+      encodeCbor([FrameType.Refused, 0]),
+      encodeCbor([FrameType.Refused, -1]),
+      encodeCbor([FrameType.Refused])
     ]
     for (const bytes of bad) expect(() => decodeFrame(bytes)).toThrow(expect.objectContaining({ code: 'ERR_PROTOCOL' }))
   })

@@ -42,5 +42,8 @@ describe('a node whose clock is an hour ahead', () => {
     expect(await a.metricsText()).toMatch(/chorus_remote_rejected_total\{reason="clock-drift"\} [1-9]/)
     // ahead still holds it: nothing acknowledged is lost.
     expect(await ahead.kvGet('early')).toMatchObject({ found: true, value: 'future-stamped' })
+    // And the other way round ahead learns that a did not take it: that exchange does not count
+    // as a holding all ahead holds (tombstone GC relies on it).
+    await expect(ahead.sync(a.peerId)).rejects.toMatchObject({ code: 'ERR_SYNC_FAILED', data: { refused: 1 } })
   })
 })

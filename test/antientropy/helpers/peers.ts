@@ -59,17 +59,21 @@ export interface PeerOptions extends AntiEntropyInit {
   pubsub?: boolean
   /** Start the anti-entropy service (handler, scheduler). @default true */
   startAntiEntropy?: boolean
+  /** The replica's physical clock (a peer whose clock runs ahead). @default Date.now */
+  clockNow?: () => number
+  /** Receives the anti-entropy service's onExchangeComplete calls. */
+  onExchangeComplete?: (peer: string, startedAtMs: number) => void
 }
 
 export async function createPeer (options: PeerOptions = {}): Promise<TestPeer> {
-  const { pubsub, startAntiEntropy, ...init } = options
+  const { pubsub, startAntiEntropy, clockNow, onExchangeComplete, ...init } = options
   const libp2p = await createHost({ pubsub, manualStop: true })
   const store = await Store.open({ location: await tempDir(), fsync: false })
   const logger = pino({ level: 'silent' })
-  const replica = await Replica.open({ store, nodeId: libp2p.peerId.toString(), clock: new HybridLogicalClock(), logger })
+  const replica = await Replica.open({ store, nodeId: libp2p.peerId.toString(), clock: new HybridLogicalClock(clockNow === undefined ? {} : { now: clockNow }), logger })
   const metrics = new Registry()
   const ae = createAntiEntropy(
-    { libp2p, replica, logger, metrics, ...(libp2p.services.pubsub === undefined ? {} : { pubsub: libp2p.services.pubsub }) },
+    { libp2p, replica, logger, metrics, ...(libp2p.services.pubsub === undefined ? {} : { pubsub: libp2p.services.pubsub }), ...(onExchangeComplete === undefined ? {} : { onExchangeComplete }) },
     { schedule: false, ...init }
   )
   if (startAntiEntropy !== false) await ae.start()
