@@ -38,6 +38,11 @@ export const MAX_INBOUND_RPC_BYTES = 4 * 1024 * 1024
 export const MAX_AE_FRAME_BYTES = 4 * 1024 * 1024
 /** Key states sent per anti-entropy frame (chunking of the repair stream). */
 export const AE_STATES_PER_FRAME_BYTES = 512 * 1024
+/**
+ * The largest single state anti-entropy carries, in STATE_PART frames when it exceeds a frame
+ * (a register of many concurrent 1 MiB values). It bounds what a peer can make us buffer.
+ */
+export const MAX_AE_STATE_BYTES = 64 * 1024 * 1024
 
 /** Largest JSON-RPC request body accepted over HTTP. */
 export const MAX_RPC_BODY_BYTES = 8 * 1024 * 1024

@@ -8,6 +8,7 @@
  * four round trips and the conversation is bounded by the tree's fixed depth.
  */
 import type { Logger } from 'pino'
+import { MAX_AE_STATE_BYTES } from '../constants.js'
 import { bucketOf, DEPTH, FANOUT, leafHash, type MerkleTree } from '../merkle/index.js'
 import type { AntiEntropyReplica, EncodedChange } from '../replica/types.js'
 import type { FramedStream } from './framed-stream.js'
@@ -17,7 +18,7 @@ import { BucketSet, bucketRange, childWindows, coalesce, isZero, levelSize, pare
 import { mapLimit } from './map-limit.js'
 import {
   decodeFrame, encodeFrame, FrameType, LEAF_BYTES, MAX_WINDOW, NODE_BYTES, PROTOCOL_VERSION, STATE_ENTRY_OVERHEAD, violation,
-  type DoneFrame, type EntriesFrame, type Frame, type HelloFrame, type NodesFrame, type WantFrame
+  type DoneFrame, type EntriesFrame, type Frame, type HelloFrame, type NodesFrame, type StateEntry, type StatePartFrame, type WantFrame
 } from './wire.js'
 
 export type Role = 'initiator' | 'responder'
@@ -31,7 +32,10 @@ export interface SessionContext {
   log: Logger
 }
 
-type Control = Exclude<Frame, { type: FrameType.States }>
+type Control = Exclude<Frame, { type: FrameType.States | FrameType.StatePart }>
+
+/** A state arriving in STATE_PART frames, until its last part. */
+interface Assembly { storeKey: string, total: number, parts: Uint8Array[], received: number }
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
 
@@ -328,32 +332,48 @@ class Session {
     const before = this.fs.bytesOut
     await this.fs.write(bytes)
     const n = this.fs.bytesOut - before
-    if (frame.type === FrameType.States) this.stats.stateBytesSent += n
+    if (frame.type === FrameType.States || frame.type === FrameType.StatePart) this.stats.stateBytesSent += n
     else this.stats.metaBytesSent += n
   }
 
-  /** Reads and merges STATES frames until the turn's control frame. */
+  /** Reads and merges STATES frames (and states in parts) until the turn's control frame. */
   private async readTurn (): Promise<Control> {
     this.receiver.newTurn()
+    let assembly: Assembly | undefined
     while (true) {
       const before = this.fs.bytesIn
       const bytes = await this.fs.read()
       if (bytes === undefined) throw violation('peer closed the stream mid-exchange')
       const frame = decodeFrame(bytes)
       const n = this.fs.bytesIn - before
+      if (frame.type === FrameType.StatePart) {
+        this.stats.stateBytesReceived += n
+        assembly = continueAssembly(assembly, frame)
+        if (assembly.received < assembly.total) continue
+        const state = Buffer.concat(assembly.parts, assembly.total)
+        await this.merge([{ storeKey: assembly.storeKey, state: new Uint8Array(state.buffer, state.byteOffset, state.byteLength) }])
+        assembly = undefined
+        continue
+      }
+      if (assembly !== undefined) throw violation('a state in parts was interrupted')
       if (frame.type !== FrameType.States) {
         this.stats.metaBytesReceived += n
         return frame
       }
       this.stats.stateBytesReceived += n
-      this.receiver.check(frame.states)
-      if (frame.states.length === 0) continue
-      const report = await this.ctx.replica.applyRemote(frame.states, this.ctx.peer)
-      this.stats.keysReceived += frame.states.length
-      this.stats.keysRepaired += report.changed
-      this.stats.keysRejected += report.rejected
-      this.stats.keysWithheld += report.rejected - (report.superseded ?? 0)
+      await this.merge(frame.states)
     }
+  }
+
+  /** Checks the peer's right to send these states, then merges them through the replica. */
+  private async merge (states: StateEntry[]): Promise<void> {
+    this.receiver.check(states)
+    if (states.length === 0) return
+    const report = await this.ctx.replica.applyRemote(states, this.ctx.peer)
+    this.stats.keysReceived += states.length
+    this.stats.keysRepaired += report.changed
+    this.stats.keysRejected += report.rejected
+    this.stats.keysWithheld += report.rejected - (report.superseded ?? 0)
   }
 
   /**
@@ -399,7 +419,8 @@ class Session {
     for await (const change of changes) {
       const bytes = change.state.length + Buffer.byteLength(change.storeKey, 'utf8') + STATE_ENTRY_OVERHEAD
       if (bytes + 16 > this.ctx.maxFrameBytes) {
-        this.ctx.log.warn({ storeKey: change.storeKey, bytes }, 'anti-entropy: state larger than a frame, not sent')
+        await flush()
+        await this.sendInParts(change)
         continue
       }
       if (size + bytes > this.ctx.statesFrameBytes) await flush()
@@ -408,6 +429,35 @@ class Session {
     }
     await flush()
   }
+
+  /** A state too large for one frame goes in STATE_PART frames of at most a STATES frame's size. */
+  private async sendInParts (change: EncodedChange): Promise<void> {
+    const total = change.state.byteLength
+    if (total > MAX_AE_STATE_BYTES) {
+      this.ctx.log.warn({ storeKey: change.storeKey, bytes: total }, 'anti-entropy: state larger than MAX_AE_STATE_BYTES, not sent')
+      return
+    }
+    const room = this.ctx.maxFrameBytes - Buffer.byteLength(change.storeKey, 'utf8') - 64
+    const partBytes = Math.max(1, Math.min(this.ctx.statesFrameBytes, room))
+    for (let offset = 0; offset < total; offset += partBytes) {
+      const bytes = change.state.subarray(offset, Math.min(total, offset + partBytes))
+      await this.send({ type: FrameType.StatePart, storeKey: change.storeKey, total, offset, bytes })
+    }
+    this.stats.keysSent++
+  }
+}
+
+/** Takes one STATE_PART: the first of a state, or the next of the one being assembled. */
+function continueAssembly (assembly: Assembly | undefined, part: StatePartFrame): Assembly {
+  if (assembly === undefined) {
+    if (part.offset !== 0) throw violation('STATE_PART does not start at 0')
+    assembly = { storeKey: part.storeKey, total: part.total, parts: [], received: 0 }
+  } else if (part.storeKey !== assembly.storeKey || part.total !== assembly.total || part.offset !== assembly.received) {
+    throw violation('STATE_PART out of sequence')
+  }
+  assembly.parts.push(part.bytes)
+  assembly.received += part.bytes.length
+  return assembly
 }
 
 function setOf (buckets: readonly number[]): BucketSet {

@@ -4,7 +4,7 @@
  * the conversation is checked by the session.
  */
 import { decodeCbor, encodeCbor } from '../codec/index.js'
-import { MAX_KEY_BYTES } from '../constants.js'
+import { MAX_AE_STATE_BYTES, MAX_KEY_BYTES } from '../constants.js'
 import { ProtocolError } from '../errors.js'
 import { HASH_BYTES } from '../merkle/index.js'
 
@@ -16,7 +16,7 @@ export const LEAF_BYTES = 6
 /** Windows start at 0…MAX_WINDOW so that both widths fit in a 16-byte hash. */
 export const MAX_WINDOW = HASH_BYTES - Math.max(NODE_BYTES, LEAF_BYTES)
 
-export enum FrameType { Hello = 0, Nodes = 1, Entries = 2, Want = 3, States = 4, Done = 5, Busy = 6, Refused = 7 }
+export enum FrameType { Hello = 0, Nodes = 1, Entries = 2, Want = 3, States = 4, Done = 5, Busy = 6, Refused = 7, StatePart = 8 }
 
 export interface HelloFrame { type: FrameType.Hello, version: number, root: Uint8Array, keys: number, window: number }
 /** `indices`: nodes at `level` that differ; `hashes`: their FANOUT children each; `pull`: nodes at `level` the sender is empty in. */
@@ -31,8 +31,10 @@ export interface DoneFrame { type: FrameType.Done, level: number, pull: number[]
 export interface BusyFrame { type: FrameType.Busy }
 /** The responder's last frame instead of DONE: it refused `count` of the initiator's states. */
 export interface RefusedFrame { type: FrameType.Refused, count: number }
+/** `bytes` at `offset` of one state of `total` bytes too large for a frame; the parts follow each other in order. */
+export interface StatePartFrame { type: FrameType.StatePart, storeKey: string, total: number, offset: number, bytes: Uint8Array }
 
-export type Frame = HelloFrame | NodesFrame | EntriesFrame | WantFrame | StatesFrame | DoneFrame | BusyFrame | RefusedFrame
+export type Frame = HelloFrame | NodesFrame | EntriesFrame | WantFrame | StatesFrame | DoneFrame | BusyFrame | RefusedFrame | StatePartFrame
 
 /** Node indices travel as big-endian u16 (the deepest level has 65,536 nodes). */
 export function packIndices (indices: readonly number[]): Uint8Array {
@@ -58,6 +60,7 @@ export function encodeFrame (frame: Frame): Uint8Array {
     case FrameType.Done: return encodeCbor([frame.type, frame.level, packIndices(frame.pull)])
     case FrameType.Busy: return encodeCbor([frame.type])
     case FrameType.Refused: return encodeCbor([frame.type, frame.count])
+    case FrameType.StatePart: return encodeCbor([frame.type, frame.storeKey, frame.total, frame.offset, frame.bytes])
   }
 }
 
@@ -69,6 +72,7 @@ export function violation (message: string, cause?: unknown): ProtocolError {
 }
 
 const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+const isStoreKey = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && Buffer.byteLength(v, 'utf8') <= MAX_KEY_BYTES + 2
 
 export function decodeFrame (bytes: Uint8Array): Frame {
   let raw: unknown
@@ -113,7 +117,7 @@ export function decodeFrame (bytes: Uint8Array): Frame {
       for (const item of list as unknown[]) {
         if (!Array.isArray(item) || item.length !== 2) throw violation('bad STATES entry')
         const [storeKey, state] = item as unknown[]
-        if (typeof storeKey !== 'string' || storeKey.length === 0 || Buffer.byteLength(storeKey, 'utf8') > MAX_KEY_BYTES + 2 || !(state instanceof Uint8Array)) throw violation('bad STATES entry')
+        if (!isStoreKey(storeKey) || !(state instanceof Uint8Array)) throw violation('bad STATES entry')
         states.push({ storeKey, state })
       }
       return { type: FrameType.States, states }
@@ -132,6 +136,13 @@ export function decodeFrame (bytes: Uint8Array): Frame {
       const [, count] = f
       if (!isUint(count) || count === 0) throw violation('bad REFUSED')
       return { type: FrameType.Refused, count }
+    }
+    case FrameType.StatePart: {
+      shape(5)
+      const [, storeKey, total, offset, bytes] = f
+      if (!isStoreKey(storeKey) || !isUint(total) || total > MAX_AE_STATE_BYTES || !isUint(offset) || !(bytes instanceof Uint8Array) ||
+        bytes.length === 0 || offset + bytes.length > total) throw violation('bad STATE_PART')
+      return { type: FrameType.StatePart, storeKey, total, offset, bytes }
     }
     default:
       throw violation(`unknown frame type ${String(f[0])}`)

@@ -153,6 +153,34 @@ describe('anti-entropy exchange over real libp2p (loopback, real LevelDB replica
     expect(completed).toEqual([c.id])
   })
 
+  it('a state larger than a frame travels in STATE_PART frames, in both directions', async () => {
+    // Small frames so a register of three 40 KB concurrent values (siblings) exceeds one.
+    const frames = { maxFrameBytes: 64 * 1024, statesFrameBytes: 16 * 1024 }
+    const a = await createPeer(frames)
+    const b = await createPeer(frames)
+    await connect(a, b)
+    const big = (tag: string, n: number): LocalOp[] => Array.from({ length: n }, (_, i): LocalOp =>
+      ({ kind: 'kv.put', key: 'big', json: JSON.stringify(`${tag}${i}`.padEnd(40_000, '.')), context: {} }))
+    await writeMany(a.replica, puts('k', 0, 50))
+    await copyAll(a.replica, b.replica)
+    // Only a has the big key (b is empty in its subtree: streamed), then both change it
+    // concurrently (a differing bucket: the final phase), plus one more big key on b.
+    for (const op of big('a', 3)) await a.replica.applyLocal([op])
+    const first = await a.ae.sync(b.id)
+    expect(first.keysSent).toBe(1)
+    expect(first.bytesSent).toBeGreaterThan(120_000)
+    expect(await allStates(b.replica)).toEqual(await allStates(a.replica))
+
+    for (const op of big('a', 2)) await a.replica.applyLocal([op])
+    for (const op of big('b', 2)) await b.replica.applyLocal([op])
+    for (const op of big('c', 3)) await b.replica.applyLocal([{ ...op, key: 'other' }])
+    await b.ae.sync(a.id)
+    expect(a.root()).toBe(b.root())
+    expect(await allStates(a.replica)).toEqual(await allStates(b.replica))
+    expect((await a.replica.read('kv', 'big')).siblings).toHaveLength(7)
+    expect((await a.replica.read('kv', 'other')).siblings).toHaveLength(3)
+  })
+
   it('sync() without a connected peer fails with NoPeerError', async () => {
     const a = await createPeer()
     await expect(a.ae.sync()).rejects.toMatchObject({ code: 'ERR_NO_PEER' })

@@ -118,6 +118,21 @@ describe('a lying peer is reset and cannot harm the honest node', () => {
       await expectFrame(io, FrameType.Want)
       await io.write({ type: FrameType.States, states: [{ storeKey: liarKey(b => b !== bucket && honestBuckets.has(b)), state: evilState() }] })
     }],
+    ['a state in parts that skips bytes', async io => {
+      await expectFrame(io, FrameType.Hello)
+      const storeKey = liarKey(b => !honestBuckets.has(b))
+      await io.write({ type: FrameType.StatePart, storeKey, total: 100, offset: 0, bytes: randomBytes(10) })
+      await io.write({ type: FrameType.StatePart, storeKey, total: 100, offset: 20, bytes: randomBytes(10) })
+    }],
+    ['a state in parts cut short by a control frame', async io => {
+      await expectFrame(io, FrameType.Hello)
+      await io.write({ type: FrameType.StatePart, storeKey: liarKey(b => !honestBuckets.has(b)), total: 100, offset: 0, bytes: randomBytes(10) })
+      await io.write({ type: FrameType.Done, level: 0, pull: [] })
+    }],
+    ['a state in parts that does not start at 0', async io => {
+      await expectFrame(io, FrameType.Hello)
+      await io.write({ type: FrameType.StatePart, storeKey: liarKey(b => !honestBuckets.has(b)), total: 100, offset: 90, bytes: randomBytes(10) })
+    }],
     ['endless pulls after the conversation ended', async io => {
       await expectFrame(io, FrameType.Hello)
       await io.write({ type: FrameType.Done, level: 0, pull: [0] })

@@ -12,7 +12,8 @@ describe('anti-entropy frames', () => {
     { type: FrameType.States, states: [{ storeKey: 'r/k', state: new Uint8Array([1, 2]) }] },
     { type: FrameType.Done, level: 4, pull: [] },
     { type: FrameType.Busy },
-    { type: FrameType.Refused, count: 3 }
+    { type: FrameType.Refused, count: 3 },
+    { type: FrameType.StatePart, storeKey: 'r/k', total: 10, offset: 4, bytes: new Uint8Array([1, 2, 3]) }
   ]
 
   it('round-trips every frame type', () => {
@@ -41,7 +42,12 @@ describe('anti-entropy frames', () => {
       encodeCbor([FrameType.Done, 1]),
       encodeCbor([FrameType.Refused, 0]),
       encodeCbor([FrameType.Refused, -1]),
-      encodeCbor([FrameType.Refused])
+      encodeCbor([FrameType.Refused]),
+      encodeCbor([FrameType.StatePart, 'r/k', 10, 8, new Uint8Array(3)]),
+      encodeCbor([FrameType.StatePart, 'r/k', 10, 0, new Uint8Array(0)]),
+      encodeCbor([FrameType.StatePart, 'r/k', 65 * 1024 * 1024, 0, new Uint8Array(1)]),
+      encodeCbor([FrameType.StatePart, '', 10, 0, new Uint8Array(1)]),
+      encodeCbor([FrameType.StatePart, 'r/k', 10, 0])
     ]
     for (const bytes of bad) expect(() => decodeFrame(bytes)).toThrow(expect.objectContaining({ code: 'ERR_PROTOCOL' }))
   })
