@@ -56,6 +56,18 @@ describe('anti-entropy between real nodes', () => {
     expect(await b.kvGet('written-after-restart')).toMatchObject({ found: true, value: true })
   })
 
+  it('a register too large for gossip and for one frame (five concurrent ~900 KB values) reaches every node', async () => {
+    const [a, b] = await startNodes(2, { aeIntervalMs: 300 })
+    if (a === undefined || b === undefined) throw new Error('nodes')
+    await connectAll([a, b])
+    const none = (await a.kvGet('huge')).context
+    for (let i = 0; i < 5; i++) await a.kvPut('huge', `${i}`.repeat(900_000), none) // concurrent: five siblings
+    await waitConverged([a, b], { timeoutMs: 30_000 })
+    const got = await b.kvGet('huge', { all: true })
+    expect(got.conflict).toBe(true)
+    expect(got.values?.map(v => (v.value as string).slice(0, 1)).sort()).toEqual(['0', '1', '2', '3', '4'])
+  })
+
   it('digests are announced: cluster.peers says who is in sync', async () => {
     const [a, b] = await startNodes(2, { aeIntervalMs: 300 })
     if (a === undefined || b === undefined) throw new Error('nodes')
