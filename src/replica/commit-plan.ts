@@ -73,7 +73,7 @@ export function planCommit (ctx: PlanContext, slots: Map<string, Slot>): CommitP
     if (slot.original !== undefined && Buffer.compare(encoded, slot.original) === 0) continue
     changedKeys.add(storeKey)
     const bucket = bucketOf(storeKey)
-    const oldLeaf = slot.original === undefined ? undefined : leafHash(storeKey, slot.original)
+    const oldLeaf = slot.corrupt === true ? slot.storedLeaf : slot.original === undefined ? undefined : leafHash(storeKey, slot.original)
     const newLeaf = leafHash(storeKey, encoded)
     const bucketHash = nextBucketHash(bucketHashes.get(bucket) ?? ctx.tree.bucket(bucket), oldLeaf, newLeaf)
     bucketHashes.set(bucket, bucketHash)
@@ -82,14 +82,14 @@ export function planCommit (ctx: PlanContext, slots: Map<string, Slot>): CommitP
     writes.push({ sublevel: 'buckets', key: bucketPrefix(bucket) + storeKey, value: Uint8Array.from(newLeaf) })
     if (slot.space === 'kv') {
       const conflict = hasConflict(slot.state as RegisterState)
-      if (conflict !== (slot.originalConflict ?? false)) {
+      if (conflict !== slot.originalConflict) {
         writes.push(conflict
           ? { sublevel: 'conflicts', key: storeKey, value: new Uint8Array(0) }
           : { sublevel: 'conflicts', key: storeKey })
       }
       // Any change to an all-tombstone register restarts its clock towards collection.
       if (isAllTombstones(slot.state as RegisterState)) writes.push({ sublevel: 'tombstones', key: storeKey, value: encodeTombstoneTime(now) })
-      else if (slot.originalDeleted === true) writes.push({ sublevel: 'tombstones', key: storeKey })
+      else if (slot.originalDeleted !== false) writes.push({ sublevel: 'tombstones', key: storeKey })
     }
     changes.push([{ space: slot.space, key: slot.key, storeKey, state: encoded, origin: slot.origin }, slot.state])
   }

@@ -266,7 +266,7 @@ export class Replica implements AntiEntropyReplica {
         for (const item of job.items) {
           const slot = slots.get(item.storeKey)
           // Anything that touched the key since the collector looked makes it not collectable.
-          if (slot === undefined || slot.touched || slot.original === undefined || Buffer.compare(slot.original, item.expected) !== 0) continue
+          if (slot === undefined || slot.touched || slot.corrupt === true || slot.original === undefined || Buffer.compare(slot.original, item.expected) !== 0) continue
           if (!isAllTombstones(slot.state as RegisterState)) continue
           slot.purge = true
           purged++

@@ -6,7 +6,8 @@
 import type { Logger } from 'pino'
 import { hasConflict, type RegisterState } from '../causal/index.js'
 import { SPACE_TYPES, type KeySpace } from '../model/index.js'
-import type { Store } from '../store/index.js'
+import { bucketOf } from '../merkle/index.js'
+import { bucketPrefix, type Store } from '../store/index.js'
 import type { StateCache } from './state-cache.js'
 import { decodeCollected, isAllTombstones } from './tombstones.js'
 
@@ -18,9 +19,9 @@ export interface Slot {
   state: unknown
   touched: boolean
   origin: 'local' | 'remote'
-  /** Whether the conflicts index lists the key now (registers only). */
+  /** Whether the conflicts index lists the key now (registers only); undefined: unknown (corrupt state). */
   originalConflict?: boolean
-  /** Whether the tombstones index lists the key now (registers only). */
+  /** Whether the tombstones index lists the key now (registers only); undefined: unknown (corrupt state). */
   originalDeleted?: boolean
   /** Remove the key entirely (tombstone GC). */
   purge?: boolean
@@ -28,6 +29,8 @@ export interface Slot {
   collected?: boolean
   /** The stored bytes did not decode: local writes are refused until a peer repairs the key. */
   corrupt?: boolean
+  /** For a corrupt state: the leaf hash the Merkle index holds (of the state before the damage). */
+  storedLeaf?: Uint8Array
   /** Drop the collected record (it outlived the member TTL). */
   forget?: boolean
   /** Canonical bytes already known for a state (a remote one taken as is), to skip re-encoding. */
@@ -84,9 +87,17 @@ export async function loadSlots (ctx: SlotContext, wanted: Map<string, { space: 
     }
     const record = collected.get(storeKey)
     if (record !== undefined) state = { vv: decodeCollected(record).vv, siblings: [] }
-    const originalConflict = space === 'kv' && original !== undefined ? hasConflict(state as RegisterState) : false
-    const originalDeleted = space === 'kv' && original !== undefined ? isAllTombstones(state as RegisterState) : false
+    // What the indexes hold for a corrupt state is unknown: the repair then writes them outright.
+    const originalConflict = corrupt ? undefined : space === 'kv' && original !== undefined ? hasConflict(state as RegisterState) : false
+    const originalDeleted = corrupt ? undefined : space === 'kv' && original !== undefined ? isAllTombstones(state as RegisterState) : false
     slots.set(storeKey, { space, key, original, state, touched: false, origin: 'remote', originalConflict, originalDeleted, collected: record !== undefined, corrupt })
   })
+  // The tree holds the leaf of what was written, not of the damaged bytes: a repair must take
+  // that one out, or the tree would disagree with the data from then on.
+  const corrupt = [...slots].filter(([, slot]) => slot.corrupt === true)
+  if (corrupt.length > 0) {
+    const leaves = await ctx.store.getMany('buckets', corrupt.map(([storeKey]) => bucketPrefix(bucketOf(storeKey)) + storeKey))
+    corrupt.forEach(([, slot], i) => { slot.storedLeaf = leaves[i] })
+  }
   return slots
 }

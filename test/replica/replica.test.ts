@@ -81,6 +81,32 @@ describe('Replica (real LevelDB)', () => {
     expect(await rebuiltRoot(store)).toBe(rootBefore)
   })
 
+  it('a corrupt stored state refuses local writes; a peer\'s state repairs it, indexes included', async () => {
+    const { replica: first, store: firstStore, dir } = await openReplica()
+    // 'c' in conflict (listed in the conflicts index), 'd' deleted (listed in the tombstones index).
+    await first.applyLocal([{ kind: 'kv.put', key: 'c', json: '1' }])
+    await first.applyLocal([{ kind: 'kv.put', key: 'c', json: '2', context: {} }])
+    await first.applyLocal([{ kind: 'kv.put', key: 'd', json: '1' }])
+    await first.applyLocal([{ kind: 'kv.delete', key: 'd' }])
+    const listed = async (on: Store, sublevel: 'conflicts' | 'tombstones'): Promise<string[]> => { const out: string[] = []; for await (const k of on.keysOf(sublevel, {})) out.push(k); return out }
+    expect(await listed(firstStore, 'conflicts')).toEqual(['r/c'])
+    expect(await listed(firstStore, 'tombstones')).toEqual(['r/d'])
+    await firstStore.commit([{ sublevel: 'data', key: 'r/c', value: new Uint8Array([0xff, 1]) }, { sublevel: 'data', key: 'r/d', value: new Uint8Array([0xff, 2]) }])
+    await firstStore.close()
+
+    // A fresh replica (nothing cached) on the damaged data.
+    const { replica, store } = await openReplica(dir)
+    await expect(replica.applyLocal([{ kind: 'kv.put', key: 'c', json: '3' }])).rejects.toMatchObject({ code: 'ERR_CORRUPT_DATA' })
+    expect(await replica.purge([{ storeKey: 'r/d', expected: new Uint8Array([0xff, 2]) }])).toBe(0)
+    const fromPeer = (value: string): Uint8Array => encodeRegister(writeRegister(EMPTY_REGISTER, { node: 'nodeB', hlc: { wall: Date.now(), logical: 0 }, value }))
+    expect(await replica.applyRemote([{ storeKey: 'r/c', state: fromPeer('"fixed"') }, { storeKey: 'r/d', state: fromPeer('"back"') }], 'nodeB')).toMatchObject({ applied: 2, changed: 2 })
+    expect(await listed(store, 'conflicts')).toEqual([])
+    expect(await listed(store, 'tombstones')).toEqual([])
+    expect((await replica.read('kv', 'c')).siblings.map(s => s.value)).toEqual(['"fixed"'])
+    await replica.applyLocal([{ kind: 'kv.put', key: 'c', json: '4' }])
+    expect(Buffer.from(replica.tree.root()).toString('hex')).toBe(await rebuiltRoot(store))
+  })
+
   it('refuses register states from further in the future than the allowed drift', async () => {
     const now = 1_000_000_000_000
     const { replica } = await openReplica(undefined, 'nodeA', () => now)
