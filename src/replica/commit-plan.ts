@@ -65,6 +65,16 @@ export function planCommit (ctx: PlanContext, slots: Map<string, Slot>): CommitP
       forgotten.push(storeKey)
       continue
     }
+    if (slot.corrupt === true && !slot.touched && slot.original !== undefined) {
+      // Untouched but damaged: give it the leaf of the bytes actually stored (see Replica.noticeCorrupt).
+      const leaf = leafHash(storeKey, slot.original)
+      if (slot.storedLeaf === undefined || Buffer.compare(leaf, slot.storedLeaf) !== 0) {
+        const bucket = bucketOf(storeKey)
+        bucketHashes.set(bucket, nextBucketHash(bucketHashes.get(bucket) ?? ctx.tree.bucket(bucket), slot.storedLeaf, leaf))
+        writes.push({ sublevel: 'buckets', key: bucketPrefix(bucket) + storeKey, value: Uint8Array.from(leaf) })
+      }
+      continue
+    }
     if (!slot.touched) continue
     if (slot.space === 'kv' && slot.original === undefined && (slot.state as RegisterState).siblings.length === 0) continue
     if (slot.collected === true) writes.push({ sublevel: 'collected', key: storeKey })

@@ -53,6 +53,7 @@ type Job =
   | { kind: 'local', ops: LocalOp[], resolve: (states: unknown[]) => void, reject: (err: unknown) => void }
   | { kind: 'purge', items: PurgeItem[], resolve: (purged: number) => void, reject: (err: unknown) => void }
   | { kind: 'forget', storeKeys: string[], resolve: (forgotten: number) => void, reject: (err: unknown) => void }
+  | { kind: 'rehash', storeKeys: string[], resolve: () => void, reject: (err: unknown) => void }
   | { kind: 'remote', changes: EncodedChange[], from: string, resolve: (report: ApplyReport) => void, reject: (err: unknown) => void }
 
 
@@ -71,6 +72,8 @@ export class Replica implements AntiEntropyReplica {
   private keys: number
   private readonly listeners = new Set<ChangeListener>()
   private readonly cache: StateCache
+  /** Corrupt keys already re-hashed in this run (see noticeCorrupt). */
+  private readonly rehashed = new Set<string>()
 
   /** See SlotContext.collectedMayExist; set for good by the first collection. */
   private collectedMayExist: boolean
@@ -141,9 +144,32 @@ export class Replica implements AntiEntropyReplica {
   }
 
   async read<S extends KeySpace> (space: S, key: string): Promise<StateBySpace[S]> {
-    const bytes = await this.store.getState(toStoreKey(space, key))
+    const storeKey = toStoreKey(space, key)
+    const bytes = await this.store.getState(storeKey)
     const type = SPACE_TYPES[space]
-    return bytes === undefined ? type.empty : type.decode(bytes)
+    if (bytes === undefined) return type.empty
+    try {
+      return type.decode(bytes)
+    } catch (err) {
+      this.noticeCorrupt(storeKey)
+      throw err
+    }
+  }
+
+  /**
+   * A stored state that no longer decodes gets the Merkle leaf of its damaged bytes (once per
+   * key and run): its leaf then differs from every peer's, so anti-entropy fetches the key and
+   * the peer's state replaces the damage, without anyone running `chorus verify --repair`.
+   */
+  private noticeCorrupt (storeKey: string): void {
+    if (this.rehashed.has(storeKey)) return
+    this.rehashed.add(storeKey)
+    this.enqueue({
+      kind: 'rehash',
+      storeKeys: [storeKey],
+      resolve: () => {},
+      reject: (err) => { this.logger.error({ err, storeKey }, 'could not re-hash a corrupt state') }
+    })
   }
 
   async readStates (storeKeys: string[]): Promise<Array<Uint8Array | undefined>> {
@@ -252,6 +278,9 @@ export class Replica implements AntiEntropyReplica {
         } catch (err) {
           job.reject(err)
         }
+      } else if (job.kind === 'rehash') {
+        // Nothing to apply: loading the slots found them corrupt, and the plan re-hashes them.
+        settle.push(() => { job.resolve() })
       } else if (job.kind === 'forget') {
         let forgotten = 0
         for (const storeKey of job.storeKeys) {
@@ -373,7 +402,7 @@ export class Replica implements AntiEntropyReplica {
           wanted.set(toStoreKey(space, op.key), { space, key: op.key })
         }
       } else {
-        const keys = job.kind === 'purge' ? job.items.map(i => i.storeKey) : job.kind === 'forget' ? job.storeKeys : job.changes.map(c => c.storeKey)
+        const keys = job.kind === 'purge' ? job.items.map(i => i.storeKey) : job.kind === 'forget' || job.kind === 'rehash' ? job.storeKeys : job.changes.map(c => c.storeKey)
         for (const storeKey of keys) {
           const addr = fromStoreKey(storeKey)
           if (addr !== undefined) wanted.set(storeKey, addr)

@@ -96,7 +96,14 @@ describe('Replica (real LevelDB)', () => {
 
     // A fresh replica (nothing cached) on the damaged data.
     const { replica, store } = await openReplica(dir)
+    const damagedRoot = Buffer.from(replica.tree.root()).toString('hex')
     await expect(replica.applyLocal([{ kind: 'kv.put', key: 'c', json: '3' }])).rejects.toMatchObject({ code: 'ERR_CORRUPT_DATA' })
+    await expect(replica.read('kv', 'd')).rejects.toMatchObject({ code: 'ERR_CORRUPT_DATA' })
+    await replica.flush()
+    // Both damaged keys now carry the leaf of their stored bytes: the tree disagrees with any
+    // peer's there, so anti-entropy will fetch them.
+    expect(Buffer.from(replica.tree.root()).toString('hex')).not.toBe(damagedRoot)
+    expect(Buffer.from(replica.tree.root()).toString('hex')).toBe(await rebuiltRoot(store))
     expect(await replica.purge([{ storeKey: 'r/d', expected: new Uint8Array([0xff, 2]) }])).toBe(0)
     const fromPeer = (value: string): Uint8Array => encodeRegister(writeRegister(EMPTY_REGISTER, { node: 'nodeB', hlc: { wall: Date.now(), logical: 0 }, value }))
     expect(await replica.applyRemote([{ storeKey: 'r/c', state: fromPeer('"fixed"') }, { storeKey: 'r/d', state: fromPeer('"back"') }], 'nodeB')).toMatchObject({ applied: 2, changed: 2 })
