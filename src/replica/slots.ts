@@ -68,6 +68,7 @@ export async function loadSlots (ctx: SlotContext, wanted: Map<string, { space: 
   const missedRegisters = ctx.collectedMayExist ? misses.filter(storeKey => wanted.get(storeKey)?.space === 'kv') : []
   const [originals, records] = await Promise.all([ctx.store.getStates(misses), ctx.store.getMany('collected', missedRegisters)])
   const collected = new Map(missedRegisters.map((storeKey, i) => [storeKey, records[i]]))
+  const damaged: string[] = []
   misses.forEach((storeKey, i) => {
     const { space, key } = wanted.get(storeKey) as { space: KeySpace, key: string }
     const original = originals[i]
@@ -82,6 +83,7 @@ export async function loadSlots (ctx: SlotContext, wanted: Map<string, { space: 
         // let anti-entropy restore it from peers; local writes are refused meanwhile (they
         // could reuse dots the lost state held).
         corrupt = true
+        damaged.push(storeKey)
         ctx.logger.error({ err, storeKey }, 'stored state is corrupt; treating as empty until repaired')
       }
     }
@@ -94,10 +96,9 @@ export async function loadSlots (ctx: SlotContext, wanted: Map<string, { space: 
   })
   // The tree holds the leaf of what was written, not of the damaged bytes: a repair must take
   // that one out, or the tree would disagree with the data from then on.
-  const corrupt = [...slots].filter(([, slot]) => slot.corrupt === true)
-  if (corrupt.length > 0) {
-    const leaves = await ctx.store.getMany('buckets', corrupt.map(([storeKey]) => bucketPrefix(bucketOf(storeKey)) + storeKey))
-    corrupt.forEach(([, slot], i) => { slot.storedLeaf = leaves[i] })
+  if (damaged.length > 0) {
+    const leaves = await ctx.store.getMany('buckets', damaged.map(storeKey => bucketPrefix(bucketOf(storeKey)) + storeKey))
+    damaged.forEach((storeKey, i) => { (slots.get(storeKey) as Slot).storedLeaf = leaves[i] })
   }
   return slots
 }
