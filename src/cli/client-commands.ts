@@ -192,7 +192,7 @@ export function clientCommands (): Command[] {
       const { client, opts } = connect(cmd)
       const r = await client.sync(typeof opts.peer === 'string' ? opts.peer : undefined)
       if (opts.json === true) json(r)
-      else out(`${r.peer}: ${r.inSync ? 'already in sync' : `sent ${r.keysSent} keys, received ${r.keysReceived}, repaired ${r.keysRepaired}`} (${r.roundTrips} round trips, ${r.durationMs} ms)`)
+      else out(`${r.peer}: ${r.inSync ? 'already in sync' : `sent ${r.keysSent} keys, received ${r.keysReceived}, repaired ${r.keysRepaired}`} (${r.roundTrips} round trip${r.roundTrips === 1 ? '' : 's'}, ${r.durationMs} ms)`)
     })
 
   const watch = clientCommand('watch', 'print every change applied on the node (local or remote) until Ctrl-C')
