@@ -41,14 +41,20 @@ export function planCommit (ctx: PlanContext, slots: Map<string, Slot>): CommitP
   let dotFloor = ctx.env.dotFloor
   let keyDelta = 0
   const now = ctx.env.clock.physicalNow()
+  /** Swaps a key's leaf in its bucket's hash; the write that keeps the leaf index in step. */
+  const moveLeaf = (storeKey: string, oldLeaf: Uint8Array | undefined, newLeaf: Uint8Array | undefined): StoreWrite => {
+    const bucket = bucketOf(storeKey)
+    bucketHashes.set(bucket, nextBucketHash(bucketHashes.get(bucket) ?? ctx.tree.bucket(bucket), oldLeaf, newLeaf))
+    return newLeaf === undefined
+      ? { sublevel: 'buckets', key: bucketPrefix(bucket) + storeKey }
+      : { sublevel: 'buckets', key: bucketPrefix(bucket) + storeKey, value: Uint8Array.from(newLeaf) }
+  }
   for (const [storeKey, slot] of slots) {
     if (slot.purge === true && slot.original !== undefined) {
-      const bucket = bucketOf(storeKey)
-      bucketHashes.set(bucket, nextBucketHash(bucketHashes.get(bucket) ?? ctx.tree.bucket(bucket), leafHash(storeKey, slot.original), undefined))
       const vv = (slot.state as RegisterState).vv
       writes.push(
         { sublevel: 'data', key: storeKey },
-        { sublevel: 'buckets', key: bucketPrefix(bucket) + storeKey },
+        moveLeaf(storeKey, leafHash(storeKey, slot.original), undefined),
         { sublevel: 'tombstones', key: storeKey },
         // Remember what the tombstone had seen: anything it covers is a zombie from now on,
         // and a re-created key continues from it instead of reusing dots (see PurgeItem).
@@ -68,11 +74,7 @@ export function planCommit (ctx: PlanContext, slots: Map<string, Slot>): CommitP
     if (slot.corrupt === true && !slot.touched && slot.original !== undefined) {
       // Untouched but damaged: give it the leaf of the bytes actually stored (see Replica.noticeCorrupt).
       const leaf = leafHash(storeKey, slot.original)
-      if (slot.storedLeaf === undefined || Buffer.compare(leaf, slot.storedLeaf) !== 0) {
-        const bucket = bucketOf(storeKey)
-        bucketHashes.set(bucket, nextBucketHash(bucketHashes.get(bucket) ?? ctx.tree.bucket(bucket), slot.storedLeaf, leaf))
-        writes.push({ sublevel: 'buckets', key: bucketPrefix(bucket) + storeKey, value: Uint8Array.from(leaf) })
-      }
+      if (slot.storedLeaf === undefined || Buffer.compare(leaf, slot.storedLeaf) !== 0) writes.push(moveLeaf(storeKey, slot.storedLeaf, leaf))
       continue
     }
     if (!slot.touched) continue
@@ -82,14 +84,10 @@ export function planCommit (ctx: PlanContext, slots: Map<string, Slot>): CommitP
     const encoded = slot.encoded !== undefined && slot.encoded.state === slot.state ? slot.encoded.bytes : type.encode(slot.state)
     if (slot.original !== undefined && Buffer.compare(encoded, slot.original) === 0) continue
     changedKeys.add(storeKey)
-    const bucket = bucketOf(storeKey)
     const oldLeaf = slot.corrupt === true ? slot.storedLeaf : slot.original === undefined ? undefined : leafHash(storeKey, slot.original)
-    const newLeaf = leafHash(storeKey, encoded)
-    const bucketHash = nextBucketHash(bucketHashes.get(bucket) ?? ctx.tree.bucket(bucket), oldLeaf, newLeaf)
-    bucketHashes.set(bucket, bucketHash)
     if (slot.original === undefined) keyDelta++
     writes.push({ sublevel: 'data', key: storeKey, value: encoded })
-    writes.push({ sublevel: 'buckets', key: bucketPrefix(bucket) + storeKey, value: Uint8Array.from(newLeaf) })
+    writes.push(moveLeaf(storeKey, oldLeaf, leafHash(storeKey, encoded)))
     if (slot.space === 'kv') {
       const conflict = hasConflict(slot.state as RegisterState)
       if (conflict !== slot.originalConflict) {
