@@ -40,10 +40,17 @@ export interface NodeInit {
    */
   fsync?: boolean
   /**
-   * Refuse remote timestamps further than this ahead of our clock.
+   * Clock skew tolerated: a remote timestamp further ahead than this does not move our clock,
+   * and a node this far ahead of the cluster stamps its writes with the cluster's time.
    * @default 60000
    */
   maxDriftMs?: number
+  /**
+   * At start, how long local writes wait for a peer to tell the cluster's time, when there are
+   * peers to ask (bootstrap addresses or remembered members). See node/time-sync.ts.
+   * @default 3000
+   */
+  clockSettleTimeoutMs?: number
   /**
    * Names the gossip topics; nodes with different names ignore each other's gossip.
    * @default 'default'
@@ -88,6 +95,7 @@ export const NODE_DEFAULTS = {
   aeIntervalMs: 3000,
   fsync: false,
   maxDriftMs: DEFAULT_MAX_DRIFT_MS,
+  clockSettleTimeoutMs: 3000,
   clusterName: 'default',
   logLevel: 'info' as LogLevel,
   now: Date.now,
@@ -108,6 +116,7 @@ export function resolveNodeConfig (init: NodeInit = {}): NodeConfig {
     aeIntervalMs: init.aeIntervalMs ?? NODE_DEFAULTS.aeIntervalMs,
     fsync: init.fsync ?? NODE_DEFAULTS.fsync,
     maxDriftMs: init.maxDriftMs ?? NODE_DEFAULTS.maxDriftMs,
+    clockSettleTimeoutMs: init.clockSettleTimeoutMs ?? NODE_DEFAULTS.clockSettleTimeoutMs,
     clusterName: init.clusterName ?? NODE_DEFAULTS.clusterName,
     logLevel: init.logLevel ?? NODE_DEFAULTS.logLevel,
     logDestination: init.logDestination,

@@ -14,6 +14,13 @@ export const digestTopic = (cluster: string): string => `/chorus/${cluster}/dige
 /** Anti-entropy stream protocol. */
 export const ANTI_ENTROPY_PROTOCOL = '/chorus/anti-entropy/1.0.0'
 
+/** Clock offset protocol: one round trip tells a peer's clock (node/time-sync.ts). */
+export const TIME_PROTOCOL = '/chorus/time/1.0.0'
+/** How often connected peers' clocks are sampled again. */
+export const TIME_SYNC_INTERVAL_MS = 10_000
+/** Deadline of one clock sample. */
+export const TIME_SAMPLE_TIMEOUT_MS = 2_000
+
 /** Keys are non-empty UTF-8 strings of at most 1 KiB (encoded). */
 export const MAX_KEY_BYTES = 1024
 /** Register values: any JSON value of at most 1 MiB encoded. */

@@ -70,12 +70,6 @@ export class CorruptDataError extends ChorusError {
   override readonly rpcCode = -32603
 }
 
-/** A remote timestamp was further in the future than the allowed clock drift. */
-export class ClockDriftError extends ChorusError {
-  override readonly code = 'ERR_CLOCK_DRIFT'
-  override readonly rpcCode = -32006
-}
-
 /** The data directory cannot be used (locked by another process, wrong version, corrupt). */
 export class DataDirError extends ChorusError {
   override readonly code = 'ERR_DATA_DIR'

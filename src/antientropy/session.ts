@@ -48,12 +48,12 @@ export const BUSY_FRAME = encodeFrame({ type: FrameType.Busy })
 export class BusyError extends Error {}
 
 /**
- * The responder refused some of our states (clock drift, invalid): they stay with us and are
+ * The responder refused some of our states (invalid, or superseded by a tombstone it collected): they stay with us and are
  * offered again next time, but the exchange did not leave the peer holding everything we hold.
  */
 export class StatesRefusedError extends Error {
   constructor (readonly count: number) {
-    super(`the peer refused ${count} of our states (clock drift beyond its --max-drift, or invalid); they stay here and are offered again at the next exchange`)
+    super(`the peer refused ${count} of our states (invalid, or superseded by a tombstone it collected); they stay here and are offered again at the next exchange`)
   }
 }
 

@@ -7,7 +7,7 @@ export interface ExchangeStats {
   keysReceived: number
   /** Received keys whose local state changed by the merge. */
   keysRepaired: number
-  /** Received states the replica refused (undecodable, invalid, clock drift). */
+  /** Received states the replica refused (undecodable, invalid, superseded by a collected tombstone). */
   keysRejected: number
   /** Of those, the ones the peer holds and we now lack (all but states a collected tombstone superseded). */
   keysWithheld: number

@@ -35,6 +35,7 @@ export interface StartOptions {
   logLevel: LogLevel
   maxConnections: number
   maxDrift: number
+  clockSettleTimeout: number
   tombstoneGrace: number
   memberTtl: number
   printConfig?: boolean
@@ -67,6 +68,7 @@ export function toNodeInit (o: StartOptions): NodeInit {
     aeIntervalMs: o.aeInterval,
     fsync: o.fsync,
     maxDriftMs: o.maxDrift,
+    clockSettleTimeoutMs: o.clockSettleTimeout,
     clusterName: o.clusterName,
     logLevel: o.logLevel,
     maxConnections: o.maxConnections,
@@ -92,7 +94,8 @@ export function startCommand (): Command {
     .addOption(new Option('--fsync', 'fsync each acknowledged write; otherwise acknowledged means written to LevelDB\'s log, which survives a process crash (env value: true/false)').env('CHORUS_FSYNC').default(NODE_DEFAULTS.fsync))
     .addOption(new Option('--log-level <level>', 'structured JSON logs to stderr').env('CHORUS_LOG_LEVEL').default(NODE_DEFAULTS.logLevel).choices(LOG_LEVELS))
     .addOption(new Option('--max-connections <n>', 'most libp2p connections kept open').env('CHORUS_MAX_CONNECTIONS').default(NODE_DEFAULTS.maxConnections).argParser(intIn(1, 100_000)))
-    .addOption(new Option('--max-drift <ms>', 'clock skew tolerated: remote timestamps further ahead are refused, and a node this far ahead of the cluster corrects its clock').env('CHORUS_MAX_DRIFT').default(NODE_DEFAULTS.maxDriftMs).argParser(intIn(1000, 7 * 24 * 3600 * 1000)))
+    .addOption(new Option('--max-drift <ms>', 'clock skew tolerated: a node this far ahead of the cluster stamps writes with the cluster\'s time, and remote timestamps further ahead do not move our clock').env('CHORUS_MAX_DRIFT').default(NODE_DEFAULTS.maxDriftMs).argParser(intIn(1000, 7 * 24 * 3600 * 1000)))
+    .addOption(new Option('--clock-settle-timeout <ms>', 'at start, how long local writes wait for a bootstrap peer or remembered member to tell the cluster\'s time').env('CHORUS_CLOCK_SETTLE_TIMEOUT').default(NODE_DEFAULTS.clockSettleTimeoutMs).argParser(intIn(0, 60_000)))
     .addOption(new Option('--tombstone-grace <ms>', 'deleted keys are garbage-collected no sooner than this, and only once every live member has synced since').env('CHORUS_TOMBSTONE_GRACE').default(NODE_DEFAULTS.tombstoneGraceMs).argParser(intIn(1000, 365 * 24 * 3600 * 1000)))
     .addOption(new Option('--member-ttl <ms>', 'a member unseen this long stops holding tombstone collection back and must be reset before it rejoins').env('CHORUS_MEMBER_TTL').default(NODE_DEFAULTS.memberTtlMs).argParser(intIn(60_000, 365 * 24 * 3600 * 1000)))
     .addOption(new Option('--print-config', 'print the resolved configuration as JSON and exit'))

@@ -60,33 +60,29 @@ export class HybridLogicalClock {
     return this.physical()
   }
 
-  /** A timestamp for a local event, strictly greater than every timestamp issued or observed. */
+  /**
+   * A timestamp for a local event, strictly greater than every timestamp issued or observed —
+   * unless the last one lies further than `maxDriftMs` ahead of the physical clock. That happens
+   * only when the physical clock stepped back (a correction by clock/cluster-time.ts, or a jump):
+   * continuing from the bad future time would stamp every write with it for as long as the error
+   * was, so the clock restarts from the physical time. Causality does not depend on the HLC —
+   * dots and version vectors order writes; the HLC only picks among concurrent ones.
+   */
   tick (): Hlc {
     const pt = this.physical()
     const last = this.last
-    this.last = pt > last.wall
+    this.last = pt > last.wall || last.wall > pt + this.maxDriftMs
       ? { wall: pt, logical: 0 }
       : { wall: last.wall, logical: last.logical + 1 }
     return this.last
   }
 
   /**
-   * Whether a remote timestamp is within the allowed drift of our physical clock.
-   * Callers refuse (and count) changes that are not; see docs/consistency.md.
+   * Whether a remote timestamp is within the allowed drift of our physical clock: only those
+   * move our clock (see observe).
    */
   isPlausible (remote: Hlc): boolean {
     return remote.wall <= this.physical() + this.maxDriftMs
-  }
-
-  /**
-   * Forget a last timestamp that lies in the future of the physical clock — called when the
-   * physical clock was corrected backwards (clock/skew.ts). Without this the clock would keep
-   * issuing the bad future time for as long as the error was. Causality does not depend on it:
-   * dots and version vectors order writes; the HLC only picks among concurrent ones.
-   */
-  rebase (): void {
-    const pt = this.physical()
-    if (this.last.wall > pt) this.last = { wall: pt, logical: 0 }
   }
 
   /**

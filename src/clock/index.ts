@@ -1,3 +1,5 @@
 export { HybridLogicalClock, compareHlc, formatHlc, isValidHlc, ZERO_HLC, DEFAULT_MAX_DRIFT_MS } from './hlc.js'
 export type { Hlc, HybridLogicalClockInit } from './hlc.js'
 export { skewCorrection } from './skew.js'
+export { ClusterTime, DEFAULT_JUMP_THRESHOLD_MS } from './cluster-time.js'
+export type { ClusterTimeInit } from './cluster-time.js'

@@ -76,6 +76,10 @@ export interface NodeInfo {
   open: boolean
   /** Milliseconds added to this node's clock because it runs ahead of the cluster (0 normally). */
   clockCorrectionMs: number
+  /** Connected peers whose clock offset this node has measured (node/time-sync.ts). */
+  clockPeers: number
+  /** Jumps of the system clock this node has seen since it started. */
+  clockJumps: number
 }
 
 export interface PeerInfo {

@@ -11,8 +11,9 @@ import { multiaddr } from '@multiformats/multiaddr'
 import pino, { type Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import { createAntiEntropy, type AntiEntropy } from '../antientropy/index.js'
-import { HybridLogicalClock, skewCorrection } from '../clock/index.js'
+import { ClusterTime, HybridLogicalClock } from '../clock/index.js'
 import { resolveNodeConfig, type NodeConfig, type NodeInit } from '../config.js'
+import { TIME_SAMPLE_TIMEOUT_MS, TIME_SYNC_INTERVAL_MS } from '../constants.js'
 import { InvalidParamsError, NotReadyError } from '../errors.js'
 import { Gossip } from '../gossip/index.js'
 import { Replica } from '../replica/index.js'
@@ -24,8 +25,12 @@ import { createHost, type ChorusLibp2p } from './libp2p.js'
 import { Membership } from './membership.js'
 import { createMetrics } from './metrics.js'
 import { Redialer } from './redialer.js'
+import { TimeSync } from './time-sync.js'
 import { TombstoneCollector } from './tombstone-gc.js'
 import { changeEvent } from './views.js'
+
+/** How often the clock is read for a jump when no write reads it. */
+const CLOCK_WATCH_MS = 1000
 
 const VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string }).version
 
@@ -64,10 +69,10 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
   private redialer?: Redialer
   private metrics?: Registry
   private readonly lastSeen = new Map<string, number>()
-  /** Added to the physical clock when this node runs ahead of the cluster (clock/skew.ts). */
-  private clockCorrectionMs = 0
-  private clock?: HybridLogicalClock
-  private skewTimer?: NodeJS.Timeout
+  private time?: ClusterTime
+  private timeSync?: TimeSync
+  /** Reads the clock now and then, so a jump is seen even while no write comes (clock/cluster-time.ts). */
+  private clockWatch?: NodeJS.Timeout
   private membership?: Membership
   private collector?: TombstoneCollector
 
@@ -89,8 +94,9 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       this.store = await Store.open({ location: join(config.dataDir, 'db'), fsync: config.fsync })
       this.libp2p = await createHost({ privateKey, listen: config.listen, mdns: config.mdns, clusterKey: config.clusterKey, maxConnections: config.maxConnections })
       const logger = this.logger.child({ peer: this.libp2p.peerId.toString() })
-      const clock = new HybridLogicalClock({ now: () => config.now() + this.clockCorrectionMs, maxDriftMs: config.maxDriftMs })
-      this.clock = clock
+      const time = clusterTime(config, logger.child({ part: 'clock' }))
+      this.time = time
+      const clock = new HybridLogicalClock({ now: () => time.now(), maxDriftMs: config.maxDriftMs })
       this.replica = await Replica.open({ store: this.store, nodeId: this.libp2p.peerId.toString(), clock, logger: logger.child({ part: 'replica' }) })
       const membership = Membership.fromJSON(await this.store.getMeta('members'), config.memberTtlMs)
       this.membership = membership
@@ -106,9 +112,12 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
           metrics: this.metrics,
           onExchangeComplete: (peer, startedAtMs) => { membership.synced(peer, startedAtMs, clock.physicalNow()) }
         },
-        // Exchange times use the corrected clock, like tombstone times (GC compares them);
-        // announcements carry the raw physical clock, so peers see our true skew.
-        { intervalMs: config.aeIntervalMs, clusterName: config.clusterName, now: () => clock.physicalNow(), announceNow: config.now }
+        // Exchange times use the corrected clock, like tombstone times (GC compares them).
+        { intervalMs: config.aeIntervalMs, clusterName: config.clusterName, now: () => clock.physicalNow(), announceNow: () => time.raw() }
+      )
+      this.timeSync = new TimeSync(
+        { libp2p: this.libp2p, time, logger: logger.child({ part: 'clock' }) },
+        { settleTimeoutMs: config.clockSettleTimeoutMs, intervalMs: TIME_SYNC_INTERVAL_MS, timeoutMs: TIME_SAMPLE_TIMEOUT_MS, peersToAsk: config.bootstrap.length > 0 || membership.size > 0 }
       )
       this.redialer = new Redialer(this.libp2p, logger.child({ part: 'redialer' }), { bootstrap: config.bootstrap })
       const store = this.store
@@ -136,12 +145,13 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       this.libp2p.addEventListener('peer:disconnect', evt => { this.lastSeen.set(evt.detail.toString(), Date.now()) })
       this.libp2p.addEventListener('self:peer:update', () => { this.addrsCache = undefined })
 
+      await this.timeSync.start()
       this.gossip.start()
       await this.antiEntropy.start()
       this.redialer.start()
       this.collector.start()
-      this.skewTimer = setInterval(() => { this.checkClockSkew(logger) }, 1000)
-      this.skewTimer.unref()
+      this.clockWatch = setInterval(() => { time.raw() }, CLOCK_WATCH_MS)
+      this.clockWatch.unref()
       this.ready = true
       if (config.clusterKey === undefined) {
         logger.warn('NO CLUSTER KEY: this node is OPEN — any peer that can reach its listen address can join the cluster and read and write all data. Create a key with `chorus keygen > cluster.key` and start every node with --cluster-key cluster.key')
@@ -156,7 +166,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
   async stop (): Promise<void> {
     this.stopping ??= (async () => {
       this.ready = false
-      clearInterval(this.skewTimer)
+      clearInterval(this.clockWatch)
       this.redialer?.stop()
       await this.collector?.stop()
       if (this.membership !== undefined && this.store !== undefined && this.replica !== undefined) {
@@ -164,6 +174,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       }
       await this.antiEntropy?.stop().catch((err: unknown) => { this.logger.warn({ err }, 'anti-entropy stop failed') })
       this.gossip?.stop()
+      await this.timeSync?.stop()
       await this.replica?.flush().catch(() => {})
       await Promise.resolve(this.libp2p?.stop()).catch((err: unknown) => { this.logger.warn({ err }, 'libp2p stop failed') })
       // Nothing can write any more: a snapshot of the tree saves the next start a full rebuild.
@@ -171,23 +182,6 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       await this.store?.close()
     })()
     await this.stopping
-  }
-
-  /** Recompute the clock correction from peers' recent announcements (see clock/skew.ts). */
-  private checkClockSkew (logger: Logger): void {
-    if (this.antiEntropy === undefined || this.clock === undefined) return
-    const fresh = this.config.now() - 30_000
-    // Only peers we are connected to count: announcements are unsigned, and a peer could
-    // otherwise speak for many made-up ones.
-    const connected = new Set(this.libp2p?.getConnections().map(c => c.remotePeer.toString()) ?? [])
-    const offsets = [...this.antiEntropy.peerDigests()].filter(([peer, d]) => connected.has(peer) && d.atMs >= fresh).map(([, d]) => d.offsetMs)
-    const correction = skewCorrection(offsets, this.config.maxDriftMs, this.clockCorrectionMs !== 0)
-    if (Math.abs(correction - this.clockCorrectionMs) <= this.config.maxDriftMs / 2) return
-    const previous = this.clockCorrectionMs
-    this.clockCorrectionMs = correction
-    if (correction < previous) this.clock.rebase()
-    if (correction === 0) logger.info('clock agrees with the cluster again: correction removed')
-    else logger.warn({ correctionMs: correction }, 'this node\'s clock is ahead of the cluster by more than the allowed drift: using the cluster\'s time for new writes. Fix the system clock (NTP).')
   }
 
   /** Run one tombstone collection pass now; resolves with how many were collected. */
@@ -221,6 +215,10 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
     return this.ready
   }
 
+  protected async clockSettled (): Promise<void> {
+    await this.timeSync?.settled()
+  }
+
   protected parts (): { replica: Replica, libp2p: ChorusLibp2p, antiEntropy: AntiEntropy, metrics: Registry } {
     if (!this.ready || this.replica === undefined || this.libp2p === undefined || this.antiEntropy === undefined || this.metrics === undefined) {
       throw new NotReadyError('the node is not running')
@@ -241,7 +239,9 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       keys: replica.keyCount(),
       digest: Buffer.from(replica.tree.root()).toString('hex'),
       open: this.config.clusterKey === undefined,
-      clockCorrectionMs: this.clockCorrectionMs
+      clockCorrectionMs: this.time?.correctionMs ?? 0,
+      clockPeers: this.time?.samples ?? 0,
+      clockJumps: this.time?.jumps ?? 0
     }
   }
 
@@ -289,4 +289,17 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
   async metricsText (): Promise<string> {
     return await this.parts().metrics.metrics()
   }
+}
+
+/** The node's clock, with log lines for what an operator must know: a correction, a jump. */
+function clusterTime (config: NodeConfig, logger: Logger): ClusterTime {
+  return new ClusterTime({
+    wall: config.now,
+    maxDriftMs: config.maxDriftMs,
+    onJump: (jumpMs) => { logger.warn({ jumpMs }, 'the system clock jumped: peers\' offsets re-measured against it') },
+    onCorrection: (correctionMs) => {
+      if (correctionMs === 0) logger.info('clock agrees with the cluster again: correction removed')
+      else logger.warn({ correctionMs }, 'this node\'s clock is ahead of the cluster by more than the allowed drift: using the cluster\'s time for new writes. Fix the system clock (NTP).')
+    }
+  })
 }

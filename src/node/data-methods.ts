@@ -22,18 +22,27 @@ import { registerView } from './views.js'
 export abstract class DataMethods {
   /** The running replica; throws NotReadyError when the node is not running. */
   protected abstract parts (): { replica: Replica }
+  /** Resolves once local writes may be stamped (node/time-sync.ts). */
+  protected abstract clockSettled (): Promise<void>
+
+  /** Every local write goes through here: the clock fence, then the one write path. */
+  private async applyLocal (ops: LocalOp[]): Promise<unknown[]> {
+    const { replica } = this.parts()
+    await this.clockSettled()
+    return await replica.applyLocal(ops)
+  }
 
   // ---- registers
 
   async kvPut (key: unknown, value: unknown, context?: unknown): Promise<WriteResult> {
     const op: LocalOp = { kind: 'kv.put', key: checkKey(key), json: checkValue(value), context: checkContext(context) }
-    const [state] = await this.parts().replica.applyLocal([op]) as RegisterState[]
+    const [state] = await this.applyLocal([op]) as RegisterState[]
     return { context: encodeContext((state as RegisterState).vv) }
   }
 
   async kvDelete (key: unknown, context?: unknown): Promise<WriteResult> {
     const op: LocalOp = { kind: 'kv.delete', key: checkKey(key), context: checkContext(context) }
-    const [state] = await this.parts().replica.applyLocal([op]) as RegisterState[]
+    const [state] = await this.applyLocal([op]) as RegisterState[]
     return { context: encodeContext((state as RegisterState).vv) }
   }
 
@@ -58,7 +67,7 @@ export abstract class DataMethods {
       if (op.op === 'delete') return { kind: 'kv.delete', key, context }
       throw new InvalidParamsError(`${at}.op: must be "put" or "delete"`, { data: { field: `${at}.op` } })
     })
-    const states = await this.parts().replica.applyLocal(local) as RegisterState[]
+    const states = await this.applyLocal(local) as RegisterState[]
     return { contexts: states.map(s => encodeContext(s.vv)) }
   }
 
@@ -100,7 +109,7 @@ export abstract class DataMethods {
 
   async counterIncr (key: unknown, by?: unknown): Promise<CounterResult> {
     const op: LocalOp = { kind: 'counter.incr', key: checkKey(key), by: checkIncrement(by) }
-    const [state] = await this.parts().replica.applyLocal([op]) as CounterState[]
+    const [state] = await this.applyLocal([op]) as CounterState[]
     return { value: counterValue(state as CounterState), context: encodeContext(counterContext(state as CounterState)) }
   }
 
@@ -122,7 +131,7 @@ export abstract class DataMethods {
   }
 
   private async setOp (op: LocalOp): Promise<SetResult> {
-    const [state] = await this.parts().replica.applyLocal([op]) as OrSetState[]
+    const [state] = await this.applyLocal([op]) as OrSetState[]
     return { members: setMembers(state as OrSetState), context: encodeContext((state as OrSetState).vv) }
   }
 

@@ -29,6 +29,11 @@ export class Membership {
     return membership
   }
 
+  /** Members remembered (some may be past the TTL until the next stableTime). */
+  get size (): number {
+    return this.members.size
+  }
+
   toJSON (): string {
     return JSON.stringify(Object.fromEntries(this.members))
   }

@@ -36,7 +36,7 @@ export function createMetrics (sources: MetricSources): Registry {
   counter('chorus_gossip_invalid_total', 'Malformed gossip messages rejected', () => gossip.stats.invalid)
   void new Counter({
     name: 'chorus_remote_rejected_total',
-    help: 'Remote key states refused, by reason (corrupt, bad-key, too-large, clock-drift)',
+    help: 'Remote key states refused, by reason (corrupt, bad-key, too-large, collected)',
     labelNames: ['reason'],
     registers: [register],
     collect () {

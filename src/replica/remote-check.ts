@@ -9,7 +9,7 @@ import { fromStoreKey, keyProblem, SPACE_TYPES, type KeySpace } from '../model/i
 
 export type RemoteVerdict =
   | { ok: true, space: KeySpace, key: string, state: unknown }
-  | { ok: false, reason: 'bad-key' | 'corrupt' | 'too-large' | 'clock-drift' }
+  | { ok: false, reason: 'bad-key' | 'corrupt' | 'too-large' }
 
 export function checkRemoteChange (storeKey: string, bytes: Uint8Array, clock: HybridLogicalClock): RemoteVerdict {
   const addr = fromStoreKey(storeKey)
@@ -27,10 +27,11 @@ export function checkRemoteChange (storeKey: string, bytes: Uint8Array, clock: H
         // Reads parse every sibling: a value that is not JSON would break them for everyone.
         try { JSON.parse(s.value) } catch { return { ok: false, reason: 'corrupt' } }
       }
-      // A timestamp from the future would win every LWW read and drag our clock: refuse it
-      // until it is plausible (anti-entropy offers it again later). See docs/consistency.md.
-      if (!clock.isPlausible(s.hlc)) return { ok: false, reason: 'clock-drift' }
     }
+    // A version stamped in our future is taken all the same: it is an acknowledged write of a
+    // node whose clock ran ahead, and refusing it would leave it on that node's disk alone until
+    // real time caught up. It only may not drag our clock (observe ignores it), so it cannot
+    // spread its error to our own writes. See docs/consistency.md, "Clocks".
     for (const s of (state as RegisterState).siblings) clock.observe(s.hlc)
   }
   return { ok: true, space: addr.space, key: addr.key, state }

@@ -16,7 +16,7 @@ export interface ApplyReport {
   applied: number
   /** Of those, how many changed the local state (the rest we already had). */
   changed: number
-  /** Refused: undecodable, invalid, or timestamps beyond the allowed clock drift. */
+  /** Refused: undecodable, invalid, or superseded by a collected tombstone. */
   rejected: number
   /**
    * Of `rejected`, states already superseded by a tombstone this node collected: refused

@@ -2,14 +2,17 @@ import { describe, expect, it } from 'vitest'
 import { connectAll, startNode, waitConverged, waitFor } from '../helpers/nodes.js'
 
 const HOUR = 3_600_000
+const MINUTE = 60_000
+
+const wallOf = (hlc: string): number => Number(hlc.split(':')[0])
 
 describe('a node whose clock is an hour ahead', () => {
   it('neither loses others\' writes nor pins the LWW winner', async () => {
     const a = await startNode({ aeIntervalMs: 500 })
     const ahead = await startNode({ aeIntervalMs: 500, now: () => Date.now() + HOUR })
     await connectAll([a, ahead])
-    // It hears the cluster's time in digest announcements and pulls its clock back.
-    await waitFor(async () => (await ahead.info()).clockCorrectionMs <= -HOUR + 60_000, { what: 'the clock correction', timeoutMs: 30_000 })
+    // It asks its peer for the time as soon as they connect, and pulls its clock back.
+    await waitFor(async () => (await ahead.info()).clockCorrectionMs <= -HOUR + MINUTE, { what: 'the clock correction', timeoutMs: 30_000 })
     expect((await a.info()).clockCorrectionMs).toBe(0)
 
     // Concurrent writes (empty contexts supersede nothing): the one written later in real time
@@ -28,22 +31,57 @@ describe('a node whose clock is an hour ahead', () => {
     }
     // Nobody's clock was dragged forward: a's new writes carry a's own time.
     const { values } = await a.kvGet('k', { all: true })
-    for (const v of values ?? []) expect(Number(v.hlc.split(':')[0])).toBeLessThan(Date.now() + 60_000)
+    for (const v of values ?? []) expect(wallOf(v.hlc)).toBeLessThan(Date.now() + MINUTE)
   })
 
-  it('writes it made before it could correct are held back, not lost, and not allowed to win', async () => {
+  it('writes it made before it could correct reach its peers at once, and do not drag their clocks', async () => {
     const a = await startNode({ aeIntervalMs: 300 })
+    // No peer to ask: the node trusts its own clock and takes writes at once.
     const ahead = await startNode({ aeIntervalMs: 300, now: () => Date.now() + HOUR })
-    await ahead.kvPut('early', 'future-stamped') // before it has heard any peer
+    await ahead.kvPut('early', 'future-stamped')
     await connectAll([a, ahead])
-    await a.sync(ahead.peerId)
-    // a refuses the future-stamped version (and counts it) instead of letting it win for an hour.
-    expect((await a.kvGet('early')).found).toBe(false)
-    expect(await a.metricsText()).toMatch(/chorus_remote_rejected_total\{reason="clock-drift"\} [1-9]/)
-    // ahead still holds it: nothing acknowledged is lost.
-    expect(await ahead.kvGet('early')).toMatchObject({ found: true, value: 'future-stamped' })
-    // And the other way round ahead learns that a did not take it: that exchange does not count
-    // as a holding all ahead holds (tombstone GC relies on it).
-    await expect(ahead.sync(a.peerId)).rejects.toMatchObject({ code: 'ERR_SYNC_FAILED', data: { refused: 1 } })
+    // Refusing it would leave an acknowledged write on one disk until real time caught up.
+    await waitConverged([a, ahead])
+    expect(await a.kvGet('early')).toMatchObject({ found: true, value: 'future-stamped' })
+    const { values } = await a.kvGet('early', { all: true })
+    expect(wallOf(values?.[0]?.hlc ?? '0')).toBeGreaterThan(Date.now() + HOUR - MINUTE)
+    // a's own clock did not follow it: its next write carries its own time.
+    await a.kvPut('later', 'from-a')
+    const later = await a.kvGet('later', { all: true })
+    expect(wallOf(later.values?.[0]?.hlc ?? '0')).toBeLessThan(Date.now() + MINUTE)
+    // A write that has seen the future version supersedes it, whatever the timestamps say.
+    await a.kvPut('early', 'overwritten', (await a.kvGet('early')).context)
+    await waitConverged([a, ahead])
+    expect(await ahead.kvGet('early')).toMatchObject({ value: 'overwritten', conflict: false })
+  })
+
+  it('asks a bootstrap peer for the time before its first write when it starts ahead', async () => {
+    const a = await startNode()
+    const ahead = await startNode({ now: () => Date.now() + HOUR, bootstrap: [a.multiaddrs()[0] as string], clockSettleTimeoutMs: 20_000 })
+    // Issued at once, before anything has connected: the write waits for the peer's time.
+    await ahead.kvPut('first', 'right-away')
+    const { values } = await ahead.kvGet('first', { all: true })
+    expect(wallOf(values?.[0]?.hlc ?? '0')).toBeLessThan(Date.now() + MINUTE)
+    expect((await ahead.info()).clockCorrectionMs).toBeLessThanOrEqual(-HOUR + MINUTE)
+  })
+
+  it('a live jump of a running node\'s clock is corrected before the next write is stamped', async () => {
+    let skew = 0
+    const a = await startNode()
+    const b = await startNode({ now: () => Date.now() + skew })
+    await connectAll([a, b])
+    // b measures a's clock once, on connect; then its own clock jumps an hour ahead.
+    await waitFor(async () => (await b.info()).clockPeers === 1, { what: 'b knows a\'s clock' })
+    skew = HOUR
+    await b.kvPut('after-jump', 'stamped')
+    const { values } = await b.kvGet('after-jump', { all: true })
+    expect(wallOf(values?.[0]?.hlc ?? '0')).toBeLessThan(Date.now() + MINUTE)
+    expect((await b.info()).clockCorrectionMs).toBeLessThanOrEqual(-HOUR + MINUTE)
+    // And when it jumps back, the correction goes with it.
+    skew = 0
+    await b.kvPut('after-return', 'stamped')
+    expect((await b.info()).clockCorrectionMs).toBe(0)
+    const back = await b.kvGet('after-return', { all: true })
+    expect(Math.abs(wallOf(back.values?.[0]?.hlc ?? '0') - Date.now())).toBeLessThan(MINUTE)
   })
 })

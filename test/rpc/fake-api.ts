@@ -70,7 +70,7 @@ export function createFakeApi (): FakeApi {
       return { members: [], context: 'c' }
     },
     async info () {
-      return { peerId: '12D3KooWFake<script>', addrs: ['/ip4/127.0.0.1/tcp/1'], rpcUrl: 'http://127.0.0.1:1', version: '0.1.0', uptimeMs: 1234, keys: data.size, digest: 'abcd', open: true, clockCorrectionMs: 0 }
+      return { peerId: '12D3KooWFake<script>', addrs: ['/ip4/127.0.0.1/tcp/1'], rpcUrl: 'http://127.0.0.1:1', version: '0.1.0', uptimeMs: 1234, keys: data.size, digest: 'abcd', open: true, clockCorrectionMs: 0, clockPeers: 0, clockJumps: 0 }
     },
     async peers () {
       return [{ peerId: '12D3KooWPeer', addrs: ['/ip4/127.0.0.1/tcp/2'], connected: true, lastSeenMs: Date.now(), digest: 'abcd', inSync: true }]

@@ -20,6 +20,7 @@ import { onTestFinished } from 'vitest'
 import { createAntiEntropy, type AntiEntropy, type AntiEntropyInit } from '../../../src/antientropy/index.js'
 import { HybridLogicalClock } from '../../../src/clock/index.js'
 import { Replica } from '../../../src/replica/index.js'
+import type { ApplyReport, EncodedChange } from '../../../src/replica/types.js'
 import { Store } from '../../../src/store/index.js'
 import { waitFor as waitUntil } from '../../helpers/nodes.js'
 
@@ -59,21 +60,24 @@ export interface PeerOptions extends AntiEntropyInit {
   pubsub?: boolean
   /** Start the anti-entropy service (handler, scheduler). @default true */
   startAntiEntropy?: boolean
-  /** The replica's physical clock (a peer whose clock runs ahead). @default Date.now */
-  clockNow?: () => number
   /** Receives the anti-entropy service's onExchangeComplete calls. */
   onExchangeComplete?: (peer: string, startedAtMs: number) => void
+  /**
+   * Remote states the replica refuses as if they did not validate (counted as rejected), to
+   * test what the protocol does with a refusal; everything else is merged as usual.
+   */
+  refuse?: (storeKey: string) => boolean
 }
 
 export async function createPeer (options: PeerOptions = {}): Promise<TestPeer> {
-  const { pubsub, startAntiEntropy, clockNow, onExchangeComplete, ...init } = options
+  const { pubsub, startAntiEntropy, onExchangeComplete, refuse, ...init } = options
   const libp2p = await createHost({ pubsub, manualStop: true })
   const store = await Store.open({ location: await tempDir(), fsync: false })
   const logger = pino({ level: 'silent' })
-  const replica = await Replica.open({ store, nodeId: libp2p.peerId.toString(), clock: new HybridLogicalClock(clockNow === undefined ? {} : { now: clockNow }), logger })
+  const replica = await Replica.open({ store, nodeId: libp2p.peerId.toString(), clock: new HybridLogicalClock(), logger })
   const metrics = new Registry()
   const ae = createAntiEntropy(
-    { libp2p, replica, logger, metrics, ...(libp2p.services.pubsub === undefined ? {} : { pubsub: libp2p.services.pubsub }), ...(onExchangeComplete === undefined ? {} : { onExchangeComplete }) },
+    { libp2p, replica: refuse === undefined ? replica : refusing(replica, refuse), logger, metrics, ...(libp2p.services.pubsub === undefined ? {} : { pubsub: libp2p.services.pubsub }), ...(onExchangeComplete === undefined ? {} : { onExchangeComplete }) },
     { schedule: false, ...init }
   )
   if (startAntiEntropy !== false) await ae.start()
@@ -95,4 +99,21 @@ export async function connect (a: { libp2p: Libp2p<any> }, b: { libp2p: Libp2p<a
 /** Poll until `condition` holds or fail at the deadline. */
 export async function waitFor (condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
   await waitUntil(condition, { what, timeoutMs })
+}
+
+/** The replica, refusing the remote states `refuse` picks (they count as rejected, like invalid ones). */
+function refusing (replica: Replica, refuse: (storeKey: string) => boolean): Replica {
+  return new Proxy(replica, {
+    get (target, prop, receiver) {
+      if (prop !== 'applyRemote') {
+        const value = Reflect.get(target, prop, receiver) as unknown
+        return typeof value === 'function' ? value.bind(target) : value
+      }
+      return async (changes: EncodedChange[], from: string): Promise<ApplyReport> => {
+        const kept = changes.filter(c => !refuse(c.storeKey))
+        const report = await target.applyRemote(kept, from)
+        return { ...report, rejected: report.rejected + changes.length - kept.length }
+      }
+    }
+  })
 }
