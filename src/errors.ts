@@ -88,6 +88,15 @@ export class ConfigError extends ChorusError {
   override readonly rpcCode = -32602
 }
 
+/**
+ * Another process writes with this node's identity (a copied data directory, a backup restored
+ * twice): writing on would reuse its dots. Restarting the node gives it a new identity.
+ */
+export class IdentityConflictError extends ChorusError {
+  override readonly code = 'ERR_IDENTITY_CONFLICT'
+  override readonly rpcCode = -32006
+}
+
 /** The RPC server refused the request before it reached a method (auth, host check). */
 export class UnauthorizedError extends ChorusError {
   override readonly code = 'ERR_UNAUTHORIZED'

@@ -20,7 +20,7 @@ import { Replica } from '../replica/index.js'
 import { Store } from '../store/index.js'
 import type { ChangeEvent, ChorusApi, ChorusApiExtras, NodeInfo, PeerInfo, SyncReport } from './api.js'
 import { DataMethods } from './data-methods.js'
-import { loadOrCreateIdentity } from './identity.js'
+import { loadOrCreateIdentity, markIdentityConflict } from './identity.js'
 import { createHost, type ChorusLibp2p } from './libp2p.js'
 import { Membership } from './membership.js'
 import { createMetrics } from './metrics.js'
@@ -90,14 +90,26 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
     const { config } = this
     try {
       await mkdir(config.dataDir, { recursive: true })
-      const privateKey = await loadOrCreateIdentity(config.dataDir)
+      // The store first: its lock keeps a second process off this directory before the
+      // identity is looked at (and perhaps renewed).
       this.store = await Store.open({ location: join(config.dataDir, 'db'), fsync: config.fsync })
+      const identity = await loadOrCreateIdentity(config.dataDir)
+      const privateKey = identity.key
       this.libp2p = await createHost({ privateKey, listen: config.listen, mdns: config.mdns, clusterKey: config.clusterKey, maxConnections: config.maxConnections })
       const logger = this.logger.child({ peer: this.libp2p.peerId.toString() })
       const time = clusterTime(config, logger.child({ part: 'clock' }))
       this.time = time
       const clock = new HybridLogicalClock({ now: () => time.now(), maxDriftMs: config.maxDriftMs })
-      this.replica = await Replica.open({ store: this.store, nodeId: this.libp2p.peerId.toString(), clock, logger: logger.child({ part: 'replica' }) })
+      if (identity.renewed !== undefined) logger.warn({ reason: identity.renewed }, 'this node took a new identity, so that its writes can never be mistaken for another process\'s')
+      this.replica = await Replica.open({
+        store: this.store,
+        nodeId: this.libp2p.peerId.toString(),
+        clock,
+        logger: logger.child({ part: 'replica' }),
+        onIdentityConflict: (conflict) => {
+          markIdentityConflict(config.dataDir, { ...conflict }).catch((err: unknown) => { logger.error({ err }, 'could not record the identity conflict') })
+        }
+      })
       const membership = Membership.fromJSON(await this.store.getMeta('members'), config.memberTtlMs)
       this.membership = membership
       const pubsub = this.libp2p.services.pubsub

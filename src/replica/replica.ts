@@ -10,12 +10,13 @@ import type { Logger } from 'pino'
 import type { RegisterState } from '../causal/index.js'
 import type { HybridLogicalClock } from '../clock/index.js'
 import { MAX_SIBLINGS } from '../constants.js'
-import { CorruptDataError } from '../errors.js'
+import { CorruptDataError, IdentityConflictError } from '../errors.js'
 import type { MerkleTree } from '../merkle/index.js'
 import { fromStoreKey, SPACE_TYPES, toStoreKey, type KeySpace, type StateBySpace } from '../model/index.js'
 import type { Store } from '../store/index.js'
 import { planCommit } from './commit-plan.js'
 import { applyLocalOp, spaceOf, type LocalOp, type OpEnv } from './local-op.js'
+import { holdsOurUnknownEvents } from './identity-check.js'
 import { checkRemoteChange } from './remote-check.js'
 import { loadSlots, type Slot } from './slots.js'
 import { StateCache } from './state-cache.js'
@@ -33,6 +34,19 @@ export interface ReplicaInit {
   maxJobsPerCommit?: number
   /** Recently written states kept in memory. @default 20000 */
   cacheEntries?: number
+  /** Told once when a peer shows writes of our identity that we never made (identity-check.ts). */
+  onIdentityConflict?: (conflict: IdentityConflict) => void
+}
+
+/** The first state that showed another writer with our identity. */
+export interface IdentityConflict {
+  storeKey: string
+  /** The peer it came from. */
+  from: string
+}
+
+function identityConflictError (conflict: IdentityConflict): IdentityConflictError {
+  return new IdentityConflictError(`another process writes with this node's identity (peer ${conflict.from} sent writes of ours that this node never made): writing on would reuse its version counters. Restart this node; it then takes a new identity. See docs/consistency.md`, { data: { from: conflict.from } })
 }
 
 /** Counters the node exposes as metrics. */
@@ -75,6 +89,10 @@ export class Replica implements AntiEntropyReplica {
   /** Corrupt keys already re-hashed in this run (see noticeCorrupt). */
   private readonly rehashed = new Set<string>()
 
+  /** Set for good once a peer showed us writes of our own identity that we never made. */
+  private identityConflict: IdentityConflict | undefined
+  private readonly onIdentityConflict: (conflict: IdentityConflict) => void
+
   /** See SlotContext.collectedMayExist; set for good by the first collection. */
   private collectedMayExist: boolean
 
@@ -87,6 +105,18 @@ export class Replica implements AntiEntropyReplica {
     this.maxJobs = init.maxJobsPerCommit ?? 512
     this.cache = new StateCache(init.cacheEntries ?? 20_000)
     this.env = { nodeId: init.nodeId, clock: init.clock, maxSiblings: init.maxSiblings ?? MAX_SIBLINGS, dotFloor }
+    this.onIdentityConflict = init.onIdentityConflict ?? (() => {})
+  }
+
+  /** Why local writes are refused, if they are (see identity-check.ts). */
+  get identityConflictSeen (): IdentityConflict | undefined {
+    return this.identityConflict
+  }
+
+  private noticeIdentityConflict (conflict: IdentityConflict): void {
+    this.identityConflict = conflict
+    this.logger.error({ ...conflict, storeKey: conflict.storeKey.slice(0, 64) }, 'another process writes with this node\'s identity (a copied data directory?): local writes are refused from now on. Restart this node: it then takes a new identity')
+    this.onIdentityConflict(conflict)
   }
 
   /** Rebuilds the tree from the persisted leaf hashes; no read of the data itself. */
@@ -256,6 +286,7 @@ export class Replica implements AntiEntropyReplica {
         const staged = new Map<string, unknown>()
         try {
           const results: unknown[] = []
+          if (this.identityConflict !== undefined) throw identityConflictError(this.identityConflict)
           for (const op of job.ops) {
             const storeKey = toStoreKey(spaceOf(op), op.key)
             if (slots.get(storeKey)?.corrupt === true && !staged.has(storeKey)) {
@@ -318,6 +349,9 @@ export class Replica implements AntiEntropyReplica {
             continue
           }
           const slot = slots.get(change.storeKey) as Slot
+          if (this.identityConflict === undefined && holdsOurUnknownEvents(verdict.space, slot.state, verdict.state, this.env.nodeId, slot.original === undefined ? this.env.dotFloor : 0)) {
+            this.noticeIdentityConflict({ storeKey: change.storeKey, from: job.from })
+          }
           const type = SPACE_TYPES[verdict.space] as { empty: unknown, merge: (a: unknown, b: unknown) => unknown }
           let merged: unknown
           if (slot.state === type.empty && slot.original === undefined) {

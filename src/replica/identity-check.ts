@@ -1,0 +1,33 @@
+/**
+ * Evidence that another process writes with this node's identity.
+ *
+ * A node commits each of its writes before anyone else can see it, so no peer can hold a
+ * version of this node's that this node does not: every state it receives counts at most as
+ * many of its own events per key as it has itself. A state that counts more was written by
+ * another process with the same identity — a copied data directory, a backup restored twice —
+ * and writing on would reuse those counters (two different writes under one dot: one of them
+ * vanishes everywhere). Pure.
+ */
+import { vvGet, type RegisterState } from '../causal/index.js'
+import type { CounterState, OrSetState } from '../crdt/index.js'
+import type { KeySpace } from '../model/index.js'
+
+/** How many of `node`'s events on this key the state has seen. */
+export function eventsOf (space: KeySpace, state: unknown, node: string): number {
+  switch (space) {
+    case 'kv': return vvGet((state as RegisterState).vv, node)
+    case 'set': return vvGet((state as OrSetState).vv, node)
+    case 'counter': return Object.hasOwn(state as CounterState, node) ? (state as CounterState)[node]?.ops ?? 0 : 0
+  }
+}
+
+/**
+ * Whether `remote` holds events of `self` that `local` lacks. `floor` is what this node may have
+ * forgotten: the highest counter of a register it collected (a key absent here may have been
+ * one, and a peer that was away may still send the old state).
+ */
+export function holdsOurUnknownEvents (space: KeySpace, local: unknown, remote: unknown, self: string, floor: number): boolean {
+  const theirs = eventsOf(space, remote, self)
+  if (theirs === 0) return false
+  return theirs > Math.max(eventsOf(space, local, self), floor)
+}
