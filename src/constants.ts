@@ -21,6 +21,12 @@ export const TIME_SYNC_INTERVAL_MS = 10_000
 /** Deadline of one clock sample. */
 export const TIME_SAMPLE_TIMEOUT_MS = 2_000
 
+/**
+ * After a failed commit the database is reopened before the next write (store/store.ts), and
+ * only once its disk has this much room: LevelDB's recovery writes a table and a manifest.
+ */
+export const STORAGE_REOPEN_MIN_FREE_BYTES = 8 * 1024 * 1024
+
 /** Keys are non-empty UTF-8 strings of at most 1 KiB (encoded). */
 export const MAX_KEY_BYTES = 1024
 /** Register values: any JSON value of at most 1 MiB encoded. */

@@ -97,6 +97,12 @@ export class IdentityConflictError extends ChorusError {
   override readonly rpcCode = -32006
 }
 
+/** The write could not be stored (a full disk, an I/O error); nothing of it was acknowledged. */
+export class StorageError extends ChorusError {
+  override readonly code = 'ERR_STORAGE'
+  override readonly rpcCode = -32008
+}
+
 /** The RPC server refused the request before it reached a method (auth, host check). */
 export class UnauthorizedError extends ChorusError {
   override readonly code = 'ERR_UNAUTHORIZED'

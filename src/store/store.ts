@@ -14,10 +14,10 @@
  * are derived from the leaves at start-up (one sequential read of the small `buckets` index),
  * never stored twice.
  */
-import { mkdir } from 'node:fs/promises'
+import { mkdir, statfs } from 'node:fs/promises'
 import { Level } from 'level'
-import { STORAGE_VERSION } from '../constants.js'
-import { DataDirError } from '../errors.js'
+import { STORAGE_REOPEN_MIN_FREE_BYTES, STORAGE_VERSION } from '../constants.js'
+import { DataDirError, StorageError } from '../errors.js'
 import { BUCKETS, HASH_BYTES, MerkleTree, xorInto } from '../merkle/index.js'
 
 type Bytes = Uint8Array
@@ -63,11 +63,16 @@ export class Store {
   private readonly db: Level<string, Bytes>
   private readonly subs: Record<StoreSublevel, Sub>
   private readonly fsync: boolean
+  private readonly location: string
   private closing?: Promise<void>
+  /** Why the last commit failed: until the database is reopened, nothing more may be written. */
+  private failed: unknown
+  private reopening?: Promise<void>
 
-  private constructor (db: Level<string, Bytes>, fsync: boolean) {
+  private constructor (db: Level<string, Bytes>, init: StoreInit) {
     this.db = db
-    this.fsync = fsync
+    this.fsync = init.fsync
+    this.location = init.location
     const sub = (name: string): Sub => db.sublevel<string, Bytes>(name, { keyEncoding: 'utf8', valueEncoding: 'view' })
     this.subs = { data: sub('data'), buckets: sub('buckets'), conflicts: sub('conflicts'), tombstones: sub('tombstones'), collected: sub('collected'), meta: sub('meta') }
   }
@@ -85,7 +90,7 @@ export class Store {
         ? `data directory ${init.location} is in use by another Chorus process`
         : `cannot open the database in ${init.location}: ${cause?.message ?? (err as Error).message}`, { cause: err })
     }
-    const store = new Store(db, init.fsync)
+    const store = new Store(db, init)
     await store.checkVersion(init.location)
     return store
   }
@@ -110,16 +115,38 @@ export class Store {
 
   async getMany (sublevel: StoreSublevel, keys: string[]): Promise<Array<Bytes | undefined>> {
     if (keys.length === 0) return []
+    await this.reopened()
     return await this.subs[sublevel].getMany(keys)
   }
 
   async getState (storeKey: string): Promise<Bytes | undefined> {
+    await this.reopened()
     return await this.subs.data.get(storeKey)
   }
 
-  /** Commit every write atomically (and durably with fsync). */
+  /**
+   * Commit every write atomically (and durably with fsync).
+   *
+   * A commit that fails (a full disk, an I/O error) may leave a torn record at the end of
+   * LevelDB's log, and LevelDB goes on appending after it: at the next open, the reader drops
+   * the rest of that log block — writes acknowledged *after* the failure vanished in a test
+   * here. So after a failure nothing more is written to that log: the next commit first
+   * reopens the database (which recovers the log up to the torn record and starts a new one),
+   * and only once the disk has room for that (STORAGE_REOPEN_MIN_FREE_BYTES); until then every
+   * commit fails with StorageError and reads go on.
+   */
   async commit (writes: StoreWrite[]): Promise<void> {
     if (writes.length === 0) return
+    if (this.failed !== undefined) await this.reopen()
+    try {
+      await this.write(writes)
+    } catch (err) {
+      this.failed = err
+      throw new StorageError(`the write was not stored: ${(err as Error).message}`, { cause: err })
+    }
+  }
+
+  private async write (writes: StoreWrite[]): Promise<void> {
     // Written through the root database with the sublevels' own prefixes: the same keys the
     // sublevels read, without abstract-level's per-operation sublevel delegation (≈20% of a
     // large commit's CPU).
@@ -129,6 +156,24 @@ export class Store {
     const direct = this.directBatch()
     if (direct !== undefined) await direct(ops, { sync: this.fsync })
     else await this.db.batch(ops, { sync: this.fsync })
+  }
+
+  private async reopen (): Promise<void> {
+    this.reopening ??= (async () => {
+      const free = await freeBytes(this.location)
+      if (free < STORAGE_REOPEN_MIN_FREE_BYTES) {
+        throw new StorageError(`writes are refused: the last one failed (${(this.failed as Error).message}) and the disk holding ${this.location} has ${free} bytes free; they resume once it has ${STORAGE_REOPEN_MIN_FREE_BYTES}`)
+      }
+      if (this.db.status === 'open') await this.db.close()
+      await this.db.open()
+      this.failed = undefined
+    })().finally(() => { this.reopening = undefined })
+    await this.reopening
+  }
+
+  /** Reads wait while the database is being reopened (see commit). */
+  private async reopened (): Promise<void> {
+    if (this.reopening !== undefined) await this.reopening.catch(() => {})
   }
 
   /**
@@ -145,6 +190,7 @@ export class Store {
   }
 
   async * entriesOf (sublevel: StoreSublevel, range: RangeOptions): AsyncGenerator<[string, Bytes]> {
+    await this.reopened()
     for await (const entry of this.subs[sublevel].iterator(range)) yield entry
   }
 
@@ -154,12 +200,14 @@ export class Store {
   }
 
   async * keysOf (sublevel: StoreSublevel, range: RangeOptions): AsyncGenerator<string> {
+    await this.reopened()
     for await (const key of this.subs[sublevel].keys(range)) yield key
   }
 
   /** The keys (store keys) and leaf hashes of one bucket. */
   async bucketEntries (bucket: number): Promise<Array<{ storeKey: string, leaf: Bytes }>> {
     const out: Array<{ storeKey: string, leaf: Bytes }> = []
+    await this.reopened()
     for await (const [key, leaf] of this.subs.buckets.iterator(bucketRange(bucket, bucket + 1))) {
       out.push({ storeKey: key.slice(4), leaf })
     }
@@ -226,4 +274,9 @@ export class Store {
     this.closing ??= this.db.close()
     await this.closing
   }
+}
+
+async function freeBytes (location: string): Promise<number> {
+  const fs = await statfs(location)
+  return fs.bavail * fs.bsize
 }
