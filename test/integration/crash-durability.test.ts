@@ -243,11 +243,18 @@ async function killMidWrite (node: ChorusProcess, w: Workload, opts: { acked: nu
 }
 
 /** `chorus verify --json` on a copy of the crashed data dir (LevelDB's recovery would otherwise run here first). */
-async function verifyCopy (dataDir: string): Promise<{ keys: number, mismatched: number, orphaned: number, repaired: number }> {
+async function verifyCopy (dataDir: string): Promise<{ keys: number, mismatched: number, orphaned: number, repaired: number, exit: number }> {
   const copy = await tempDir('chorus-crash-copy-')
   await cp(dataDir, copy, { recursive: true })
-  const { stdout } = await run(process.execPath, [CHORUS_BIN, 'verify', '--data', copy, '--json'])
-  return JSON.parse(stdout)
+  try {
+    const { stdout } = await run(process.execPath, [CHORUS_BIN, 'verify', '--data', copy, '--json'])
+    return { ...JSON.parse(stdout), exit: 0 }
+  } catch (err) {
+    // Exit 1: something disagrees; the report on stdout says what.
+    const { stdout, code } = err as { stdout?: string, code?: number }
+    if (code !== 1 || stdout === undefined || stdout === '') throw err
+    return { ...JSON.parse(stdout), exit: code }
+  }
 }
 
 /** Bootstrap a fresh node B from A and wait for equal digests. */
@@ -390,7 +397,7 @@ async function isolatedRestartTest (extra: string[], scale: { connections: numbe
   const unknown = w.count('unknown')
   expect(w.ops.filter(op => op.outcome === 'error').map(op => op.error)).toEqual([])
   expect(unknown, 'ops in flight at the kill').toBeGreaterThan(0)
-  expect(await verifyCopy(a.dataDir)).toMatchObject({ mismatched: 0, orphaned: 0, repaired: 0 })
+  expect(await verifyCopy(a.dataDir)).toMatchObject({ mismatched: 0, orphaned: 0, repaired: 0, exit: 0 })
 
   const again = await startProcess(extra, a.dataDir)
   expect(again.peerId).toBe(a.peerId)
@@ -437,7 +444,7 @@ describe('crash durability: kill -9, restart with no peer, check, then reconnect
 
     // The crashed data dir is consistent: every leaf of the Merkle index matches its state.
     const verified = await verifyCopy(a.dataDir)
-    expect(verified).toMatchObject({ mismatched: 0, orphaned: 0, repaired: 0 })
+    expect(verified).toMatchObject({ mismatched: 0, orphaned: 0, repaired: 0, exit: 0 })
 
     const again = await startProcess([], a.dataDir)
     expect(await rpc<unknown[]>(again.url, 'cluster.peers')).toEqual([])
@@ -488,7 +495,7 @@ describe('crash durability: kill -9, restart with no peer, check, then reconnect
     expect(unknown, 'batches in flight at the kill').toBeGreaterThanOrEqual(1)
     expect(kill, 'the kill landed mid-append').toMatchObject({ caughtAppending: true, tornAfterKill: true })
     const verified = await verifyCopy(a.dataDir)
-    expect(verified).toMatchObject({ mismatched: 0, orphaned: 0, repaired: 0 })
+    expect(verified).toMatchObject({ mismatched: 0, orphaned: 0, repaired: 0, exit: 0 })
 
     const again = await startProcess([], a.dataDir)
     expect(await rpc<unknown[]>(again.url, 'cluster.peers')).toEqual([])
