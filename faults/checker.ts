@@ -10,14 +10,17 @@
  */
 import type { Op } from './history.js'
 import type { Snapshot } from './snapshot.js'
-import type { RywViolation } from './workload.js'
 
 export const VIOLATION_KINDS = ['lost', 'undone', 'phantom', 'failedApplied', 'counter', 'set', 'divergent', 'batch', 'ryw', 'crash'] as const
 export type ViolationKind = typeof VIOLATION_KINDS[number]
 
 export interface Violation { kind: ViolationKind, key?: string, nodes?: number[], detail: string }
 
+/** How much each rule actually judged, so that a pass is not a vacuous one. */
+export interface CheckStats { putsChecked: number, deletesChecked: number, batchesChecked: number, counterBounds: number, membersMustHave: number, membersMustLack: number }
+
 export interface CheckResult {
+  stats: CheckStats
   counts: Record<ViolationKind, number>
   violations: Violation[]
   digestsEqual: boolean
@@ -46,22 +49,23 @@ function collectWrites (ops: readonly Op[]): Writes {
   return w
 }
 
-export function check (ops: readonly Op[], snaps: readonly Snapshot[], ryw: readonly RywViolation[], crashDetail: readonly string[]): CheckResult {
+export function check (ops: readonly Op[], snaps: readonly Snapshot[], crashDetail: readonly string[]): CheckResult {
   const violations: Violation[] = []
   const v = (x: Violation): void => { violations.push(x) }
   const writes = collectWrites(ops)
-  checkLostAndUndone(ops, snaps, writes, v)
+  const stats: CheckStats = { putsChecked: 0, deletesChecked: 0, batchesChecked: 0, counterBounds: 0, membersMustHave: 0, membersMustLack: 0 }
+  checkLostAndUndone(ops, snaps, writes, v, stats)
   checkPhantoms(snaps, writes, v)
-  checkBatches(ops, snaps, v)
-  checkCounters(ops, snaps, v)
-  checkSets(ops, snaps, v)
+  checkBatches(ops, snaps, v, stats)
+  checkCounters(ops, snaps, v, stats)
+  checkSets(ops, snaps, v, stats)
   checkDivergence(snaps, v)
-  for (const r of ryw) v({ kind: 'ryw', key: r.put.params.key, nodes: [r.put.node, r.get.node], detail: `${r.why} (put op ${r.put.id} on node ${r.put.node}, get op ${r.get.id} on node ${r.get.node})` })
+  checkReadYourWrites(ops, v)
   for (const c of crashDetail) v({ kind: 'crash', detail: c })
   const counts = Object.fromEntries(VIOLATION_KINDS.map(k => [k, 0])) as Record<ViolationKind, number>
   for (const x of violations) counts[x.kind]++
   const digests = new Set(snaps.map(s => s.digest))
-  return { counts, violations, digestsEqual: digests.size === 1 }
+  return { stats, counts, violations, digestsEqual: digests.size === 1 }
 }
 
 /**
@@ -71,7 +75,7 @@ export function check (ops: readonly Op[], snaps: readonly Snapshot[], ryw: read
  * undone: an acknowledged delete whose key still shows a value on some node (unique keys are
  *   never written again after their delete).
  */
-function checkLostAndUndone (ops: readonly Op[], snaps: readonly Snapshot[], writes: Writes, v: (x: Violation) => void): void {
+function checkLostAndUndone (ops: readonly Op[], snaps: readonly Snapshot[], writes: Writes, v: (x: Violation) => void, stats: CheckStats): void {
   const deleted = new Map<string, Op>()
   const mayBeDeleted = new Set<string>()
   for (const op of ops) {
@@ -81,6 +85,7 @@ function checkLostAndUndone (ops: readonly Op[], snaps: readonly Snapshot[], wri
   }
   for (const [key, value] of writes.ok) {
     if (mayBeDeleted.has(key)) continue
+    stats.putsChecked++
     const bad = snaps.filter(s => json(s.kv.get(key)) !== value)
     if (bad.length > 0) {
       const have = bad.map(s => `node ${s.node}: ${s.kv.has(key) ? json(s.kv.get(key)) : 'absent'}`).join(', ')
@@ -89,6 +94,7 @@ function checkLostAndUndone (ops: readonly Op[], snaps: readonly Snapshot[], wri
     }
   }
   for (const [key, op] of deleted) {
+    stats.deletesChecked++
     const bad = snaps.filter(s => s.kv.has(key))
     if (bad.length > 0) v({ kind: 'undone', key, nodes: bad.map(s => s.node), detail: `delete op ${op.id} acknowledged by node ${op.node} at ${iso(op.end)}; still present on ${bad.map(s => s.node).join(',')}` })
   }
@@ -118,10 +124,11 @@ function checkPhantoms (snaps: readonly Snapshot[], writes: Writes, v: (x: Viola
 }
 
 /** batch: on any node, some but not all of one kv.batch's puts (batch keys are never deleted). */
-function checkBatches (ops: readonly Op[], snaps: readonly Snapshot[], v: (x: Violation) => void): void {
+function checkBatches (ops: readonly Op[], snaps: readonly Snapshot[], v: (x: Violation) => void, stats: CheckStats): void {
   for (const op of ops) {
     if (op.method !== 'kv.batch') continue
     const puts = op.params.ops as Array<{ key: string, value: unknown }>
+    stats.batchesChecked++
     for (const s of snaps) {
       const present = puts.filter(p => json(s.kv.get(p.key)) === json(p.value)).length
       if (present > 0 && present < puts.length) v({ kind: 'batch', key: puts[0]?.key, nodes: [s.node], detail: `batch op ${op.id} (${op.outcome}) on node ${op.node}: node ${s.node} holds ${present} of ${puts.length}` })
@@ -133,7 +140,7 @@ function checkBatches (ops: readonly Op[], snaps: readonly Snapshot[], v: (x: Vi
  * counter: each node's value within [ok + negative unknown, ok + positive unknown], where ok
  * is the sum of acknowledged increments; failed ones count for nothing.
  */
-function checkCounters (ops: readonly Op[], snaps: readonly Snapshot[], v: (x: Violation) => void): void {
+function checkCounters (ops: readonly Op[], snaps: readonly Snapshot[], v: (x: Violation) => void, stats: CheckStats): void {
   const bounds = new Map<string, { ok: number, up: number, down: number }>()
   for (const op of ops) {
     if (op.method !== 'counter.incr' || op.outcome === 'failed') continue
@@ -149,6 +156,7 @@ function checkCounters (ops: readonly Op[], snaps: readonly Snapshot[], v: (x: V
       const b = bounds.get(key) ?? { ok: 0, up: 0, down: 0 }
       const lo = b.ok + b.down
       const hi = b.ok + b.up
+      stats.counterBounds++
       if (value < lo || value > hi) v({ kind: 'counter', key, nodes: [s.node], detail: `node ${s.node}: ${value}, allowed [${lo}, ${hi}]` })
     }
   }
@@ -163,7 +171,7 @@ function checkCounters (ops: readonly Op[], snaps: readonly Snapshot[], v: (x: V
  *     them, so R observed and removed them all. (A remove on another node may not have seen
  *     an add made during a partition; then the add rightly survives, so that case passes.)
  */
-function checkSets (ops: readonly Op[], snaps: readonly Snapshot[], v: (x: Violation) => void): void {
+function checkSets (ops: readonly Op[], snaps: readonly Snapshot[], v: (x: Violation) => void, stats: CheckStats): void {
   const byMember = new Map<string, { adds: Op[], removes: Op[] }>()
   for (const op of ops) {
     if ((op.method !== 'set.add' && op.method !== 'set.remove') || op.outcome === 'failed') continue
@@ -180,6 +188,8 @@ function checkSets (ops: readonly Op[], snaps: readonly Snapshot[], v: (x: Viola
     const remover = keeper !== undefined
       ? undefined
       : removes.find(r => r.outcome === 'ok' && adds.every(a => a.node === r.node && effectEnd(a) <= r.start))
+    if (keeper !== undefined) stats.membersMustHave++
+    if (remover !== undefined) stats.membersMustLack++
     for (const s of snaps) {
       const has = (s.sets.get(key) ?? []).includes(member)
       if (keeper !== undefined && !has) v({ kind: 'set', key, nodes: [s.node], detail: `member ${member} missing on node ${s.node}; add op ${keeper.id} (node ${keeper.node}) acknowledged, no remove after it` })
@@ -207,5 +217,22 @@ function checkDivergence (snaps: readonly Snapshot[], v: (x: Violation) => void)
         v({ kind: 'divergent', key: `${space}:${key}`, detail })
       }
     }
+  }
+}
+
+/**
+ * ryw: a kv.get {after: context} on another node that succeeded but did not return the value
+ * the put wrote (r/ keys are written once, by that put only). A failure (ERR_AFTER_TIMEOUT
+ * while cut off) or an unknown outcome is allowed.
+ */
+function checkReadYourWrites (ops: readonly Op[], v: (x: Violation) => void): void {
+  const byId = new Map(ops.map(op => [op.id, op]))
+  for (const get of ops) {
+    if (get.kind !== 'ryw-get' || get.outcome !== 'ok' || get.ref === undefined) continue
+    const put = byId.get(get.ref)
+    if (put === undefined) continue
+    const r = get.result as { found: boolean, value: unknown }
+    if (r.found && json(r.value) === json(put.params.value)) continue
+    v({ kind: 'ryw', key: put.params.key, nodes: [put.node, get.node], detail: `put op ${put.id} on node ${put.node}, then get op ${get.id} on node ${get.node} with its context returned ${r.found ? json(r.value) : 'not found'}` })
   }
 }

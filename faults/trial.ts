@@ -96,7 +96,8 @@ export async function runTrial (o: TrialOptions): Promise<TrialResult> {
     record({ t: Date.now(), phase: equalAt === null ? 'not-converged' : 'converged' })
     const snaps: Snapshot[] = []
     for (const n of cluster.nodes) snaps.push(await readNode(n.index, n.agent))
-    const checked = check(history.ops, snaps, workload.rywViolations, crashes)
+    await writeFile(join(o.dir, 'snapshots.json'), JSON.stringify(snaps.map(serialise)))
+    const checked = check(history.ops, snaps, crashes)
     if (equalAt === null) {
       // Unequal digests can hide differences no read shows (tombstones, version vectors): one more divergence.
       checked.violations.push({ kind: 'divergent', key: '(digests)', detail: `digests unequal ${o.convergeDeadlineMs} ms after the last heal: ${snaps.map(s => `${s.node}=${s.digest.slice(0, 12)}`).join(' ')}` })
@@ -118,7 +119,7 @@ export async function runTrial (o: TrialOptions): Promise<TrialResult> {
   } catch (err) {
     result = {
       seed: o.seed, ops: history.counts(), faults: 0, kinds: {}, skews: [],
-      check: { counts: { lost: 0, undone: 0, phantom: 0, failedApplied: 0, counter: 0, set: 0, divergent: 0, batch: 0, ryw: 0, crash: crashes.length }, violations: [], digestsEqual: false },
+      check: { stats: { putsChecked: 0, deletesChecked: 0, batchesChecked: 0, counterBounds: 0, membersMustHave: 0, membersMustLack: 0 }, counts: { lost: 0, undone: 0, phantom: 0, failedApplied: 0, counter: 0, set: 0, divergent: 0, batch: 0, ryw: 0, crash: crashes.length }, violations: [], digestsEqual: false },
       convergenceMs: null, dir: o.dir, error: String((err as Error).stack ?? err)
     }
   } finally {
@@ -131,8 +132,13 @@ export async function runTrial (o: TrialOptions): Promise<TrialResult> {
     live.cluster = undefined
   }
   const final = { ...result, wallMs: Date.now() - began }
-  await writeFile(join(o.dir, 'result.json'), JSON.stringify({ ...final, check: { counts: final.check.counts, digestsEqual: final.check.digestsEqual } }, null, 2))
+  await writeFile(join(o.dir, 'result.json'), JSON.stringify({ ...final, check: { stats: final.check.stats, counts: final.check.counts, digestsEqual: final.check.digestsEqual } }, null, 2))
   return final
+}
+
+/** Maps as plain objects, so a node's final state can be read (and re-checked) from the out dir. */
+function serialise (s: Snapshot): unknown {
+  return { ...s, kv: Object.fromEntries(s.kv), hot: Object.fromEntries(s.hot), counters: Object.fromEntries(s.counters), sets: Object.fromEntries(s.sets) }
 }
 
 async function sleepUntil (t: number): Promise<void> {
