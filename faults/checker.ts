@@ -28,8 +28,8 @@ export interface CheckResult {
 
 const json = (v: unknown): string => JSON.stringify(v)
 const iso = (t: number): string => new Date(t).toISOString()
-/** The latest moment an operation can have taken effect: its answer if ok, never bounded if unknown. */
-const effectEnd = (op: Op): number => op.outcome === 'ok' ? op.end : Infinity
+/** The latest moment an operation can have taken effect: its answer if it got one, never bounded if unknown. */
+const effectEnd = (op: Op): number => op.outcome === 'unknown' ? Infinity : op.end
 const isUniqueKey = (k: string): boolean => /^[ubr]\//.test(k)
 
 interface Writes { ok: Map<string, string>, okOp: Map<string, Op>, unknown: Map<string, Set<string>>, failed: Map<string, Set<string>> }
@@ -165,16 +165,19 @@ function checkCounters (ops: readonly Op[], snaps: readonly Snapshot[], v: (x: V
 /**
  * set (add-wins observed-remove): a remove only removes the adds its node has seen.
  *   Must be present: some acknowledged add A such that no remove (ok or unknown) can have
- *     taken effect after A began — every remove was acknowledged before A started.
+ *     taken effect after A began — every remove (ok, unknown or failed) had answered before A
+ *     started.
  *   Must be absent: some acknowledged remove R on node X such that every add of the member
- *     (ok or unknown) was made on X and acknowledged before R started: X had applied all of
+ *     (ok, unknown or failed) was made on X and answered before R started: X had applied all of
  *     them, so R observed and removed them all. (A remove on another node may not have seen
  *     an add made during a partition; then the add rightly survives, so that case passes.)
  */
 function checkSets (ops: readonly Op[], snaps: readonly Snapshot[], v: (x: Violation) => void, stats: CheckStats): void {
   const byMember = new Map<string, { adds: Op[], removes: Op[] }>()
   for (const op of ops) {
-    if ((op.method !== 'set.add' && op.method !== 'set.remove') || op.outcome === 'failed') continue
+    // Failed ones are kept too, as "maybe applied within [start, end]": a node that applied an
+    // operation and then answered with an error must not make this rule cry wolf.
+    if (op.method !== 'set.add' && op.method !== 'set.remove') continue
     for (const m of op.params.members as string[]) {
       const k = `${op.params.key}\u0000${m}`
       const e = byMember.get(k) ?? { adds: [], removes: [] }

@@ -57,6 +57,18 @@ export class History {
     return c
   }
 
+  /** Why operations did not succeed: "failed ERR_…" / "unknown timeout" → count, for the result file. */
+  reasons (): Record<string, number> {
+    const out: Record<string, number> = {}
+    for (const op of this.ops) {
+      if (op.outcome === 'ok') continue
+      const why = op.outcome === 'failed' ? String(op.error?.data?.code ?? op.error?.code ?? '?') : String(op.reason)
+      const k = `${op.outcome} ${why}`
+      out[k] = (out[k] ?? 0) + 1
+    }
+    return out
+  }
+
   static load (file: string): Op[] {
     return readFileSync(file, 'utf8').split('\n').filter(l => l !== '').map(l => JSON.parse(l) as Op)
   }

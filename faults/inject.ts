@@ -11,7 +11,8 @@ import type { Cluster, ChorusNode } from './cluster.js'
 import type { Drop, Firewall } from './firewall.js'
 import type { Fault } from './schedule.js'
 
-export interface InjectEvent { t: number, fault?: number, kind?: string, phase: string, node?: number, detail?: unknown }
+/** t: when the action began (a restart or a clock probe can take seconds on a loaded machine); done: when it finished. */
+export interface InjectEvent { t: number, done?: number, fault?: number, kind?: string, phase: string, node?: number, detail?: unknown }
 
 export class Injector {
   private readonly active = new Map<number, Drop[]>()
@@ -67,6 +68,7 @@ export class Injector {
   private async begin (f: Fault): Promise<void> {
     const node = f.drops === undefined ? this.cluster.node(f.nodes[0] as number) : undefined
     const detail: Record<string, unknown> = { what: f.what }
+    const t = Date.now()
     if (f.drops !== undefined) {
       this.active.set(f.id, f.drops)
       await this.applyNet()
@@ -91,12 +93,13 @@ export class Injector {
       }
     }
     this.injected++
-    this.record({ t: Date.now(), fault: f.id, kind: f.kind, phase: 'begin', node: node?.index, detail })
+    this.record({ t, done: Date.now(), fault: f.id, kind: f.kind, phase: 'begin', node: node?.index, detail })
   }
 
   private async heal (f: Fault): Promise<void> {
     const node = f.drops === undefined ? this.cluster.node(f.nodes[0] as number) : undefined
     const detail: Record<string, unknown> = {}
+    const t = Date.now()
     if (f.drops !== undefined) {
       this.active.delete(f.id)
       await this.applyNet()
@@ -123,7 +126,7 @@ export class Injector {
       if (node.state === 'down') { detail.restartedAfterCrash = true; await node.start() }
     }
     this.lastHealAt = Date.now()
-    this.record({ t: this.lastHealAt, fault: f.id, kind: f.kind, phase: 'heal', node: node?.index, detail })
+    this.record({ t, done: this.lastHealAt, fault: f.id, kind: f.kind, phase: 'heal', node: node?.index, detail })
   }
 
   /** The safety net at the end of the phase: everything back to normal, whatever happened. */

@@ -31,6 +31,8 @@ export interface TrialOptions {
 export interface TrialResult {
   seed: number
   ops: { ok: number, failed: number, unknown: number }
+  /** Failed and unknown operations by error code / reason. */
+  reasons: Record<string, number>
   faults: number
   kinds: Partial<Record<FaultKind, number>>
   skews: number[]
@@ -108,6 +110,7 @@ export async function runTrial (o: TrialOptions): Promise<TrialResult> {
     result = {
       seed: o.seed,
       ops: history.counts(),
+      reasons: history.reasons(),
       faults: injector.injected,
       kinds,
       skews: schedule.filter(f => f.offsetSec !== undefined).map(f => f.offsetSec as number),
@@ -118,7 +121,7 @@ export async function runTrial (o: TrialOptions): Promise<TrialResult> {
     await writeFile(join(o.dir, 'violations.json'), JSON.stringify(checked, null, 2))
   } catch (err) {
     result = {
-      seed: o.seed, ops: history.counts(), faults: 0, kinds: {}, skews: [],
+      seed: o.seed, ops: history.counts(), reasons: history.reasons(), faults: 0, kinds: {}, skews: [],
       check: { stats: { putsChecked: 0, deletesChecked: 0, batchesChecked: 0, counterBounds: 0, membersMustHave: 0, membersMustLack: 0 }, counts: { lost: 0, undone: 0, phantom: 0, failedApplied: 0, counter: 0, set: 0, divergent: 0, batch: 0, ryw: 0, crash: crashes.length }, violations: [], digestsEqual: false },
       convergenceMs: null, dir: o.dir, error: String((err as Error).stack ?? err)
     }
