@@ -14,7 +14,8 @@ import type { Snapshot } from './snapshot.js'
 export const VIOLATION_KINDS = ['lost', 'undone', 'phantom', 'failedApplied', 'counter', 'set', 'divergent', 'batch', 'ryw', 'crash'] as const
 export type ViolationKind = typeof VIOLATION_KINDS[number]
 
-export interface Violation { kind: ViolationKind, key?: string, nodes?: number[], detail: string }
+/** op: the operation the violation is about (lost put, undone delete, …), for explain.ts. */
+export interface Violation { kind: ViolationKind, key?: string, nodes?: number[], op?: number, detail: string }
 
 /** How much each rule actually judged, so that a pass is not a vacuous one. */
 export interface CheckStats { putsChecked: number, deletesChecked: number, batchesChecked: number, counterBounds: number, membersMustHave: number, membersMustLack: number }
@@ -90,13 +91,13 @@ function checkLostAndUndone (ops: readonly Op[], snaps: readonly Snapshot[], wri
     if (bad.length > 0) {
       const have = bad.map(s => `node ${s.node}: ${s.kv.has(key) ? json(s.kv.get(key)) : 'absent'}`).join(', ')
       const op = writes.okOp.get(key) as Op
-      v({ kind: 'lost', key, nodes: bad.map(s => s.node), detail: `${op.method} op ${op.id} acknowledged ${value} on node ${op.node} at ${iso(op.end)}; ${have}` })
+      v({ kind: 'lost', key, nodes: bad.map(s => s.node), op: op.id, detail: `${op.method} op ${op.id} acknowledged ${value} on node ${op.node} at ${iso(op.end)}; ${have}` })
     }
   }
   for (const [key, op] of deleted) {
     stats.deletesChecked++
     const bad = snaps.filter(s => s.kv.has(key))
-    if (bad.length > 0) v({ kind: 'undone', key, nodes: bad.map(s => s.node), detail: `delete op ${op.id} acknowledged by node ${op.node} at ${iso(op.end)}; still present on ${bad.map(s => s.node).join(',')}` })
+    if (bad.length > 0) v({ kind: 'undone', key, nodes: bad.map(s => s.node), op: op.id, detail: `delete op ${op.id} acknowledged by node ${op.node} at ${iso(op.end)}; still present on ${bad.map(s => s.node).join(',')}` })
   }
 }
 
@@ -131,7 +132,7 @@ function checkBatches (ops: readonly Op[], snaps: readonly Snapshot[], v: (x: Vi
     stats.batchesChecked++
     for (const s of snaps) {
       const present = puts.filter(p => json(s.kv.get(p.key)) === json(p.value)).length
-      if (present > 0 && present < puts.length) v({ kind: 'batch', key: puts[0]?.key, nodes: [s.node], detail: `batch op ${op.id} (${op.outcome}) on node ${op.node}: node ${s.node} holds ${present} of ${puts.length}` })
+      if (present > 0 && present < puts.length) v({ kind: 'batch', key: puts[0]?.key, nodes: [s.node], op: op.id, detail: `batch op ${op.id} (${op.outcome}) on node ${op.node}: node ${s.node} holds ${present} of ${puts.length}` })
     }
   }
 }
@@ -236,6 +237,6 @@ function checkReadYourWrites (ops: readonly Op[], v: (x: Violation) => void): vo
     if (put === undefined) continue
     const r = get.result as { found: boolean, value: unknown }
     if (r.found && json(r.value) === json(put.params.value)) continue
-    v({ kind: 'ryw', key: put.params.key, nodes: [put.node, get.node], detail: `put op ${put.id} on node ${put.node}, then get op ${get.id} on node ${get.node} with its context returned ${r.found ? json(r.value) : 'not found'}` })
+    v({ kind: 'ryw', key: put.params.key, nodes: [put.node, get.node], op: put.id, detail: `put op ${put.id} on node ${put.node}, then get op ${get.id} on node ${get.node} with its context returned ${r.found ? json(r.value) : 'not found'}` })
   }
 }

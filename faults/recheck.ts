@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { check } from './checker.js'
+import { annotate } from './explain.js'
 import { History } from './history.js'
 import type { Snapshot } from './snapshot.js'
 
@@ -29,7 +30,10 @@ export function loadCrashes (file: string): string[] {
 if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
   const dir = process.argv[2]
   if (dir === undefined) { process.stderr.write('usage: recheck.ts SEED_DIR\n'); process.exit(2) }
-  const r = check(History.load(join(dir, 'history.jsonl')), loadSnapshots(join(dir, 'snapshots.json')), loadCrashes(join(dir, 'events.jsonl')))
+  const ops = History.load(join(dir, 'history.jsonl'))
+  const r = check(ops, loadSnapshots(join(dir, 'snapshots.json')), loadCrashes(join(dir, 'events.jsonl')))
+  const events = readFileSync(join(dir, 'events.jsonl'), 'utf8').split('\n').filter(l => l !== '').map(l => JSON.parse(l))
+  annotate(r, ops, JSON.parse(readFileSync(join(dir, 'schedule.json'), 'utf8')), events)
   process.stdout.write(JSON.stringify({ stats: r.stats, counts: r.counts, digestsEqual: r.digestsEqual }, null, 2) + '\n')
   for (const v of r.violations.slice(0, 50)) process.stdout.write(`${v.kind} ${v.key ?? ''}: ${v.detail}\n`)
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { Cluster, type ClusterEvent } from './cluster.js'
 import { check, type CheckResult } from './checker.js'
 import { MOUNT_BASE, mountTmpfs, unmountAll } from './disk.js'
+import { annotate } from './explain.js'
 import { Firewall } from './firewall.js'
 import { History } from './history.js'
 import { Injector, type InjectEvent } from './inject.js'
@@ -59,9 +60,11 @@ export async function runTrial (o: TrialOptions): Promise<TrialResult> {
   const schedule = generateSchedule(o.seed, o.durationSec, o.kinds, o.nodes)
   await writeFile(join(o.dir, 'schedule.json'), JSON.stringify(schedule, null, 2))
   const eventsFile: string[] = []
+  const injectEvents: InjectEvent[] = []
   const crashes: string[] = []
   const record = (e: InjectEvent | ClusterEvent): void => {
     eventsFile.push(JSON.stringify(e))
+    if ('phase' in e) injectEvents.push(e)
     if ('what' in e && e.what === 'unexpected-exit') crashes.push(`node ${e.node} exited by itself at ${new Date(e.t).toISOString()}: ${JSON.stringify(e.detail)}`)
   }
   const history = new History(join(o.dir, 'history.jsonl'))
@@ -100,6 +103,7 @@ export async function runTrial (o: TrialOptions): Promise<TrialResult> {
     for (const n of cluster.nodes) snaps.push(await readNode(n.index, n.agent))
     await writeFile(join(o.dir, 'snapshots.json'), JSON.stringify(snaps.map(serialise)))
     const checked = check(history.ops, snaps, crashes)
+    annotate(checked, history.ops, schedule, injectEvents)
     if (equalAt === null) {
       // Unequal digests can hide differences no read shows (tombstones, version vectors): one more divergence.
       checked.violations.push({ kind: 'divergent', key: '(digests)', detail: `digests unequal ${o.convergeDeadlineMs} ms after the last heal: ${snaps.map(s => `${s.node}=${s.digest.slice(0, 12)}`).join(' ')}` })
