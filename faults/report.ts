@@ -65,10 +65,28 @@ export async function writeReport (file: string, results: readonly TrialResult[]
     '',
     summaryText(results).split('\n').at(-1) ?? '',
     '',
+    totalsLine(results),
+    '',
+    'Faults injected, by kind: ' + Object.entries(kindTotals(results)).map(([k, n]) => `${k} ${n}`).join(', ') + '.',
+    '',
     `![convergence time after the last heal, per seed](${basename(svgFile)})`,
     ''
   ].join('\n')
   await writeFile(file, md)
+}
+
+function totalsLine (results: readonly TrialResult[]): string {
+  const ops = results.reduce((a, r) => a + r.ops.ok + r.ops.failed + r.ops.unknown, 0)
+  const ok = results.reduce((a, r) => a + r.ops.ok, 0)
+  const faults = results.reduce((a, r) => a + r.faults, 0)
+  const v = VIOLATION_KINDS.map(k => `${SHORT[k]} ${results.reduce((a, r) => a + r.check.counts[k], 0)}`).join(', ')
+  return `Totals: ${ops} operations (${ok} acknowledged), ${faults} faults; violations: ${v}.`
+}
+
+function kindTotals (results: readonly TrialResult[]): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const r of results) for (const [k, n] of Object.entries(r.kinds)) out[k] = (out[k] ?? 0) + (n ?? 0)
+  return out
 }
 
 /** Bars of convergence time per seed; seeds that never converged are drawn red at the top. */

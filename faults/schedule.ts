@@ -74,7 +74,9 @@ export function generateSchedule (seed: number, durationSec: number, kinds: read
       if (fault !== null) {
         faults.push(fault)
         if (fault.offsetSec !== undefined) skewSign = -skewSign
-        if (isProcessFault(kind)) busyUntil.set(fault.nodes[0] as number, until + 500)
+        // A restart takes 1–2 s on an idle machine, many more on a loaded one: leave the node
+        // alone for a while after a fault that restarts it, so the next one starts on time.
+        if (isProcessFault(kind)) busyUntil.set(fault.nodes[0] as number, until + (kind === 'kill' || kind === 'skew-start' ? 4000 : 1000))
       }
     }
     t += r.int(1000, 3500)
