@@ -43,6 +43,16 @@ Examples:
   npm run faults -- --seeds 200 --report docs/reliability-table.md
 Exit code: 0 when every seed passed, 1 when any seed had a violation, 2 on bad usage.`
 
+/** "lost on node 1: 1118; undone on node 3: 2" — which node lacks what, at a glance. */
+function whereLine (r: TrialResult): string {
+  const per = new Map<string, number>()
+  for (const v of r.check.violations) {
+    if (v.kind !== 'lost' && v.kind !== 'undone') continue
+    for (const n of v.nodes ?? []) per.set(`${v.kind} on node ${n}`, (per.get(`${v.kind} on node ${n}`) ?? 0) + 1)
+  }
+  return [...per].map(([k, n]) => `${k}: ${n}`).join('; ') || '(no lost or undone)'
+}
+
 function fail (msg: string): never {
   process.stderr.write(`faults: ${msg}\n`)
   process.exit(2)
@@ -104,6 +114,7 @@ async function main (): Promise<void> {
     process.stdout.write(seedLine(r) + '\n')
     if (violationsOf(r) > 0) {
       process.stdout.write(`  history, schedule, violations and node logs kept in ${dir}\n`)
+      process.stdout.write(`  where: ${whereLine(r)}\n`)
       for (const v of r.check.violations.slice(0, 5)) process.stdout.write(`  ${v.kind} ${v.key ?? ''}: ${v.detail}\n`)
     } else if (!outGiven) {
       await rm(dir, { recursive: true, force: true })
