@@ -9,7 +9,9 @@ import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 
-export const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1'
+/** Debian's path on x86_64; the same package on other architectures installs under its own triplet. */
+const CANDIDATES = ['/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1', '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1', '/usr/lib/faketime/libfaketime.so.1']
+export const LIBFAKETIME = CANDIDATES.find(p => existsSync(p)) ?? (CANDIDATES[0] as string)
 
 export function faketimeAvailable (): boolean { return existsSync(LIBFAKETIME) }
 
