@@ -102,7 +102,8 @@ export function convergenceSvg (results: readonly TrialResult[]): string {
     const x = left + i * (bw + 2)
     const ms = r.convergenceMs ?? capMs
     const color = r.convergenceMs === null ? '#c0392b' : violationsOf(r) > 0 ? '#e67e22' : '#2e86c1'
-    return `<rect x="${x}" y="${y(ms).toFixed(1)}" width="${bw}" height="${((h - bottom) - y(ms)).toFixed(1)}" fill="${color}"><title>seed ${r.seed}: ${fmtConv(r.convergenceMs)}</title></rect>`
+    const label = r.convergenceMs === null && bw >= 8 ? `<text x="${(x + bw / 2).toFixed(1)}" y="${(y(ms) + 12).toFixed(1)}" font-size="10" fill="white" text-anchor="middle">never</text>` : ''
+    return `<rect x="${x}" y="${y(ms).toFixed(1)}" width="${bw}" height="${((h - bottom) - y(ms)).toFixed(1)}" fill="${color}"><title>seed ${r.seed}: ${fmtConv(r.convergenceMs)}</title></rect>${label}`
   })
   const ticks = [0, 0.25, 0.5, 0.75, 1].map(f => {
     const ms = capMs * f
@@ -113,7 +114,7 @@ export function convergenceSvg (results: readonly TrialResult[]): string {
     `<rect width="${w}" height="${h}" fill="white"/>`,
     ...ticks,
     ...bars,
-    `<text x="${left}" y="14" font-size="12">convergence after the last heal, per seed (blue ok, orange violations, red never converged)</text>`,
+    `<text x="${left}" y="14" font-size="12">convergence after the last heal, per seed (blue passed, orange violations, red: digests never equal, drawn full height)</text>`,
     `<text x="${(w / 2).toFixed(0)}" y="${h - 8}" font-size="11" text-anchor="middle">seeds ${results[0]?.seed ?? ''}–${results.at(-1)?.seed ?? ''}</text>`,
     '</svg>', ''
   ].join('\n')
