@@ -166,6 +166,8 @@ export class Store {
       }
       if (this.db.status === 'open') await this.db.close()
       await this.db.open()
+      // Sublevels close with their parent but do not reopen with it.
+      await Promise.all(Object.values(this.subs).map(async sub => { await sub.open() }))
       this.failed = undefined
     })().finally(() => { this.reopening = undefined })
     await this.reopening

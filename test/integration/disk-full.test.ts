@@ -44,6 +44,9 @@ describe('a full disk', () => {
     // The first write after the failure: acknowledged now, it must survive the restart too
     // (LevelDB would have dropped it behind the torn end of its log).
     await node.kvPut('after', 'room-again')
+    // Reads from disk work after the database was reopened (a scan does not use the cache).
+    expect((await node.kvScan({ limit: 10_000 })).items.map(i => i.key)).toEqual(expect.arrayContaining(['before', 'after', ...acknowledged]))
+    await node.kvPut('after-2', 'also')
     await node.stop()
     const again = await startNode({ dataDir })
     expect(await again.kvGet('before')).toMatchObject({ value: 'kept' })
