@@ -94,7 +94,7 @@ export class ConfigError extends ChorusError {
  */
 export class IdentityConflictError extends ChorusError {
   override readonly code = 'ERR_IDENTITY_CONFLICT'
-  override readonly rpcCode = -32006
+  override readonly rpcCode = -32009
 }
 
 /** The write could not be stored (a full disk, an I/O error); nothing of it was acknowledged. */

@@ -27,9 +27,9 @@ export abstract class DataMethods {
 
   /** Every local write goes through here: the clock fence, then the one write path. */
   private async applyLocal (ops: LocalOp[]): Promise<unknown[]> {
-    const { replica } = this.parts()
+    this.parts() // NotReadyError at once when stopped, not after the fence
     await this.clockSettled()
-    return await replica.applyLocal(ops)
+    return await this.parts().replica.applyLocal(ops)
   }
 
   // ---- registers

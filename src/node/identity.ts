@@ -8,9 +8,10 @@
  * restored twice) would reuse version counters, and one of two different writes under the same
  * dot vanishes everywhere. Two defences:
  *
- * - DATA/identity.json records where the identity lives (the directory's real path, its inode,
- *   the host name). A directory that finds itself elsewhere is a copy: it takes a new identity
- *   before its first write. A moved directory renews too, which costs nothing but a new peer id.
+ * - DATA/identity.json records where the identity lives (the directory's real path and its
+ *   inode; the host name for the operator). A directory that finds itself elsewhere is a copy:
+ *   it takes a new identity before its first write. A moved directory renews too (see
+ *   docs/consistency.md for what a new identity costs).
  * - A node that receives writes of its own identity that it never made (replica/identity-check.ts)
  *   refuses local writes and leaves DATA/identity-conflict behind; the next start renews.
  *
@@ -70,7 +71,8 @@ async function renewalReason (dataDir: string, here: Fingerprint): Promise<strin
     return undefined
   }
   if (recorded.peerId !== here.peerId) return undefined // not ours to judge: peer.key was replaced by hand
-  if (recorded.path === here.path && recorded.ino === here.ino && recorded.host === here.host) return undefined
+  // The host name is recorded for the operator, not compared: containers get a new one each run.
+  if (recorded.path === here.path && recorded.ino === here.ino) return undefined
   return `the data directory was copied, restored or moved (it was ${recorded.path} on ${recorded.host}, now ${here.path} on ${here.host})`
 }
 

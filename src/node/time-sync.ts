@@ -133,8 +133,9 @@ export class TimeSync {
     const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.init.timeoutMs)])
     const stream = await this.c.libp2p.dialProtocol(peer, TIME_PROTOCOL, { signal })
     try {
-      const sentAt = performance.now()
       const sentWall = this.c.time.raw()
+      const jumpsBefore = this.c.time.jumps
+      const sentAt = performance.now()
       const reply = await withSignal(pipe(
         [encodeCbor([])],
         (source) => lp.encode(source),
@@ -145,6 +146,10 @@ export class TimeSync {
       const rtt = performance.now() - sentAt
       const peerWall = parseReply(reply)
       if (rtt > MAX_SAMPLE_RTT_MS) throw new Error(`round trip of ${Math.round(rtt)} ms is too slow for a time sample`)
+      // Our clock jumped meanwhile: the offsets were shifted, this one would not be.
+      if (this.c.time.jumps !== jumpsBefore) throw new Error('the clock jumped during the sample')
+      // A peer that left meanwhile was dropped; its offset must not come back with no one to refresh it.
+      if (this.c.libp2p.getConnections(peer).length === 0) return
       this.c.time.addSample(peer.toString(), peerWall - (sentWall + rtt / 2))
     } catch (err) {
       stream.abort(err as Error)

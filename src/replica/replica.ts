@@ -349,7 +349,8 @@ export class Replica implements AntiEntropyReplica {
             continue
           }
           const slot = slots.get(change.storeKey) as Slot
-          if (this.identityConflict === undefined && holdsOurUnknownEvents(verdict.space, slot.state, verdict.state, this.env.nodeId, slot.original === undefined ? this.env.dotFloor : 0)) {
+          // A damaged key's state reads as empty: its repair from a peer is no evidence.
+          if (this.identityConflict === undefined && slot.corrupt !== true && holdsOurUnknownEvents(verdict.space, slot.state, verdict.state, this.env.nodeId, verdict.space === 'kv' ? this.env.dotFloor : 0)) {
             this.noticeIdentityConflict({ storeKey: change.storeKey, from: job.from })
           }
           const type = SPACE_TYPES[verdict.space] as { empty: unknown, merge: (a: unknown, b: unknown) => unknown }

@@ -141,7 +141,7 @@ export class Store {
     try {
       await this.write(writes)
     } catch (err) {
-      this.failed = err
+      if (LOG_MAY_BE_TORN.has((err as { code?: string }).code ?? '')) this.failed = err
       throw new StorageError(`the write was not stored: ${(err as Error).message}`, { cause: err })
     }
   }
@@ -160,6 +160,7 @@ export class Store {
 
   private async reopen (): Promise<void> {
     this.reopening ??= (async () => {
+      if (this.closing !== undefined) throw new StorageError('the store is closing')
       const free = await freeBytes(this.location)
       if (free < STORAGE_REOPEN_MIN_FREE_BYTES) {
         throw new StorageError(`writes are refused: the last one failed (${(this.failed as Error).message}) and the disk holding ${this.location} has ${free} bytes free; they resume once it has ${STORAGE_REOPEN_MIN_FREE_BYTES}`)
@@ -198,6 +199,7 @@ export class Store {
 
   /** Whether a sublevel holds any key at all (one seek). */
   async isEmpty (sublevel: StoreSublevel): Promise<boolean> {
+    await this.reopened()
     return (await this.subs[sublevel].keys({ limit: 1 }).all()).length === 0
   }
 
@@ -218,6 +220,7 @@ export class Store {
 
   /** Store keys of every key in buckets [from, to), in bucket order. */
   async * storeKeysInBuckets (fromBucket: number, toBucket: number): AsyncGenerator<string> {
+    await this.reopened()
     for await (const key of this.subs.buckets.keys(bucketRange(fromBucket, toBucket))) yield key.slice(4)
   }
 
@@ -263,6 +266,7 @@ export class Store {
   }
 
   async getMeta (name: string): Promise<string | undefined> {
+    await this.reopened()
     const raw = await this.subs.meta.get(name)
     return raw === undefined ? undefined : fromUtf8.decode(raw)
   }
@@ -277,6 +281,9 @@ export class Store {
     await this.closing
   }
 }
+
+/** Errors after which LevelDB's log may end in a torn record (or the database is left closed). */
+const LOG_MAY_BE_TORN = new Set(['LEVEL_IO_ERROR', 'LEVEL_CORRUPTION', 'LEVEL_DATABASE_NOT_OPEN'])
 
 async function freeBytes (location: string): Promise<number> {
   const fs = await statfs(location)
