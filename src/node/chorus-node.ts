@@ -97,7 +97,9 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       const privateKey = identity.key
       this.libp2p = await createHost({ privateKey, listen: config.listen, mdns: config.mdns, clusterKey: config.clusterKey, maxConnections: config.maxConnections })
       const logger = this.logger.child({ peer: this.libp2p.peerId.toString() })
-      const time = clusterTime(config, logger.child({ part: 'clock' }))
+      // A jump shifts the offsets we have; fresh samples confirm them (late-bound: the sampler
+      // needs libp2p, which needs nothing of the clock).
+      const time = clusterTime(config, logger.child({ part: 'clock' }), () => { this.timeSync?.resampleAll() })
       this.time = time
       const clock = new HybridLogicalClock({ now: () => time.now(), maxDriftMs: config.maxDriftMs })
       if (identity.renewed !== undefined) logger.warn({ reason: identity.renewed }, 'this node took a new identity, so that its writes can never be mistaken for another process\'s')
@@ -304,11 +306,14 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
 }
 
 /** The node's clock, with log lines for what an operator must know: a correction, a jump. */
-function clusterTime (config: NodeConfig, logger: Logger): ClusterTime {
+function clusterTime (config: NodeConfig, logger: Logger, resample: () => void): ClusterTime {
   return new ClusterTime({
     wall: config.now,
     maxDriftMs: config.maxDriftMs,
-    onJump: (jumpMs) => { logger.warn({ jumpMs }, 'the system clock jumped: peers\' offsets re-measured against it') },
+    onJump: (jumpMs) => {
+      logger.warn({ jumpMs }, 'the system clock jumped: peers\' offsets shifted by the jump, and measured again')
+      setImmediate(resample) // not from inside the clock read that saw the jump
+    },
     onCorrection: (correctionMs) => {
       if (correctionMs === 0) logger.info('clock agrees with the cluster again: correction removed')
       else logger.warn({ correctionMs }, 'this node\'s clock is ahead of the cluster by more than the allowed drift: using the cluster\'s time for new writes. Fix the system clock (NTP).')

@@ -31,6 +31,12 @@ const MAX_TIME_FRAME_BYTES = 64
 const MAX_SAMPLE_RTT_MS = 1_000
 /** Peers sampled per periodic round, so a large cluster costs a bounded number of streams. */
 const PEERS_PER_ROUND = 8
+/**
+ * Until settled, a failed sample is tried again this soon: right after a connection opens the
+ * peer may not serve the protocol yet (a whole cluster restarting at once), and waiting for the
+ * next round would let the start-up fence run out.
+ */
+const SETTLE_RETRY_MS = 200
 
 export interface TimeSyncInit {
   /** How long local writes may wait at start for the first peer's time. */
@@ -109,6 +115,11 @@ export class TimeSync {
 
   private readonly onDisconnect = (evt: CustomEvent<PeerId>): void => { this.c.time.dropPeer(evt.detail.toString()) }
 
+  /** Sample every connected peer now (after our clock jumped, say). */
+  resampleAll (): void {
+    for (const conn of this.c.libp2p.getConnections()) this.sampleSoon(conn.remotePeer)
+  }
+
   private round (): void {
     const peers = [...new Map(this.c.libp2p.getConnections().map((conn: Connection) => [conn.remotePeer.toString(), conn.remotePeer])).values()]
     for (let i = peers.length - 1; i > 0; i--) {
@@ -124,8 +135,16 @@ export class TimeSync {
     this.inFlight.add(id)
     this.sample(peer)
       .then(() => { this.markSettled() })
-      .catch((err: unknown) => { this.c.logger.debug({ err, peer: id }, 'time sample failed') })
+      .catch((err: unknown) => {
+        this.c.logger.debug({ err, peer: id }, 'time sample failed')
+        if (!this.isSettled) setTimeout(() => { this.retry(peer) }, SETTLE_RETRY_MS).unref()
+      })
       .finally(() => { this.inFlight.delete(id) })
+  }
+
+  private retry (peer: PeerId): void {
+    if (this.isSettled || this.c.libp2p.getConnections(peer).length === 0) return
+    this.sampleSoon(peer)
   }
 
   /** One round trip; the peer's clock is taken to be read half-way through it. */
