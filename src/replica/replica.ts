@@ -108,11 +108,6 @@ export class Replica implements AntiEntropyReplica {
     this.onIdentityConflict = init.onIdentityConflict ?? (() => {})
   }
 
-  /** Why local writes are refused, if they are (see identity-check.ts). */
-  get identityConflictSeen (): IdentityConflict | undefined {
-    return this.identityConflict
-  }
-
   private noticeIdentityConflict (conflict: IdentityConflict): void {
     this.identityConflict = conflict
     this.logger.error({ ...conflict, storeKey: conflict.storeKey.slice(0, 64) }, 'another process writes with this node\'s identity (a copied data directory?): local writes are refused from now on. Restart this node: it then takes a new identity')
