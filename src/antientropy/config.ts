@@ -33,7 +33,7 @@ export interface AntiEntropyInit {
   schedule?: boolean
   /** The clock for exchange start times (onExchangeComplete). @default Date.now */
   now?: () => number
-  /** The raw physical clock, carried in digest announcements so peers can measure skew. @default now */
+  /** The system clock, for digest announcements and their receipt times (cluster.peers). @default now */
   announceNow?: () => number
 }
 

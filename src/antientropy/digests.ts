@@ -30,8 +30,6 @@ export interface PeerDigest {
   keys: number
   /** When we received it (our physical clock). */
   atMs: number
-  /** The sender's physical clock minus ours when it arrived (delivery time is ignored: ms on a LAN). */
-  offsetMs: number
 }
 
 export interface DigestAnnouncerInit {
@@ -43,7 +41,7 @@ export interface DigestAnnouncerInit {
   logger: Logger
   checkMs: number
   intervalMs: number
-  /** The node's physical clock; announcements carry it so peers can see clock skew. */
+  /** The node's system clock: announcements carry it (it makes a repeat a new message) and receipt times use it. */
   now: () => number
 }
 
@@ -90,13 +88,12 @@ export class DigestAnnouncer {
     try {
       const raw = decodeCbor(msg.data, 'digest announcement')
       if (!Array.isArray(raw) || raw.length !== 4) return
-      const [root, keys, sender, sentAt] = raw as unknown[]
+      const [root, keys, sender] = raw as unknown[]
       if (!(root instanceof Uint8Array) || root.length !== HASH_BYTES || typeof keys !== 'number' || !Number.isSafeInteger(keys) || keys < 0 || typeof sender !== 'string' || sender.length > 128) return
       const from = msg.type === 'signed' ? msg.from.toString() : sender
       if (from === this.init.self) return
       const now = this.init.now()
-      const offsetMs = typeof sentAt === 'number' && Number.isSafeInteger(sentAt) ? sentAt - now : 0
-      this.digests.set(from, { digest: Buffer.from(root).toString('hex'), keys, atMs: now, offsetMs })
+      this.digests.set(from, { digest: Buffer.from(root).toString('hex'), keys, atMs: now })
     } catch {
       this.init.logger.debug('malformed digest announcement ignored')
     }

@@ -229,8 +229,8 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
     return this.ready
   }
 
-  protected async clockSettled (): Promise<void> {
-    await this.timeSync?.settled()
+  protected clockFence (): Promise<void> | undefined {
+    return this.timeSync === undefined || this.timeSync.ready ? undefined : this.timeSync.settled()
   }
 
   protected parts (): { replica: Replica, libp2p: ChorusLibp2p, antiEntropy: AntiEntropy, metrics: Registry } {
