@@ -38,8 +38,8 @@ export function unmountAll (base: string): void {
 export function removeStaleMounts (): string[] {
   const stale = new Set<string>()
   for (const p of mountsUnder(MOUNT_BASE)) {
-    const m = /^\/tmp\/chorus-faults-mnt\/chf(\d+)\//.exec(p)
-    if (m !== null && !harnessAlive(Number(m[1]))) stale.add(`${MOUNT_BASE}/chf${m[1]}`)
+    const m = /^\/tmp\/chorus-faults-mnt\/(chf(\d+)(?:j\d+)?)\//.exec(p)
+    if (m !== null && !harnessAlive(Number(m[2]))) stale.add(`${MOUNT_BASE}/${m[1] as string}`)
   }
   for (const base of stale) unmountAll(base)
   return [...stale]

@@ -11,12 +11,13 @@ import { readFileSync } from 'node:fs'
 import { run, runSyncQuiet } from './exec.js'
 
 export const PREFIX_BASE = 'chf'
-const NAME_RE = /^chf(\d+)[hn]\d*$/
+// `chf<pid>` for a run, `chf<pid>j<k>` for its k-th concurrent job (--jobs).
+const NAME_RE = /^chf(\d+)(?:j\d+)?[hn]\d*$/
 
 export interface NodeNet { index: number, ns: string, ip: string }
 export interface Topology { prefix: string, hub: string, nodes: NodeNet[] }
 
-export function runPrefix (): string { return `${PREFIX_BASE}${process.pid}` }
+export function runPrefix (job = 0): string { return `${PREFIX_BASE}${process.pid}${job > 0 ? `j${job}` : ''}` }
 
 export function nodeIp (index: number): string { return `10.77.0.${index}` }
 

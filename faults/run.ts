@@ -28,6 +28,8 @@ Options:
   --faults LIST     comma list of fault kinds (default all):
                     ${FAULT_KINDS.join(', ')}
   --nodes N         cluster size (default 5)
+  --jobs N          run N seeds at once, each in its own namespaces (default 1; every job
+                    is a whole cluster, so the nodes share the CPU: see docs/reliability.md)
   --fsync           run the nodes with --fsync
   --keep            keep each seed's data dirs (copied into its out dir)
   --out DIR         where histories, schedules and node logs go (default: a temp dir;
@@ -41,6 +43,7 @@ Examples:
   npm run faults -- --seeds 5 --duration 30       what CI runs
   npm run faults -- --seed 7 --faults kill,pause  replay seed 7 with only two kinds
   npm run faults -- --seeds 200 --report docs/reliability-table.md
+  npm run faults -- --seeds 200 --jobs 2 --report docs/reliability-table.md
 Exit code: 0 when every seed passed, 1 when any seed had a violation, 2 on bad usage.`
 
 /** "lost on node 1: 1118; undone on node 3: 2" — which node lacks what, at a glance. */
@@ -82,7 +85,7 @@ async function main (): Promise<void> {
   const { values } = parseArgs({
     options: {
       seed: { type: 'string' }, seeds: { type: 'string' }, duration: { type: 'string' }, faults: { type: 'string' },
-      nodes: { type: 'string' }, fsync: { type: 'boolean' }, keep: { type: 'boolean' }, out: { type: 'string' },
+      nodes: { type: 'string' }, jobs: { type: 'string' }, fsync: { type: 'boolean' }, keep: { type: 'boolean' }, out: { type: 'string' },
       converge: { type: 'string' }, report: { type: 'string' }, help: { type: 'boolean' }
     },
     strict: true
@@ -94,6 +97,8 @@ async function main (): Promise<void> {
   const nodes = intArg(values.nodes, 'nodes', 5)
   if (nodes < 3 || nodes > 20) fail('--nodes must be 3..20')
   if (durationSec < 5) fail('--duration must be at least 5')
+  const jobs = intArg(values.jobs, 'jobs', 1)
+  if (jobs < 1 || jobs > 8) fail('--jobs must be 1..8')
   let kinds
   try { kinds = parseKinds(values.faults) } catch (err) { fail((err as Error).message) }
 
@@ -103,23 +108,23 @@ async function main (): Promise<void> {
   const stale = [...removeStaleNamespaces(), ...removeStaleMounts()]
   if (stale.length > 0) process.stdout.write(`removed leftovers of an earlier run: ${stale.join(' ')}\n`)
   await preflight(out)
-  process.stdout.write(`faults: seeds ${first}..${first + count - 1}, ${durationSec} s, ${nodes} nodes, kinds ${kinds.join(',')}${values.fsync === true ? ', fsync' : ''}; out ${out}\n`)
+  process.stdout.write(`faults: seeds ${first}..${first + count - 1}, ${durationSec} s, ${nodes} nodes, kinds ${kinds.join(',')}${values.fsync === true ? ', fsync' : ''}${jobs > 1 ? `, ${jobs} at once` : ''}; out ${out}\n`)
 
-  const prefix = runPrefix()
   const results: TrialResult[] = []
-  for (let seed = first; seed < first + count; seed++) {
-    const dir = join(out, `seed-${seed}`)
-    const r = await runTrial({ seed, durationSec, kinds, nodes, fsync: values.fsync === true, keep: values.keep === true, dir, prefix, convergeDeadlineMs: intArg(values.converge, 'converge', 60) * 1000 })
-    results.push(r)
-    process.stdout.write(seedLine(r) + '\n')
-    if (violationsOf(r) > 0) {
-      process.stdout.write(`  history, schedule, violations and node logs kept in ${dir}\n`)
-      process.stdout.write(`  where: ${whereLine(r)}\n`)
-      for (const v of r.check.violations.slice(0, 5)) process.stdout.write(`  ${v.kind} ${v.key ?? ''}: ${v.detail}\n`)
-    } else if (!outGiven) {
-      await rm(dir, { recursive: true, force: true })
+  const convergeDeadlineMs = intArg(values.converge, 'converge', 60) * 1000
+  let next = first
+  const runJob = async (job: number): Promise<void> => {
+    const prefix = runPrefix(jobs > 1 ? job : 0)
+    while (next < first + count) {
+      const seed = next++
+      const dir = join(out, `seed-${seed}`)
+      const r = await runTrial({ seed, durationSec, kinds, nodes, fsync: values.fsync === true, keep: values.keep === true, dir, prefix, convergeDeadlineMs })
+      results.push(r)
+      await reportSeed(r, dir, outGiven)
     }
   }
+  await Promise.all(Array.from({ length: jobs }, async (_, i) => await runJob(i + 1)))
+  results.sort((a, b) => a.seed - b.seed)
   process.stdout.write('\n' + summaryText(results) + '\n')
   if (values.report !== undefined) {
     await writeReport(values.report, results, `npm run faults -- ${process.argv.slice(2).join(' ')}`)
@@ -128,6 +133,18 @@ async function main (): Promise<void> {
   const failing = results.filter(r => violationsOf(r) > 0)
   if (!outGiven && failing.length === 0) await rm(out, { recursive: true, force: true })
   process.exitCode = failing.length > 0 ? 1 : 0
+}
+
+/** The seed's line as it finishes; a failing seed's directory is kept and its first violations shown. */
+async function reportSeed (r: TrialResult, dir: string, outGiven: boolean): Promise<void> {
+  process.stdout.write(seedLine(r) + '\n')
+  if (violationsOf(r) > 0) {
+    process.stdout.write(`  history, schedule, violations and node logs kept in ${dir}\n`)
+    process.stdout.write(`  where: ${whereLine(r)}\n`)
+    for (const v of r.check.violations.slice(0, 5)) process.stdout.write(`  ${v.kind} ${v.key ?? ''}: ${v.detail}\n`)
+  } else if (!outGiven) {
+    await rm(dir, { recursive: true, force: true })
+  }
 }
 
 // Whatever ends the process, the namespaces, mounts and node processes go with it.

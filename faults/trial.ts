@@ -45,13 +45,17 @@ export interface TrialResult {
   error?: string
 }
 
-/** What signal and exit handlers must tear down if the process is interrupted mid-trial. */
-export const live: { cluster?: Cluster, prefix?: string, mountBase?: string } = {}
+/** What signal and exit handlers must tear down if the process is interrupted mid-trial (one entry per running job). */
+interface LiveTrial { cluster?: Cluster, prefix: string, mountBase: string }
+const live = new Set<LiveTrial>()
 
 export function teardownNow (): void {
-  live.cluster?.killAllNow()
-  if (live.prefix !== undefined) destroyNamespaces(live.prefix)
-  if (live.mountBase !== undefined) unmountAll(live.mountBase)
+  for (const t of live) {
+    t.cluster?.killAllNow()
+    destroyNamespaces(t.prefix)
+    unmountAll(t.mountBase)
+  }
+  live.clear()
 }
 
 export async function runTrial (o: TrialOptions): Promise<TrialResult> {
@@ -69,8 +73,8 @@ export async function runTrial (o: TrialOptions): Promise<TrialResult> {
   }
   const history = new History(join(o.dir, 'history.jsonl'))
   const mountBase = join(MOUNT_BASE, o.prefix)
-  live.prefix = o.prefix
-  live.mountBase = mountBase
+  const mine: LiveTrial = { prefix: o.prefix, mountBase }
+  live.add(mine)
   let result: Omit<TrialResult, 'wallMs'> | undefined
   let cluster: Cluster | undefined
   try {
@@ -80,7 +84,7 @@ export async function runTrial (o: TrialOptions): Promise<TrialResult> {
     const mounts = topo.nodes.map(n => join(mountBase, `n${n.index}`))
     for (const m of mounts) await mountTmpfs(m)
     cluster = await Cluster.create(topo.nodes, mounts, o.dir, { fsync: o.fsync, logDir: o.dir, onEvent: record })
-    live.cluster = cluster
+    mine.cluster = cluster
     await cluster.startAll()
     await waitConnected(cluster, 60_000)
 
@@ -136,7 +140,7 @@ export async function runTrial (o: TrialOptions): Promise<TrialResult> {
     if (o.keep) await cp(mountBase, join(o.dir, 'data'), { recursive: true }).catch(() => {})
     destroyNamespaces(o.prefix)
     unmountAll(mountBase)
-    live.cluster = undefined
+    live.delete(mine)
   }
   const final = { ...result, wallMs: Date.now() - began }
   await writeFile(join(o.dir, 'result.json'), JSON.stringify({ ...final, check: { stats: final.check.stats, counts: final.check.counts, digestsEqual: final.check.digestsEqual } }, null, 2))
