@@ -42,6 +42,37 @@ export const MAX_BATCH_OPS = 1000
  */
 export const MAX_SIBLINGS = 32
 
+// ---- Bounds on replicated state (docs/security.md, "Limits"). Every state that arrives from a
+// peer is checked against them before it is merged (replica/state-bounds.ts), and every state
+// this node is about to store is checked against them too: a state outside them is never
+// written, so nothing stored is unreadable and nothing sent is refused by an honest peer.
+
+/**
+ * Highest event counter (a dot, a version vector entry, a counter's `ops`). An honest node
+ * needs 2^50 (10^15) writes to one key to get there; a forged counter above it would leave no
+ * room for the next write inside the safe-integer range.
+ */
+export const MAX_EVENT_COUNTER = 2 ** 50
+/** Highest per-node total of a PN-counter (increments or decrements). */
+export const MAX_COUNTER_TOTAL = Number.MAX_SAFE_INTEGER
+/** Latest HLC wall time accepted: 9999-12-31T23:59:59.999Z. */
+export const MAX_HLC_WALL = 253_402_300_799_999
+/**
+ * Highest HLC logical counter. A node's own clock carries into the next millisecond before
+ * it would pass this (clock/hlc.ts), so only a forged timestamp can exceed it.
+ */
+export const MAX_HLC_LOGICAL = 2 ** 32 - 1
+/** Nodes named in one version vector, counter or context: far more nodes than ever write one key. */
+export const MAX_VV_ENTRIES = 4096
+/** Siblings in one stored register state (writes cap each writer at MAX_SIBLINGS; merges add up writers). */
+export const MAX_STATE_SIBLINGS = 1024
+/** Members of one set. */
+export const MAX_SET_MEMBERS = 100_000
+/** Dots carried by one set member (one per concurrent add that is still present). */
+export const MAX_MEMBER_DOTS = MAX_VV_ENTRIES
+/** Individual dots a client context carries besides its version vector (see causal/context.ts). */
+export const MAX_CONTEXT_DOTS = 64
+
 /** Gossip messages stay well under gossipsub's default 4 MiB inbound limit. */
 export const MAX_GOSSIP_MESSAGE_BYTES = 2 * 1024 * 1024
 /** gossipsub's inbound frame limit we configure on every node. */

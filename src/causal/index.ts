@@ -2,3 +2,5 @@ export { EMPTY_VV, vvGet, vvJoin, vvAdd, vvCovers, vvDescends, vvEquals, dotEqua
 export type { VersionVector, Dot } from './version-vector.js'
 export { EMPTY_REGISTER, writeRegister, mergeRegisters, registerWinner, hasConflict, isDeleted, compareSiblings } from './register.js'
 export type { RegisterState, Sibling, RegisterWrite } from './register.js'
+export { contextOf, contextCovers, vvCoversContext, contextAfterWrite, normaliseContext } from './context.js'
+export type { CausalContext } from './context.js'

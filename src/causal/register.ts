@@ -9,6 +9,7 @@
  */
 import { compareHlc, type Hlc } from '../clock/index.js'
 import { MAX_SIBLINGS } from '../constants.js'
+import { contextCovers, type CausalContext } from './context.js'
 import { compareDots, vvAdd, vvCovers, vvGet, vvJoin, EMPTY_VV, type Dot, type VersionVector } from './version-vector.js'
 
 export interface Sibling extends Dot {
@@ -35,9 +36,10 @@ export interface RegisterWrite {
   value?: string
   /**
    * What the writer had seen. Omitted: everything this replica has seen, i.e. a blind
-   * overwrite of all current siblings.
+   * overwrite of all current siblings. It only selects which current siblings are superseded:
+   * it never enters the state (see context.ts).
    */
-  context?: VersionVector
+  context?: CausalContext
   /**
    * The writer's counters for this key must exceed this: a node that garbage-collected keys may
    * not reuse a dot it issued before, which a peer may still hold (replica/ keeps the floor).
@@ -53,14 +55,14 @@ export function compareSiblings (a: Sibling, b: Sibling): number {
 
 /** Apply a local write (or delete) and return the new state. */
 export function writeRegister (state: RegisterState, write: RegisterWrite, maxSiblings = MAX_SIBLINGS): RegisterState {
-  const context = write.context ?? state.vv
-  const counter = Math.max(vvGet(state.vv, write.node), vvGet(context, write.node), write.floor ?? 0) + 1
+  const counter = Math.max(vvGet(state.vv, write.node), write.floor ?? 0) + 1
   const sibling: Sibling = write.value === undefined
     ? { node: write.node, counter, hlc: write.hlc }
     : { node: write.node, counter, hlc: write.hlc, value: write.value }
-  const survivors = state.siblings.filter(s => !vvCovers(context, s))
+  const context = write.context
+  const survivors = context === undefined ? [] : state.siblings.filter(s => !contextCovers(context, s))
   return capSiblings({
-    vv: vvAdd(vvJoin(state.vv, context), sibling),
+    vv: vvAdd(state.vv, sibling),
     siblings: [...survivors, sibling].sort(compareDots)
   }, maxSiblings)
 }

@@ -3,6 +3,7 @@
  * so timestamps follow causality even when physical clocks disagree a little, and stay close
  * to real time. Pure: the physical clock is injected.
  */
+import { MAX_HLC_LOGICAL, MAX_HLC_WALL } from '../constants.js'
 
 export interface Hlc {
   /** Physical component, milliseconds since the Unix epoch. */
@@ -24,9 +25,10 @@ export function formatHlc (hlc: Hlc): string {
   return `${hlc.wall}:${hlc.logical}`
 }
 
+/** Within the documented bounds (constants.ts): the only timestamps a node stores or accepts. */
 export function isValidHlc (hlc: Hlc): boolean {
-  return Number.isSafeInteger(hlc.wall) && hlc.wall >= 0 &&
-    Number.isSafeInteger(hlc.logical) && hlc.logical >= 0
+  return Number.isSafeInteger(hlc.wall) && hlc.wall >= 0 && hlc.wall <= MAX_HLC_WALL &&
+    Number.isSafeInteger(hlc.logical) && hlc.logical >= 0 && hlc.logical <= MAX_HLC_LOGICAL
 }
 
 export interface HybridLogicalClockInit {
@@ -67,13 +69,15 @@ export class HybridLogicalClock {
    * continuing from the bad future time would stamp every write with it for as long as the error
    * was, so the clock restarts from the physical time. Causality does not depend on the HLC —
    * dots and version vectors order writes; the HLC only picks among concurrent ones.
+   * A logical counter at its bound carries into the next millisecond, so no timestamp this
+   * clock issues is ever outside isValidHlc.
    */
   tick (): Hlc {
     const pt = this.physical()
     const last = this.last
-    this.last = pt > last.wall || last.wall > pt + this.maxDriftMs
-      ? { wall: pt, logical: 0 }
-      : { wall: last.wall, logical: last.logical + 1 }
+    if (pt > last.wall || last.wall > pt + this.maxDriftMs) this.last = { wall: pt, logical: 0 }
+    else if (last.logical >= MAX_HLC_LOGICAL) this.last = { wall: last.wall + 1, logical: 0 }
+    else this.last = { wall: last.wall, logical: last.logical + 1 }
     return this.last
   }
 
@@ -82,12 +86,13 @@ export class HybridLogicalClock {
    * move our clock (see observe).
    */
   isPlausible (remote: Hlc): boolean {
-    return remote.wall <= this.physical() + this.maxDriftMs
+    return isValidHlc(remote) && remote.wall <= this.physical() + this.maxDriftMs
   }
 
   /**
    * Fold a remote timestamp into the clock so later local events order after it.
-   * Timestamps beyond the allowed drift are ignored for this purpose: they never drag the clock.
+   * Timestamps beyond the allowed drift, or outside the bounds, are ignored for this purpose:
+   * they never drag the clock.
    */
   observe (remote: Hlc): void {
     if (!this.isPlausible(remote)) return

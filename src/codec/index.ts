@@ -1,5 +1,6 @@
 export { encodeCbor, decodeCbor } from './cbor.js'
 export {
   encodeRegister, decodeRegister, encodeCounter, decodeCounter, encodeOrSet, decodeOrSet,
-  encodeContext, decodeContext
+  encodeVersionVector, decodeVersionVector
 } from './state-codec.js'
+export { encodeContext, decodeContext } from './context-codec.js'

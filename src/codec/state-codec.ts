@@ -6,7 +6,7 @@
 import type { Dot, RegisterState, Sibling, VersionVector } from '../causal/index.js'
 import { vvGet } from '../causal/index.js'
 import type { CounterEntry, CounterState, OrSetState } from '../crdt/index.js'
-import { CorruptDataError, InvalidContextError } from '../errors.js'
+import { CorruptDataError } from '../errors.js'
 import { decodeCbor, encodeCbor } from './cbor.js'
 
 /** Node ids are libp2p peer ids (base58btc); tests may use short ids like `a`. */
@@ -14,7 +14,7 @@ const NODE_ID = /^[1-9A-HJ-NP-Za-km-z]{1,128}$/
 
 type VvPairs = Array<[string, number]>
 
-function encodeVv (vv: VersionVector): VvPairs {
+export function encodeVv (vv: VersionVector): VvPairs {
   return Object.keys(vv).sort().map(node => [node, vv[node] as number])
 }
 
@@ -36,7 +36,7 @@ function requireCanonical<S> (bytes: Uint8Array, state: S, encode: (s: S) => Uin
   return state
 }
 
-function decodeVv (raw: unknown, what: string): VersionVector {
+export function decodeVv (raw: unknown, what: string): VersionVector {
   if (!Array.isArray(raw)) fail(what, 'version vector is not an array')
   const vv: Record<string, number> = Object.create(null)
   let previous = ''
@@ -52,7 +52,7 @@ function decodeVv (raw: unknown, what: string): VersionVector {
   return { ...vv }
 }
 
-function decodeDot (raw: unknown, what: string): Dot {
+export function decodeDot (raw: unknown, what: string): Dot {
   if (!Array.isArray(raw) || raw.length !== 2) fail(what, 'bad dot')
   const [node, counter] = raw as [unknown, unknown]
   if (typeof node !== 'string' || !NODE_ID.test(node)) fail(what, 'bad node id')
@@ -158,19 +158,12 @@ export function decodeOrSet (bytes: Uint8Array): OrSetState {
   return requireCanonical(bytes, { vv, entries }, encodeOrSet, what)
 }
 
-// ---- causal contexts: the opaque strings clients carry between reads and writes
+// ---- bare version vectors (collected-key records on disk)
 
-/** base64url(CBOR(vv)); opaque to clients. */
-export function encodeContext (vv: VersionVector): string {
-  return Buffer.from(encodeCbor(encodeVv(vv))).toString('base64url')
+export function encodeVersionVector (vv: VersionVector): Uint8Array {
+  return encodeCbor(encodeVv(vv))
 }
 
-export function decodeContext (context: string): VersionVector {
-  if (context === '') return {}
-  if (!/^[A-Za-z0-9_-]+$/.test(context)) throw new InvalidContextError('context is not a context string returned by Chorus')
-  try {
-    return decodeVv(decodeCbor(Buffer.from(context, 'base64url'), 'context'), 'context')
-  } catch (err) {
-    throw new InvalidContextError('context is not a context string returned by Chorus', { cause: err })
-  }
+export function decodeVersionVector (bytes: Uint8Array, what: string): VersionVector {
+  return decodeVv(decodeCbor(bytes, what), what)
 }

@@ -35,7 +35,18 @@ export interface KvGetOptions {
   timeoutMs?: number
 }
 
-export interface WriteResult { context: string }
+export interface WriteResult {
+  /** Covers exactly what this write superseded and the write itself (never a sibling it left standing). */
+  context: string
+  /** The key has more than one version after this write (siblings it did not supersede). */
+  conflict: boolean
+}
+
+export interface BatchResult {
+  contexts: string[]
+  /** One per operation, as WriteResult.conflict. */
+  conflicts: boolean[]
+}
 
 export type BatchOp =
   | { op: 'put', key: string, value: unknown, context?: string }
@@ -125,7 +136,7 @@ export interface ChorusApi {
   kvPut: (key: string, value: unknown, context?: string) => Promise<WriteResult>
   kvGet: (key: string, options?: KvGetOptions) => Promise<KvGetResult>
   kvDelete: (key: string, context?: string) => Promise<WriteResult>
-  kvBatch: (ops: BatchOp[]) => Promise<{ contexts: string[] }>
+  kvBatch: (ops: BatchOp[]) => Promise<BatchResult>
   kvScan: (options?: ScanOptions) => Promise<ScanResult>
   kvConflicts: (options?: ConflictsOptions) => Promise<ConflictsResult>
   counterIncr: (key: string, by?: number) => Promise<CounterResult>

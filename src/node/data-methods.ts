@@ -3,15 +3,15 @@
  * turn the request into local operations, apply them through the one write path, and shape the
  * result. The node (chorus-node.ts) supplies its running parts.
  */
-import type { RegisterState } from '../causal/index.js'
-import { isDeleted, registerWinner } from '../causal/index.js'
+import { contextAfterWrite, contextOf, hasConflict, isDeleted, registerWinner, type CausalContext, type RegisterState } from '../causal/index.js'
 import { encodeContext } from '../codec/index.js'
 import { DEFAULT_SCAN_LIMIT, MAX_BATCH_OPS, MAX_SCAN_LIMIT } from '../constants.js'
 import { counterContext, counterValue, setMembers, type CounterState, type OrSetState } from '../crdt/index.js'
 import { InvalidParamsError } from '../errors.js'
+import { toStoreKey } from '../model/index.js'
 import type { LocalOp, Replica } from '../replica/index.js'
 import type {
-  BatchOp, ConflictsOptions, ConflictsResult, CounterResult, KvGetOptions, KvGetResult, ReadAfterOptions, ScanOptions,
+  BatchOp, BatchResult, ConflictsOptions, ConflictsResult, CounterResult, KvGetOptions, KvGetResult, ReadAfterOptions, ScanOptions,
   ScanResult, SetResult, WriteResult
 } from './api.js'
 import { waitUntilSeen } from './after-wait.js'
@@ -38,26 +38,34 @@ export abstract class DataMethods {
   // ---- registers
 
   async kvPut (key: unknown, value: unknown, context?: unknown): Promise<WriteResult> {
-    const op: LocalOp = { kind: 'kv.put', key: checkKey(key), json: checkValue(value), context: checkContext(context) }
+    const k = checkKey(key)
+    const op = { kind: 'kv.put', key: k, json: checkValue(value), context: checkContext(context, toStoreKey('kv', k)) } as const
     const [state] = await this.applyLocal([op]) as RegisterState[]
-    return { context: encodeContext((state as RegisterState).vv) }
+    return this.writeResult(op, state as RegisterState)
   }
 
   async kvDelete (key: unknown, context?: unknown): Promise<WriteResult> {
-    const op: LocalOp = { kind: 'kv.delete', key: checkKey(key), context: checkContext(context) }
+    const k = checkKey(key)
+    const op = { kind: 'kv.delete', key: k, context: checkContext(context, toStoreKey('kv', k)) } as const
     const [state] = await this.applyLocal([op]) as RegisterState[]
-    return { context: encodeContext((state as RegisterState).vv) }
+    return this.writeResult(op, state as RegisterState)
+  }
+
+  /** What a register write returns: its own context (see causal/context.ts) and whether siblings remain. */
+  private writeResult (op: { key: string, context?: CausalContext }, state: RegisterState): WriteResult {
+    const context = contextAfterWrite(state, this.parts().replica.nodeId, op.context)
+    return { context: encodeContext(toStoreKey('kv', op.key), context), conflict: hasConflict(state) }
   }
 
   async kvGet (key: unknown, options: KvGetOptions = {}): Promise<KvGetResult> {
     const k = checkKey(key)
     const { replica } = this.parts()
-    const after = checkContext(options.after, 'after')
+    const after = checkContext(options.after, toStoreKey('kv', k), 'after')
     if (after !== undefined) await waitUntilSeen(replica, 'kv', k, after, checkTimeout(options.timeoutMs))
-    return registerView(await replica.read('kv', k), options.all === true)
+    return registerView(k, await replica.read('kv', k), options.all === true)
   }
 
-  async kvBatch (ops: BatchOp[]): Promise<{ contexts: string[] }> {
+  async kvBatch (ops: BatchOp[]): Promise<BatchResult> {
     if (!Array.isArray(ops) || ops.length === 0 || ops.length > MAX_BATCH_OPS) {
       throw new InvalidParamsError(`ops: must be an array of 1 to ${MAX_BATCH_OPS} operations`, { data: { field: 'ops' } })
     }
@@ -65,13 +73,14 @@ export abstract class DataMethods {
       const at = `ops[${i}]`
       if (op === null || typeof op !== 'object') throw new InvalidParamsError(`${at}: must be an object`, { data: { field: at } })
       const key = checkKey(op.key, `${at}.key`)
-      const context = checkContext(op.context, `${at}.context`)
+      const context = checkContext(op.context, toStoreKey('kv', key), `${at}.context`)
       if (op.op === 'put') return { kind: 'kv.put', key, json: checkValue(op.value, `${at}.value`), context }
       if (op.op === 'delete') return { kind: 'kv.delete', key, context }
       throw new InvalidParamsError(`${at}.op: must be "put" or "delete"`, { data: { field: `${at}.op` } })
     })
     const states = await this.applyLocal(local) as RegisterState[]
-    return { contexts: states.map(s => encodeContext(s.vv)) }
+    const results = states.map((s, i) => this.writeResult(local[i] as { key: string, context?: CausalContext }, s))
+    return { contexts: results.map(r => r.context), conflicts: results.map(r => r.conflict) }
   }
 
   async kvScan (options: ScanOptions = {}): Promise<ScanResult> {
@@ -113,16 +122,16 @@ export abstract class DataMethods {
   async counterIncr (key: unknown, by?: unknown): Promise<CounterResult> {
     const op: LocalOp = { kind: 'counter.incr', key: checkKey(key), by: checkIncrement(by) }
     const [state] = await this.applyLocal([op]) as CounterState[]
-    return { value: counterValue(state as CounterState), context: encodeContext(counterContext(state as CounterState)) }
+    return { value: counterValue(state as CounterState), context: encodeContext(toStoreKey('counter', op.key), contextOf(counterContext(state as CounterState))) }
   }
 
   async counterGet (key: unknown, options: ReadAfterOptions = {}): Promise<CounterResult> {
     const k = checkKey(key)
     const { replica } = this.parts()
-    const after = checkContext(options.after, 'after')
+    const after = checkContext(options.after, toStoreKey('counter', k), 'after')
     if (after !== undefined) await waitUntilSeen(replica, 'counter', k, after, checkTimeout(options.timeoutMs))
     const state = await replica.read('counter', k)
-    return { value: counterValue(state), context: encodeContext(counterContext(state)) }
+    return { value: counterValue(state), context: encodeContext(toStoreKey('counter', k), contextOf(counterContext(state))) }
   }
 
   async setAdd (key: unknown, members: unknown): Promise<SetResult> {
@@ -135,16 +144,16 @@ export abstract class DataMethods {
 
   private async setOp (op: LocalOp): Promise<SetResult> {
     const [state] = await this.applyLocal([op]) as OrSetState[]
-    return { members: setMembers(state as OrSetState), context: encodeContext((state as OrSetState).vv) }
+    return { members: setMembers(state as OrSetState), context: encodeContext(toStoreKey('set', op.key), contextOf((state as OrSetState).vv)) }
   }
 
   async setGet (key: unknown, options: ReadAfterOptions = {}): Promise<SetResult> {
     const k = checkKey(key)
     const { replica } = this.parts()
-    const after = checkContext(options.after, 'after')
+    const after = checkContext(options.after, toStoreKey('set', k), 'after')
     if (after !== undefined) await waitUntilSeen(replica, 'set', k, after, checkTimeout(options.timeoutMs))
     const state = await replica.read('set', k)
-    return { members: setMembers(state), context: encodeContext(state.vv) }
+    return { members: setMembers(state), context: encodeContext(toStoreKey('set', k), contextOf(state.vv)) }
   }
 }
 

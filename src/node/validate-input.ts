@@ -2,7 +2,7 @@
  * The node re-validates everything it is given (the RPC layer validates first, but the node is
  * also a library): each failure names the field, as -32602 messages must.
  */
-import type { VersionVector } from '../causal/index.js'
+import type { CausalContext } from '../causal/index.js'
 import { decodeContext } from '../codec/index.js'
 import { MAX_AFTER_TIMEOUT_MS, MAX_BATCH_OPS, DEFAULT_AFTER_TIMEOUT_MS } from '../constants.js'
 import { InvalidContextError, InvalidParamsError } from '../errors.js'
@@ -20,13 +20,14 @@ export function checkValue (value: unknown, field = 'value'): string {
   return encoded.json
 }
 
-export function checkContext (context: unknown, field = 'context'): VersionVector | undefined {
+/** A context string for the key at `storeKey` (contexts are bound to their key). */
+export function checkContext (context: unknown, storeKey: string, field = 'context'): CausalContext | undefined {
   if (context === undefined || context === null) return undefined
   if (typeof context !== 'string') throw new InvalidParamsError(`${field}: must be a string`, { data: { field } })
   try {
-    return decodeContext(context)
+    return decodeContext(storeKey, context)
   } catch (err) {
-    throw new InvalidContextError(`${field}: not a context returned by Chorus`, { cause: err, data: { field } })
+    throw new InvalidContextError(`${field}: ${(err as Error).message}`, { cause: err, data: { field } })
   }
 }
 

@@ -1,19 +1,19 @@
 /** Turning replicated states into what clients see. */
 import { formatHlc } from '../clock/index.js'
-import { compareSiblings, hasConflict, registerWinner, type RegisterState } from '../causal/index.js'
+import { compareSiblings, contextOf, hasConflict, registerWinner, type RegisterState } from '../causal/index.js'
 import { encodeContext } from '../codec/index.js'
 import { counterValue, setMembers, type CounterState, type OrSetState } from '../crdt/index.js'
-import type { KeySpace } from '../model/index.js'
+import { toStoreKey, type KeySpace } from '../model/index.js'
 import type { ChangeEvent, KvGetResult, SiblingView } from './api.js'
 
-export function registerView (state: RegisterState, all: boolean): KvGetResult {
+export function registerView (key: string, state: RegisterState, all: boolean): KvGetResult {
   const winner = registerWinner(state)
   const found = winner?.value !== undefined
   const result: KvGetResult = {
     found,
     value: found ? JSON.parse(winner.value as string) : null,
     conflict: hasConflict(state),
-    context: encodeContext(state.vv)
+    context: encodeContext(toStoreKey('kv', key), contextOf(state.vv))
   }
   if (all) {
     // Winner first, then the rest in descending LWW order.

@@ -27,7 +27,20 @@ export function eventsOf (space: KeySpace, state: unknown, node: string): number
  * one, and a peer that was away may still send the old state).
  */
 export function holdsOurUnknownEvents (space: KeySpace, local: unknown, remote: unknown, self: string, floor: number): boolean {
+  if (space === 'counter' && countsMoreOfOurs(local as CounterState, remote as CounterState, self)) return true
   const theirs = eventsOf(space, remote, self)
   if (theirs === 0) return false
   return theirs > Math.max(eventsOf(space, local, self), floor)
+}
+
+/**
+ * Our own counter totals only grow by our own increments, so no peer can hold a larger total
+ * of ours, whatever its operation count says — unless someone else wrote it (a copy, or a
+ * forgery that would otherwise make our next increment overflow).
+ */
+function countsMoreOfOurs (local: CounterState, remote: CounterState, self: string): boolean {
+  const theirs = Object.hasOwn(remote, self) ? remote[self] : undefined
+  if (theirs === undefined) return false
+  const ours = Object.hasOwn(local, self) ? local[self] : undefined
+  return theirs.p > (ours?.p ?? 0) || theirs.n > (ours?.n ?? 0)
 }

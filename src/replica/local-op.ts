@@ -3,14 +3,14 @@
  * the current state is pure.
  */
 import type { HybridLogicalClock } from '../clock/index.js'
-import { writeRegister, type RegisterState, type VersionVector } from '../causal/index.js'
+import { writeRegister, type CausalContext, type RegisterState } from '../causal/index.js'
 import { addMembers, incrementCounter, removeMembers, wouldOverflow, type CounterState, type OrSetState } from '../crdt/index.js'
 import { LimitExceededError } from '../errors.js'
 import type { KeySpace } from '../model/index.js'
 
 export type LocalOp =
-  | { kind: 'kv.put', key: string, json: string, context?: VersionVector }
-  | { kind: 'kv.delete', key: string, context?: VersionVector }
+  | { kind: 'kv.put', key: string, json: string, context?: CausalContext }
+  | { kind: 'kv.delete', key: string, context?: CausalContext }
   | { kind: 'counter.incr', key: string, by: number }
   | { kind: 'set.add', key: string, members: string[] }
   | { kind: 'set.remove', key: string, members: string[] }

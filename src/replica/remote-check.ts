@@ -6,10 +6,11 @@ import type { HybridLogicalClock } from '../clock/index.js'
 import type { RegisterState } from '../causal/index.js'
 import { MAX_VALUE_BYTES } from '../constants.js'
 import { fromStoreKey, keyProblem, SPACE_TYPES, type KeySpace } from '../model/index.js'
+import { stateBoundsProblem } from './state-bounds.js'
 
 export type RemoteVerdict =
   | { ok: true, space: KeySpace, key: string, state: unknown }
-  | { ok: false, reason: 'bad-key' | 'corrupt' | 'too-large' }
+  | { ok: false, reason: 'bad-key' | 'corrupt' | 'too-large' | 'out-of-range' }
 
 export function checkRemoteChange (storeKey: string, bytes: Uint8Array, clock: HybridLogicalClock): RemoteVerdict {
   const addr = fromStoreKey(storeKey)
@@ -20,6 +21,9 @@ export function checkRemoteChange (storeKey: string, bytes: Uint8Array, clock: H
   } catch {
     return { ok: false, reason: 'corrupt' }
   }
+  // Before anything reads it: a forged counter or timestamp at the edge of the safe integers
+  // would make this node's next write on the key (or its clock) unencodable.
+  if (stateBoundsProblem(addr.space, state) !== undefined) return { ok: false, reason: 'out-of-range' }
   if (addr.space === 'kv') {
     for (const s of (state as RegisterState).siblings) {
       if (s.value !== undefined) {

@@ -10,13 +10,14 @@ import type { Logger } from 'pino'
 import type { RegisterState } from '../causal/index.js'
 import type { HybridLogicalClock } from '../clock/index.js'
 import { MAX_SIBLINGS } from '../constants.js'
-import { CorruptDataError, IdentityConflictError } from '../errors.js'
+import { CorruptDataError, IdentityConflictError, LimitExceededError } from '../errors.js'
 import type { MerkleTree } from '../merkle/index.js'
 import { fromStoreKey, SPACE_TYPES, toStoreKey, type KeySpace, type StateBySpace } from '../model/index.js'
 import type { Store } from '../store/index.js'
 import { planCommit } from './commit-plan.js'
 import { applyLocalOp, spaceOf, type LocalOp, type OpEnv } from './local-op.js'
 import { holdsOurUnknownEvents } from './identity-check.js'
+import { stateBoundsProblem } from './state-bounds.js'
 import { checkRemoteChange } from './remote-check.js'
 import { loadSlots, type Slot } from './slots.js'
 import { StateCache } from './state-cache.js'
@@ -120,6 +121,11 @@ export class Replica implements AntiEntropyReplica {
     const dotFloor = Number(await init.store.getMeta('dotFloor') ?? '0')
     const collectedMayExist = !await init.store.isEmpty('collected')
     return new Replica(init, tree, keys, Number.isSafeInteger(dotFloor) ? dotFloor : 0, collectedMayExist)
+  }
+
+  /** The identity this replica writes its own versions under. */
+  get nodeId (): string {
+    return this.env.nodeId
   }
 
   keyCount (): number {
@@ -289,6 +295,9 @@ export class Replica implements AntiEntropyReplica {
             }
             const current = staged.has(storeKey) ? staged.get(storeKey) : slots.get(storeKey)?.state
             const next = applyLocalOp(current, op, this.env)
+            // The invariant behind "never store what cannot be read back or what peers refuse".
+            const problem = stateBoundsProblem(spaceOf(op), next)
+            if (problem !== undefined) throw new LimitExceededError(`${JSON.stringify(op.key)}: the write would leave the documented bounds (${problem}); nothing was written`)
             staged.set(storeKey, next)
             results.push(next)
           }
@@ -366,6 +375,12 @@ export class Replica implements AntiEntropyReplica {
             report.rejected++
             this.stats.remoteRejected.corrupt = (this.stats.remoteRejected.corrupt ?? 0) + 1
             this.logger.warn({ err, from: job.from, storeKey: change.storeKey.slice(0, 64) }, 'remote state failed to merge')
+            continue
+          }
+          if (stateBoundsProblem(verdict.space, merged) !== undefined) {
+            // Each side within the bounds, the two together beyond them (siblings, nodes): keep ours.
+            report.rejected++
+            this.stats.remoteRejected['out-of-range'] = (this.stats.remoteRejected['out-of-range'] ?? 0) + 1
             continue
           }
           if (slot.collected === true && slot.original === undefined && (merged as RegisterState).siblings.length === 0) {

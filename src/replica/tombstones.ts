@@ -1,6 +1,6 @@
 /** Tombstone bookkeeping for garbage collection (node/tombstone-gc.ts decides when). */
 import type { RegisterState, VersionVector } from '../causal/index.js'
-import { decodeContext, encodeContext } from '../codec/index.js'
+import { decodeVersionVector, encodeVersionVector } from '../codec/index.js'
 
 /** Every version is a delete: the key reads as absent and holds no value worth keeping. */
 export function isAllTombstones (state: RegisterState): boolean {
@@ -21,13 +21,13 @@ export function tombstoneTime (bytes: Uint8Array): number {
  * had seen. Kept for the member TTL (a member away longer must be reset anyway).
  */
 export function encodeCollected (atMs: number, vv: VersionVector): Uint8Array {
-  return new TextEncoder().encode(`${atMs} ${encodeContext(vv)}`)
+  return new TextEncoder().encode(`${atMs} ${Buffer.from(encodeVersionVector(vv)).toString('base64url')}`)
 }
 
 export function decodeCollected (bytes: Uint8Array): { atMs: number, vv: VersionVector } {
-  const [at, context] = new TextDecoder().decode(bytes).split(' ')
+  const [at, vv] = new TextDecoder().decode(bytes).split(' ')
   try {
-    return { atMs: Number(at), vv: decodeContext(context ?? '') }
+    return { atMs: Number(at), vv: vv === undefined || vv === '' ? {} : decodeVersionVector(Buffer.from(vv, 'base64url'), 'collected key') }
   } catch {
     return { atMs: 0, vv: {} }
   }

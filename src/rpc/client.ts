@@ -16,7 +16,7 @@ import WebSocket from 'ws'
 import { ChorusRpcError, ERR_CONNECTION, ERR_INTERNAL } from './errors.js'
 import type {
   BatchOp, ChangeEvent, ConflictsOptions, ConflictsResult, CounterResult, KvGetOptions, KvGetResult,
-  NodeInfo, PeerInfo, ReadAfterOptions, ScanItem, ScanOptions, ScanResult, SetResult, SyncReport, WriteResult
+  BatchResult, NodeInfo, PeerInfo, ReadAfterOptions, ScanItem, ScanOptions, ScanResult, SetResult, SyncReport, WriteResult
 } from '../node/api.js'
 
 export interface ChorusClientOptions {
@@ -145,7 +145,7 @@ export class ChorusClient {
     return await this.call('kv.delete', { key, ...(context !== undefined ? { context } : {}) })
   }
 
-  async kvBatch (ops: BatchOp[]): Promise<{ contexts: string[] }> {
+  async kvBatch (ops: BatchOp[]): Promise<BatchResult> {
     return await this.call('kv.batch', { ops })
   }
 

@@ -1,3 +1,4 @@
+import { contextOf } from '../../src/causal/index.js'
 import { describe, expect, it } from 'vitest'
 import type { LocalOp } from '../../src/replica/index.js'
 import { allStates, copyAll, diffOf, puts, writeMany } from './helpers/data.js'
@@ -160,7 +161,7 @@ describe('anti-entropy exchange over real libp2p (loopback, real LevelDB replica
     const b = await createPeer(frames)
     await connect(a, b)
     const big = (tag: string, n: number): LocalOp[] => Array.from({ length: n }, (_, i): LocalOp =>
-      ({ kind: 'kv.put', key: 'big', json: JSON.stringify(`${tag}${i}`.padEnd(40_000, '.')), context: {} }))
+      ({ kind: 'kv.put', key: 'big', json: JSON.stringify(`${tag}${i}`.padEnd(40_000, '.')), context: contextOf({}) }))
     await writeMany(a.replica, puts('k', 0, 50))
     await copyAll(a.replica, b.replica)
     // Only a has the big key (b is empty in its subtree: streamed), then both change it

@@ -1,7 +1,7 @@
 /** Register states from real operations, for the law suite and the codec tests. */
 import fc from 'fast-check'
-import { EMPTY_REGISTER, mergeRegisters, writeRegister } from '../../src/causal/index.js'
-import type { RegisterState, VersionVector } from '../../src/causal/index.js'
+import { EMPTY_REGISTER, contextOf, mergeRegisters, writeRegister } from '../../src/causal/index.js'
+import type { CausalContext, RegisterState } from '../../src/causal/index.js'
 import { HybridLogicalClock } from '../../src/clock/index.js'
 import { encodeRegister } from '../../src/codec/index.js'
 import type { ApplyOp, CrdtSubject } from '../helpers/crdt-laws.js'
@@ -38,9 +38,9 @@ export function registerApplier (maxSiblings?: number): () => ApplyOp<RegisterSt
         clock = new HybridLogicalClock({ now: () => walls.get(node) ?? 0 })
         clocks.set(node, clock)
       }
-      let context: VersionVector | undefined
-      if (op.context.kind === 'empty') context = {}
-      if (op.context.kind === 'stale') context = (history[op.context.pick % history.length] as RegisterState).vv
+      let context: CausalContext | undefined
+      if (op.context.kind === 'empty') context = contextOf({})
+      if (op.context.kind === 'stale') context = contextOf((history[op.context.pick % history.length] as RegisterState).vv)
       const write = { node, hlc: clock.tick(), ...(op.value === undefined ? {} : { value: op.value }), ...(context === undefined ? {} : { context }) }
       return maxSiblings === undefined ? writeRegister(state, write) : writeRegister(state, write, maxSiblings)
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
-  EMPTY_REGISTER, compareSiblings, hasConflict, isDeleted, mergeRegisters, registerWinner, writeRegister
+  EMPTY_REGISTER, compareSiblings, contextOf, hasConflict, isDeleted, mergeRegisters, registerWinner, writeRegister
 } from '../../src/causal/index.js'
 import type { RegisterState, Sibling } from '../../src/causal/index.js'
 import { MAX_SIBLINGS } from '../../src/constants.js'
@@ -10,6 +10,8 @@ const hlc = (wall: number, logical = 0): { wall: number, logical: number } => ({
 const values = (s: RegisterState): Array<string | undefined> => s.siblings.map(x => x.value)
 const dots = (s: RegisterState): string[] => s.siblings.map(x => `${x.node}${x.counter}`)
 const hex = (s: RegisterState): string => Buffer.from(encodeRegister(s)).toString('hex')
+/** A context that covers nothing: the write supersedes no sibling. */
+const NOTHING = contextOf({})
 
 describe('writeRegister', () => {
   it('a first write on an empty register creates one sibling with dot a:1', () => {
@@ -39,7 +41,7 @@ describe('writeRegister', () => {
     // Node a receives b's write, then the client's write arrives with its stale context.
     const atA = mergeRegisters(a1, b1)
     expect(dots(atA)).toEqual(['b1'])
-    const c = writeRegister(atA, { node: 'a', hlc: hlc(3), value: '"client"', context: readContext })
+    const c = writeRegister(atA, { node: 'a', hlc: hlc(3), value: '"client"', context: contextOf(readContext) })
     expect(c.vv).toEqual({ a: 2, b: 1 })
     expect(c.siblings).toEqual([
       { node: 'a', counter: 2, hlc: hlc(3), value: '"client"' },
@@ -51,34 +53,45 @@ describe('writeRegister', () => {
     expect(hex(mergeRegisters(b1, c))).toBe(hex(c))
   })
 
-  it('a write with a context from another node supersedes versions this node has not received yet', () => {
+  it('a write with a context from another node supersedes only what this node has received; the rest arrives as siblings', () => {
     const b1 = writeRegister(EMPTY_REGISTER, { node: 'b', hlc: hlc(1), value: '"old"' })
-    // The client read b1 from node b and writes to node a, which has not seen b1.
-    const a1 = writeRegister(EMPTY_REGISTER, { node: 'a', hlc: hlc(2), value: '"new"', context: b1.vv })
-    expect(a1).toEqual({ vv: { a: 1, b: 1 }, siblings: [{ node: 'a', counter: 1, hlc: hlc(2), value: '"new"' }] })
-    // When b1 arrives it is already superseded, in either direction.
-    expect(dots(mergeRegisters(a1, b1))).toEqual(['a1'])
-    expect(dots(mergeRegisters(b1, a1))).toEqual(['a1'])
+    // The client read b1 from node b and writes to node a, which has not seen b1: a context
+    // never enters the state, so it cannot make a node skip versions it has not received.
+    const a1 = writeRegister(EMPTY_REGISTER, { node: 'a', hlc: hlc(2), value: '"new"', context: contextOf(b1.vv) })
+    expect(a1).toEqual({ vv: { a: 1 }, siblings: [{ node: 'a', counter: 1, hlc: hlc(2), value: '"new"' }] })
+    // When b1 arrives it is a sibling (nothing lost), the same in either direction.
+    expect(dots(mergeRegisters(a1, b1))).toEqual(['a1', 'b1'])
+    expect(hex(mergeRegisters(b1, a1))).toBe(hex(mergeRegisters(a1, b1)))
   })
 
   it('a write with an empty context supersedes nothing', () => {
     const a1 = writeRegister(EMPTY_REGISTER, { node: 'a', hlc: hlc(1), value: '1' })
-    const a2 = writeRegister(a1, { node: 'a', hlc: hlc(2), value: '2', context: {} })
+    const a2 = writeRegister(a1, { node: 'a', hlc: hlc(2), value: '2', context: NOTHING })
     expect(a2.vv).toEqual({ a: 2 })
     expect(dots(a2)).toEqual(['a1', 'a2'])
     expect(values(a2)).toEqual(['1', '2'])
   })
 
-  it('the new dot is above both the replica\'s vector and the context for the writing node', () => {
-    const s = writeRegister(EMPTY_REGISTER, { node: 'a', hlc: hlc(1), value: '1', context: { a: 7, b: 2 } })
-    expect(s).toEqual({ vv: { a: 8, b: 2 }, siblings: [{ node: 'a', counter: 8, hlc: hlc(1), value: '1' }] })
+  it('regression: a context\'s counters never move the writer\'s dots (a forged 2^53-1 bricked the key)', () => {
+    const forged = contextOf({ a: Number.MAX_SAFE_INTEGER, b: Number.MAX_SAFE_INTEGER })
+    const s = writeRegister(EMPTY_REGISTER, { node: 'a', hlc: hlc(1), value: '1', context: forged })
+    expect(s).toEqual({ vv: { a: 1 }, siblings: [{ node: 'a', counter: 1, hlc: hlc(1), value: '1' }] })
+    expect(writeRegister(s, { node: 'a', hlc: hlc(2), value: '2', context: forged }).vv).toEqual({ a: 2 })
+  })
+
+  it('a context with individual dots supersedes exactly those dots', () => {
+    const a1 = writeRegister(EMPTY_REGISTER, { node: 'a', hlc: hlc(1), value: '1' })
+    const a2 = writeRegister(a1, { node: 'a', hlc: hlc(2), value: '2', context: NOTHING })
+    const a3 = writeRegister(a2, { node: 'a', hlc: hlc(3), value: '3', context: NOTHING })
+    const s = writeRegister(a3, { node: 'a', hlc: hlc(4), value: '4', context: { vv: { a: 1 }, dots: [{ node: 'a', counter: 3 }] } })
+    expect(dots(s)).toEqual(['a2', 'a4'])
   })
 
   it('does not mutate the previous state', () => {
     const a1 = writeRegister(EMPTY_REGISTER, { node: 'a', hlc: hlc(1), value: '1' })
     const before = hex(a1)
     writeRegister(a1, { node: 'a', hlc: hlc(2), value: '2' })
-    writeRegister(a1, { node: 'b', hlc: hlc(2), value: '2', context: {} })
+    writeRegister(a1, { node: 'b', hlc: hlc(2), value: '2', context: NOTHING })
     expect(hex(a1)).toBe(before)
     expect(EMPTY_REGISTER).toEqual({ vv: {}, siblings: [] })
   })
@@ -115,7 +128,7 @@ describe('concurrent writes', () => {
     const a = writeRegister(EMPTY_REGISTER, { node: 'a', hlc: hlc(1), value: '"A"' })
     const b = writeRegister(EMPTY_REGISTER, { node: 'b', hlc: hlc(1), value: '"B"' })
     const merged = mergeRegisters(a, b)
-    const resolved = writeRegister(merged, { node: 'c', hlc: hlc(2), value: '"AB"', context: merged.vv })
+    const resolved = writeRegister(merged, { node: 'c', hlc: hlc(2), value: '"AB"', context: contextOf(merged.vv) })
     expect(resolved.vv).toEqual({ a: 1, b: 1, c: 1 })
     expect(values(resolved)).toEqual(['"AB"'])
     for (const other of [a, b, merged]) {
@@ -161,7 +174,7 @@ describe('deletes', () => {
     const a1 = writeRegister(EMPTY_REGISTER, { node: 'a', hlc: hlc(1), value: '1' })
     const b1 = writeRegister(a1, { node: 'b', hlc: hlc(2), value: '2' })
     const atA = mergeRegisters(a1, b1)
-    const del = writeRegister(atA, { node: 'a', hlc: hlc(3), context: a1.vv })
+    const del = writeRegister(atA, { node: 'a', hlc: hlc(3), context: contextOf(a1.vv) })
     expect(dots(del)).toEqual(['a2', 'b1'])
     expect(values(del)).toEqual([undefined, '2'])
     expect(isDeleted(del)).toBe(true)
@@ -188,7 +201,7 @@ describe('compareSiblings', () => {
 describe('sibling cap', () => {
   it('MAX_SIBLINGS is the default cap on writes', () => {
     let s = EMPTY_REGISTER
-    for (let i = 1; i <= MAX_SIBLINGS + 3; i++) s = writeRegister(s, { node: 'a', hlc: hlc(i), value: String(i), context: {} })
+    for (let i = 1; i <= MAX_SIBLINGS + 3; i++) s = writeRegister(s, { node: 'a', hlc: hlc(i), value: String(i), context: NOTHING })
     expect(s.siblings).toHaveLength(MAX_SIBLINGS)
     expect(s.vv).toEqual({ a: MAX_SIBLINGS + 3 })
     expect(s.siblings[0]?.counter).toBe(4)
@@ -201,7 +214,7 @@ describe('sibling cap', () => {
     const d = writeRegister(EMPTY_REGISTER, { node: 'd', hlc: hlc(30), value: '"d"' })
     const atA = mergeRegisters(mergeRegisters(b, c), d)
     expect(dots(atA)).toEqual(['b1', 'c1', 'd1'])
-    const s = writeRegister(atA, { node: 'a', hlc: hlc(60), value: '"a"', context: {} }, 3)
+    const s = writeRegister(atA, { node: 'a', hlc: hlc(60), value: '"a"', context: NOTHING }, 3)
     // c1 is the oldest by HLC and goes, although it is not the smallest dot.
     expect(dots(s)).toEqual(['a1', 'b1', 'd1'])
     expect(s.vv).toEqual({ a: 1, b: 1, c: 1, d: 1 })
@@ -213,7 +226,7 @@ describe('sibling cap', () => {
   it('ties on HLC drop the smaller node id first', () => {
     const b = writeRegister(EMPTY_REGISTER, { node: 'b', hlc: hlc(5), value: '"b"' })
     const c = writeRegister(EMPTY_REGISTER, { node: 'c', hlc: hlc(5), value: '"c"' })
-    const s = writeRegister(mergeRegisters(b, c), { node: 'a', hlc: hlc(9), value: '"a"', context: {} }, 2)
+    const s = writeRegister(mergeRegisters(b, c), { node: 'a', hlc: hlc(9), value: '"a"', context: NOTHING }, 2)
     expect(dots(s)).toEqual(['a1', 'c1'])
   })
 
@@ -224,7 +237,7 @@ describe('sibling cap', () => {
     // the two lost every value.
     const a = writeRegister(EMPTY_REGISTER, { node: 'a', hlc: hlc(1), value: '"a"' })
     let b = EMPTY_REGISTER
-    for (let i = 1; i <= MAX_SIBLINGS; i++) b = writeRegister(b, { node: 'b', hlc: hlc(1 + i), value: String(i), context: {} })
+    for (let i = 1; i <= MAX_SIBLINGS; i++) b = writeRegister(b, { node: 'b', hlc: hlc(1 + i), value: String(i), context: NOTHING })
     const blind = writeRegister(b, { node: 'b', hlc: hlc(100), value: '"last"' })
     expect(dots(blind)).toEqual([`b${MAX_SIBLINGS + 1}`])
     const left = mergeRegisters(mergeRegisters(a, b), blind)

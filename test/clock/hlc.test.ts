@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_MAX_DRIFT_MS, HybridLogicalClock, ZERO_HLC, compareHlc, formatHlc, isValidHlc, skewCorrection } from '../../src/clock/index.js'
 import type { Hlc } from '../../src/clock/index.js'
+import { MAX_HLC_LOGICAL, MAX_HLC_WALL } from '../../src/constants.js'
 
 /** A clock whose physical time the test sets. */
 function manualClock (start: number, maxDriftMs?: number): { clock: HybridLogicalClock, set: (t: number) => void } {
@@ -33,11 +34,12 @@ describe('compareHlc, formatHlc, isValidHlc', () => {
     expect(formatHlc({ wall: 5, logical: 12 })).toBe('5:12')
   })
 
-  it('validates non-negative safe integers', () => {
+  it('validates non-negative integers within the documented bounds', () => {
     expect(isValidHlc(ZERO_HLC)).toBe(true)
-    expect(isValidHlc({ wall: Number.MAX_SAFE_INTEGER, logical: 3 })).toBe(true)
+    expect(isValidHlc({ wall: MAX_HLC_WALL, logical: MAX_HLC_LOGICAL })).toBe(true)
     for (const bad of [{ wall: -1, logical: 0 }, { wall: 0, logical: -1 }, { wall: 1.5, logical: 0 }, { wall: 0, logical: 0.5 },
-      { wall: Number.NaN, logical: 0 }, { wall: Number.MAX_SAFE_INTEGER + 1, logical: 0 }, { wall: Infinity, logical: 0 }]) {
+      { wall: Number.NaN, logical: 0 }, { wall: Number.MAX_SAFE_INTEGER + 1, logical: 0 }, { wall: Infinity, logical: 0 },
+      { wall: MAX_HLC_WALL + 1, logical: 0 }, { wall: 0, logical: MAX_HLC_LOGICAL + 1 }, { wall: 1, logical: Number.MAX_SAFE_INTEGER }]) {
       expect(isValidHlc(bad)).toBe(false)
     }
   })
@@ -49,6 +51,39 @@ describe('compareHlc, formatHlc, isValidHlc', () => {
 })
 
 describe('HybridLogicalClock', () => {
+  it('regression: a remote timestamp with a forged logical counter does not drag the clock (HLC poison)', () => {
+    const clock = new HybridLogicalClock({ now: () => 1000 })
+    clock.observe({ wall: 1000, logical: Number.MAX_SAFE_INTEGER })
+    clock.observe({ wall: 1000, logical: MAX_HLC_LOGICAL + 1 })
+    const next = clock.tick()
+    expect(next).toEqual({ wall: 1000, logical: 0 })
+    expect(isValidHlc(next)).toBe(true)
+  })
+
+  it('carries into the next millisecond instead of passing the logical bound', () => {
+    const clock = new HybridLogicalClock({ now: () => 1000 })
+    clock.observe({ wall: 1000, logical: MAX_HLC_LOGICAL - 1 })
+    expect(clock.tick()).toEqual({ wall: 1000, logical: MAX_HLC_LOGICAL })
+    expect(clock.tick()).toEqual({ wall: 1001, logical: 0 })
+    expect(clock.tick()).toEqual({ wall: 1001, logical: 1 })
+  })
+
+  it('every timestamp it issues is valid, whatever it observed', () => {
+    fc.assert(fc.property(fc.array(fc.record({ now: fc.integer({ min: 0, max: 5 }), wall: fc.integer({ min: 0, max: 70_010 }), logical: fc.oneof(fc.nat(), fc.constantFrom(MAX_HLC_LOGICAL - 1, MAX_HLC_LOGICAL, MAX_HLC_LOGICAL + 1, Number.MAX_SAFE_INTEGER)) }), { maxLength: 40 }), steps => {
+      let now = 0
+      const clock = new HybridLogicalClock({ now: () => now })
+      let last: Hlc = ZERO_HLC
+      for (const st of steps) {
+        now += st.now
+        clock.observe({ wall: st.wall, logical: st.logical })
+        const t = clock.tick()
+        expect(isValidHlc(t)).toBe(true)
+        if (t.wall <= now + DEFAULT_MAX_DRIFT_MS && last.wall <= now + DEFAULT_MAX_DRIFT_MS) expect(compareHlc(t, last)).toBeGreaterThan(0)
+        last = t
+      }
+    }), { numRuns: 300 })
+  })
+
   it('defaults: Date.now and a 60 s drift allowance', () => {
     const clock = new HybridLogicalClock()
     expect(clock.maxDriftMs).toBe(DEFAULT_MAX_DRIFT_MS)

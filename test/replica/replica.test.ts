@@ -2,7 +2,7 @@ import pino from 'pino'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { HybridLogicalClock } from '../../src/clock/index.js'
 import { encodeCounter, encodeRegister } from '../../src/codec/index.js'
-import { writeRegister, EMPTY_REGISTER, type RegisterState } from '../../src/causal/index.js'
+import { contextOf, writeRegister, EMPTY_REGISTER, type RegisterState } from '../../src/causal/index.js'
 import { bucketOf, leafHash, MerkleTree, nextBucketHash } from '../../src/merkle/index.js'
 import { Replica, type AppliedChange } from '../../src/replica/index.js'
 import { Store } from '../../src/store/index.js'
@@ -85,7 +85,7 @@ describe('Replica (real LevelDB)', () => {
     const { replica: first, store: firstStore, dir } = await openReplica()
     // 'c' in conflict (listed in the conflicts index), 'd' deleted (listed in the tombstones index).
     await first.applyLocal([{ kind: 'kv.put', key: 'c', json: '1' }])
-    await first.applyLocal([{ kind: 'kv.put', key: 'c', json: '2', context: {} }])
+    await first.applyLocal([{ kind: 'kv.put', key: 'c', json: '2', context: contextOf({}) }])
     await first.applyLocal([{ kind: 'kv.put', key: 'd', json: '1' }])
     await first.applyLocal([{ kind: 'kv.delete', key: 'd' }])
     const listed = async (on: Store, sublevel: 'conflicts' | 'tombstones'): Promise<string[]> => { const out: string[] = []; for await (const k of on.keysOf(sublevel, {})) out.push(k); return out }

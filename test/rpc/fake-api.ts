@@ -23,7 +23,7 @@ export function createFakeApi (): FakeApi {
       api.calls.push({ method: 'kvPut', args: [key, value, context] })
       if (key === 'explode') throw new Error('secret internal detail /home/x/stack')
       data.set(key, value)
-      return { context: `ctx${++n}` }
+      return { context: `ctx${++n}`, conflict: false }
     },
     async kvGet (key, options) {
       api.calls.push({ method: 'kvGet', args: [key, options] })
@@ -35,11 +35,11 @@ export function createFakeApi (): FakeApi {
     async kvDelete (key, context) {
       api.calls.push({ method: 'kvDelete', args: [key, context] })
       data.delete(key)
-      return { context: `ctx${++n}` }
+      return { context: `ctx${++n}`, conflict: false }
     },
     async kvBatch (ops) {
       api.calls.push({ method: 'kvBatch', args: [ops] })
-      return { contexts: ops.map(() => `ctx${++n}`) }
+      return { contexts: ops.map(() => `ctx${++n}`), conflicts: ops.map(() => false) }
     },
     async kvScan (options) {
       api.calls.push({ method: 'kvScan', args: [options] })

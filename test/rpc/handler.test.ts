@@ -20,9 +20,9 @@ function setup (): { api: ReturnType<typeof createFakeApi>, call: (method: strin
 describe('rpc handler', () => {
   it('routes each method to the api with validated params', async () => {
     const { api, call } = setup()
-    expect((await call('kv.put', { key: 'a', value: { x: 1 } })).result).toEqual({ context: 'ctx1' })
+    expect((await call('kv.put', { key: 'a', value: { x: 1 } })).result).toEqual({ context: 'ctx1', conflict: false })
     expect((await call('kv.get', { key: 'a' })).result).toMatchObject({ found: true, value: { x: 1 } })
-    expect((await call('kv.batch', { ops: [{ op: 'put', key: 'b', value: 1 }, { op: 'delete', key: 'a', context: 'c' }] })).result).toEqual({ contexts: ['ctx2', 'ctx3'] })
+    expect((await call('kv.batch', { ops: [{ op: 'put', key: 'b', value: 1 }, { op: 'delete', key: 'a', context: 'c' }] })).result).toEqual({ contexts: ['ctx2', 'ctx3'], conflicts: [false, false] })
     expect(api.calls.at(-1)).toEqual({ method: 'kvBatch', args: [[{ op: 'put', key: 'b', value: 1 }, { op: 'delete', key: 'a', context: 'c' }]] })
     expect((await call('counter.incr', { key: 'n', by: -3 })).result).toEqual({ value: -3, context: 'c' })
     expect((await call('counter.incr', { key: 'n' })).result).toMatchObject({ value: 1 })

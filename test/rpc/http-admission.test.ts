@@ -75,7 +75,7 @@ describe('rpc http transport', () => {
     expect(chunked).toBe(413)
     expect(api.calls).toEqual([])
     const client = new ChorusClient(server.url)
-    expect(await client.kvPut('small', 1)).toEqual({ context: expect.any(String) })
+    expect(await client.kvPut('small', 1)).toEqual({ context: expect.any(String), conflict: false })
   })
 
   it('with a token: 401 without or with a wrong bearer token (health stays open); the client sends it', async () => {
