@@ -4,9 +4,9 @@
  * binds a context to the key it was read from, so a context of key `x` cannot silently
  * supersede versions of key `y` that the client never saw.
  */
-import { hash } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { compareDots, type CausalContext, type Dot } from '../causal/index.js'
-import { MAX_CONTEXT_DOTS, MAX_VV_ENTRIES } from '../constants.js'
+import { MAX_CONTEXT_DOTS, MAX_EVENT_COUNTER, MAX_VV_ENTRIES } from '../constants.js'
 import { InvalidContextError } from '../errors.js'
 import { decodeCbor, encodeCbor } from './cbor.js'
 import { decodeDot, decodeVv, encodeVv } from './state-codec.js'
@@ -15,8 +15,7 @@ const CONTEXT_FORMAT = 1
 const KEY_TAG_BYTES = 8
 
 function keyTag (storeKey: string): Uint8Array {
-  const h = hash('sha256', storeKey, 'buffer') as unknown as Buffer
-  return new Uint8Array(h.buffer, h.byteOffset, KEY_TAG_BYTES)
+  return createHash('sha256').update(storeKey).digest().subarray(0, KEY_TAG_BYTES)
 }
 
 export function encodeContext (storeKey: string, context: CausalContext): string {
@@ -37,7 +36,7 @@ export function decodeContext (storeKey: string, text: string): CausalContext {
   } catch (err) {
     throw invalid('not CBOR', err)
   }
-  if (!Array.isArray(raw) || raw.length !== 4 || raw[0] !== CONTEXT_FORMAT) throw invalid('unknown format: contexts of Chorus before 0.2 are not accepted; read the key again')
+  if (!Array.isArray(raw) || raw.length !== 4 || raw[0] !== CONTEXT_FORMAT) throw invalid('unknown format: contexts of earlier builds, not bound to a key, are not accepted; read the key again')
   const [, tag, vvRaw, dotsRaw] = raw as [number, unknown, unknown, unknown]
   if (!(tag instanceof Uint8Array) || tag.length !== KEY_TAG_BYTES) throw invalid('bad key tag')
   if (!Buffer.from(tag).equals(keyTag(storeKey))) throw new InvalidContextError('belongs to another key: a context may only be used on the key (and key space) it was read from')
@@ -47,6 +46,8 @@ export function decodeContext (storeKey: string, text: string): CausalContext {
     const vv = decodeVv(vvRaw, 'context')
     const dots = dotsRaw.map(d => decodeDot(d, 'context'))
     for (let i = 1; i < dots.length; i++) if (compareDots(dots[i - 1] as Dot, dots[i] as Dot) >= 0) throw invalid('dots not in order')
+    // No replica ever reaches such a counter (state-bounds.ts refuses it), so no honest context names one.
+    if (Object.values(vv).some(n => n > MAX_EVENT_COUNTER) || dots.some(d => d.counter > MAX_EVENT_COUNTER)) throw invalid(`event counter above ${MAX_EVENT_COUNTER}`)
     return { vv, dots }
   } catch (err) {
     if (err instanceof InvalidContextError) throw err

@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { contextOf, type CausalContext } from '../../src/causal/index.js'
 import { decodeContext, encodeCbor, encodeContext } from '../../src/codec/index.js'
-import { MAX_CONTEXT_DOTS, MAX_VV_ENTRIES } from '../../src/constants.js'
+import { MAX_CONTEXT_DOTS, MAX_EVENT_COUNTER, MAX_VV_ENTRIES } from '../../src/constants.js'
 import { worldArbitrary } from '../helpers/crdt-laws.js'
 import { registers } from '../causal/register-subject.js'
 
@@ -64,6 +64,12 @@ describe('context strings', () => {
     expect(codeOf(() => decodeContext('r/k', raw([], [['a', 2], ['a', 1]])))).toBe('ERR_INVALID_CONTEXT')
     expect(codeOf(() => decodeContext('r/k', raw([], [['a', 1], ['a', 1]])))).toBe('ERR_INVALID_CONTEXT')
     for (const n of [0, -1, 1.5, 2 ** 53]) expect(codeOf(() => decodeContext('r/k', raw([['a', n]], [])))).toBe('ERR_INVALID_CONTEXT')
+    // Counters beyond what any replica may reach (the 2^53-1 that bricked a key, issue 10).
+    expect(codeOf(() => decodeContext('r/k', raw([['a', MAX_EVENT_COUNTER]], [['b', MAX_EVENT_COUNTER]])))).toBeUndefined()
+    for (const n of [MAX_EVENT_COUNTER + 1, 2 ** 53 - 1]) {
+      expect(codeOf(() => decodeContext('r/k', raw([['a', n]], [])))).toBe('ERR_INVALID_CONTEXT')
+      expect(codeOf(() => decodeContext('r/k', raw([], [['a', n]])))).toBe('ERR_INVALID_CONTEXT')
+    }
   })
 
   it('anything else is ERR_INVALID_CONTEXT, never another error', () => {
