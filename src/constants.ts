@@ -31,6 +31,11 @@ export const STORAGE_REOPEN_MIN_FREE_BYTES = 8 * 1024 * 1024
 export const MAX_KEY_BYTES = 1024
 /** Register values: any JSON value of at most 1 MiB encoded. */
 export const MAX_VALUE_BYTES = 1024 * 1024
+/**
+ * Deepest nesting of arrays and objects in a register value. JSON.stringify recurses, so a
+ * value nested some thousands deep would overflow the stack of every node that serialises it.
+ */
+export const MAX_VALUE_DEPTH = 512
 /** Set members are strings of at most this many UTF-8 bytes. */
 export const MAX_MEMBER_BYTES = 1024
 /** Most operations accepted in one kv.batch / members in one set.add. */

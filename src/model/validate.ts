@@ -2,7 +2,7 @@
  * Limits on user input, shared by the RPC layer (which reports them as -32602 with the field
  * name) and the replica (which never trusts its caller).
  */
-import { MAX_KEY_BYTES, MAX_MEMBER_BYTES, MAX_VALUE_BYTES } from '../constants.js'
+import { MAX_KEY_BYTES, MAX_MEMBER_BYTES, MAX_VALUE_BYTES, MAX_VALUE_DEPTH } from '../constants.js'
 
 /** Why a key is unacceptable, or undefined when it is fine. */
 export function keyProblem (key: unknown): string | undefined {
@@ -26,11 +26,42 @@ export function encodeValue (value: unknown): { json: string } | { problem: stri
   let json: string | undefined
   try {
     json = JSON.stringify(value) as string | undefined
-  } catch {
+  } catch (err) {
+    if (err instanceof RangeError) return { problem: DEPTH_PROBLEM }
     return { problem: 'must be JSON-serialisable' }
   }
   // Functions, symbols and toJSON() returning undefined have no JSON text.
   if (json === undefined) return { problem: 'must be JSON-serialisable' }
   if (Buffer.byteLength(json, 'utf8') > MAX_VALUE_BYTES) return { problem: `must be at most ${MAX_VALUE_BYTES} bytes encoded as JSON` }
+  const depth = jsonDepthProblem(json)
+  if (depth !== undefined) return { problem: depth }
   return { json }
+}
+
+const DEPTH_PROBLEM = `must nest arrays and objects at most ${MAX_VALUE_DEPTH} deep`
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+
+/**
+ * Why JSON text nests too deeply, or undefined. A scan of the text, not a recursive walk, so it
+ * cannot itself overflow the stack; text shorter than the limit cannot exceed it.
+ */
+export function jsonDepthProblem (json: string): string | undefined {
+  if (json.length <= MAX_VALUE_DEPTH) return undefined
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i)
+    if (inString) {
+      if (c === BACKSLASH) i++
+      else if (c === QUOTE) inString = false
+    } else if (c === QUOTE) {
+      inString = true
+    } else if (c === 0x5b || c === 0x7b) { // [ {
+      if (++depth > MAX_VALUE_DEPTH) return DEPTH_PROBLEM
+    } else if (c === 0x5d || c === 0x7d) { // ] }
+      depth--
+    }
+  }
+  return undefined
 }

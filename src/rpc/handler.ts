@@ -7,8 +7,8 @@ import { JSONRPCServer } from 'json-rpc-2.0'
 import type { JSONRPCID, JSONRPCRequest, JSONRPCResponse } from 'json-rpc-2.0'
 import { MAX_RPC_BATCH } from '../constants.js'
 import {
-  ERR_INVALID_REQUEST, ERR_METHOD_NOT_FOUND, ERR_PARSE,
-  RPC_INVALID_REQUEST, RPC_METHOD_NOT_FOUND, RPC_PARSE_ERROR,
+  ERR_INTERNAL, ERR_INVALID_REQUEST, ERR_METHOD_NOT_FOUND, ERR_PARSE,
+  RPC_INTERNAL_ERROR, RPC_INVALID_REQUEST, RPC_METHOD_NOT_FOUND, RPC_PARSE_ERROR,
   errorResponse, toRpcError
 } from './errors.js'
 import { parseParams } from './schemas.js'
@@ -33,6 +33,8 @@ export type RpcReply = JSONRPCResponse | JSONRPCResponse[] | null
 export interface RpcHandler {
   /** Handles a request body (text). Returns null when nothing is to be sent back (notifications). */
   handleText: (text: string, ctx?: RpcContext) => Promise<RpcReply>
+  /** Handles a request body (bytes): text that is not valid UTF-8 is a parse error, never replaced. */
+  handleBytes: (bytes: Uint8Array, ctx?: RpcContext) => Promise<RpcReply>
   /** Handles an already parsed request or batch. */
   handle: (payload: unknown, ctx?: RpcContext) => Promise<RpcReply>
   /** Names of the methods served (kv.watch/kv.unwatch included: they need a session). */
@@ -158,5 +160,36 @@ export function createRpcHandler (init: RpcHandlerInit): RpcHandler {
     return await handle(payload, ctx)
   }
 
-  return { handle, handleText, methods: Object.keys(table) }
+  async function handleBytes (bytes: Uint8Array, ctx: RpcContext = {}): Promise<RpcReply> {
+    let text: string
+    try {
+      text = STRICT_UTF8.decode(bytes)
+    } catch {
+      // Decoding leniently would turn the client's key into another one (U+FFFD).
+      return errorResponse(null, RPC_PARSE_ERROR, 'Parse error: the body is not valid UTF-8', ERR_PARSE)
+    }
+    return await handleText(text, ctx)
+  }
+
+  return { handle, handleText, handleBytes, methods: Object.keys(table) }
+}
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
+/**
+ * The JSON text of a reply. A result that cannot be serialised (a value stored before nesting
+ * was bounded overflows JSON.stringify's stack) becomes an internal error for its own request
+ * instead of an exception that would fail the others or, over WebSocket, escape.
+ */
+export function serialiseReply (reply: JSONRPCResponse | JSONRPCResponse[]): string {
+  try {
+    return JSON.stringify(reply)
+  } catch {
+    if (!Array.isArray(reply)) return JSON.stringify(unserialisable(reply))
+    return `[${reply.map(r => serialiseReply(r)).join(',')}]`
+  }
+}
+
+function unserialisable (reply: JSONRPCResponse): JSONRPCResponse {
+  return errorResponse(reply.id ?? null, RPC_INTERNAL_ERROR, 'Internal error: the result cannot be serialised as JSON', ERR_INTERNAL)
 }

@@ -9,7 +9,7 @@ import {
   ERR_BODY_TOO_LARGE, ERR_FORBIDDEN_HOST, ERR_INVALID_REQUEST, ERR_UNAUTHORIZED, ERR_UNSUPPORTED_MEDIA_TYPE,
   RPC_INVALID_REQUEST, RPC_UNAUTHORIZED, errorResponse
 } from './errors.js'
-import { createRpcHandler } from './handler.js'
+import { createRpcHandler, serialiseReply } from './handler.js'
 import { createHostCheck, createTokenCheck, isLoopbackHost, originAllowed } from './security.js'
 import { renderStatusPage } from './status-page.js'
 import { createWsBinding } from './ws.js'
@@ -46,7 +46,10 @@ export interface RpcServer {
 const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
 
 function sendJson (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body)
+  sendJsonText(res, status, JSON.stringify(body), headers)
+}
+
+function sendJsonText (res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers })
   res.end(text)
 }
@@ -120,13 +123,13 @@ export async function startRpcServer (init: RpcServerInit): Promise<RpcServer> {
       req.once('error', reject)
     })
     if (body === undefined) { tooLarge(); return }
-    const reply = await handler.handleText(body.toString('utf8'))
+    const reply = await handler.handleBytes(body)
     if (reply === null) {
       res.writeHead(204)
       res.end()
       return
     }
-    sendJson(res, 200, reply)
+    sendJsonText(res, 200, serialiseReply(reply))
   }
 
   async function onRequest (req: IncomingMessage, res: ServerResponse): Promise<void> {

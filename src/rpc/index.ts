@@ -2,7 +2,7 @@
  * The RPC edge of a node: a transport-free JSON-RPC handler, the HTTP + WebSocket server, and
  * the typed client. It sees only the node's public interface (src/node/api.ts).
  */
-export { createRpcHandler } from './handler.js'
+export { createRpcHandler, serialiseReply } from './handler.js'
 export type { RpcHandler, RpcHandlerInit, RpcContext, RpcReply, WatchSession } from './handler.js'
 export { startRpcServer } from './http.js'
 export type { RpcServer, RpcServerInit } from './http.js'

@@ -8,7 +8,7 @@
 import { WebSocketServer, WebSocket } from 'ws'
 import { MAX_RPC_BODY_BYTES } from '../constants.js'
 import { LimitExceededError } from '../errors.js'
-import type { RpcHandler, WatchSession } from './handler.js'
+import { serialiseReply, type RpcHandler, type WatchSession } from './handler.js'
 import type { ChangeEvent, ChorusApi } from '../node/api.js'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
@@ -112,9 +112,9 @@ export function createWsBinding (init: WsBindingInit): WsBinding {
     }
 
     ws.on('message', (data, isBinary) => {
-      const text = isBinary ? Buffer.from(data as Buffer).toString('utf8') : data.toString()
-      handler.handleText(text, { session }).then(reply => {
-        if (reply !== null && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(reply))
+      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer)
+      handler.handleBytes(bytes, { session }).then(reply => {
+        if (reply !== null && ws.readyState === WebSocket.OPEN) ws.send(serialiseReply(reply))
       }, (err: unknown) => {
         logger?.error({ err }, 'websocket request failed')
       })

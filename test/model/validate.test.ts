@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { encodeValue, keyProblem, memberProblem } from '../../src/model/index.js'
-import { MAX_KEY_BYTES, MAX_MEMBER_BYTES, MAX_VALUE_BYTES } from '../../src/constants.js'
+import { encodeValue, jsonDepthProblem, keyProblem, memberProblem } from '../../src/model/index.js'
+import { MAX_KEY_BYTES, MAX_MEMBER_BYTES, MAX_VALUE_BYTES, MAX_VALUE_DEPTH } from '../../src/constants.js'
 
 describe('keyProblem', () => {
   it('accepts non-empty well-formed strings up to 1 KiB of UTF-8', () => {
@@ -76,5 +76,39 @@ describe('encodeValue', () => {
     expect(encodeValue(fits + 'x')).toEqual({ problem: `must be at most ${MAX_VALUE_BYTES} bytes encoded as JSON` })
     // Bytes, not characters: each "é" is two bytes of UTF-8.
     expect(encodeValue('é'.repeat(MAX_VALUE_BYTES / 2))).toEqual({ problem: `must be at most ${MAX_VALUE_BYTES} bytes encoded as JSON` })
+  })
+})
+
+describe('value nesting', () => {
+  const nested = (depth: number, open = '[', close = ']', inner = '1'): string => open.repeat(depth) + inner + close.repeat(depth)
+
+  it('accepts values nested up to MAX_VALUE_DEPTH and refuses one level more, arrays and objects alike', () => {
+    expect(encodeValue(JSON.parse(nested(MAX_VALUE_DEPTH)))).toEqual({ json: nested(MAX_VALUE_DEPTH) })
+    expect(encodeValue(JSON.parse(nested(MAX_VALUE_DEPTH + 1)))).toEqual({ problem: `must nest arrays and objects at most ${MAX_VALUE_DEPTH} deep` })
+    const objects = (depth: number): unknown => { let v: unknown = 1; for (let i = 0; i < depth; i++) v = { a: v }; return v }
+    expect('json' in encodeValue(objects(MAX_VALUE_DEPTH))).toBe(true)
+    expect(encodeValue(objects(MAX_VALUE_DEPTH + 1))).toMatchObject({ problem: /at most 512 deep/ })
+  })
+
+  it('a value too deep for JSON.stringify is refused with the nesting message, not a crash', () => {
+    let v: unknown = 1
+    for (let i = 0; i < 200_000; i++) v = [v]
+    expect(encodeValue(v)).toEqual({ problem: `must nest arrays and objects at most ${MAX_VALUE_DEPTH} deep` })
+  })
+
+  it('brackets inside strings (escaped quotes included) do not count', () => {
+    const s = '"\\"' + '['.repeat(MAX_VALUE_DEPTH * 2) + '"'
+    expect(jsonDepthProblem(`[${s}]`)).toBeUndefined()
+    expect(jsonDepthProblem(JSON.stringify({ k: '{'.repeat(2000), l: ['}'.repeat(2000)] }))).toBeUndefined()
+    expect(jsonDepthProblem(JSON.stringify(['\\', nested(MAX_VALUE_DEPTH + 1)]))).toBeUndefined()
+  })
+
+  it('property: refused exactly when the nesting exceeds the limit', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: MAX_VALUE_DEPTH * 2 }), fc.constantFrom('[]', '{}'), (depth, pair) => {
+      const inner = pair === '[]' ? '"[{"' : '"x":"]}"'
+      const text = pair === '[]' ? nested(depth, '[', ']', inner) : depth === 0 ? '{' + inner + '}' : nested(depth, '{"a":', '}', '{' + inner + '}')
+      const actual = (pair === '[]' ? depth : depth + 1)
+      expect(jsonDepthProblem(text) === undefined).toBe(actual <= MAX_VALUE_DEPTH)
+    }), { numRuns: 300 })
   })
 })

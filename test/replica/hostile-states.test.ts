@@ -9,7 +9,7 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import type { RegisterState } from '../../src/causal/index.js'
 import { HybridLogicalClock } from '../../src/clock/index.js'
 import { decodeRegister, encodeCounter, encodeOrSet, encodeRegister } from '../../src/codec/index.js'
-import { MAX_EVENT_COUNTER, MAX_HLC_LOGICAL, MAX_SET_MEMBERS, MAX_STATE_SIBLINGS } from '../../src/constants.js'
+import { MAX_EVENT_COUNTER, MAX_HLC_LOGICAL, MAX_SET_MEMBERS, MAX_STATE_SIBLINGS, MAX_VALUE_DEPTH } from '../../src/constants.js'
 import { counterValue } from '../../src/crdt/index.js'
 import { Replica } from '../../src/replica/index.js'
 import { Store } from '../../src/store/index.js'
@@ -137,5 +137,15 @@ describe('hostile remote states', () => {
     expect((await replica.applyRemote([{ storeKey: 's/t', state: full }], 'other')).rejected).toBe(0)
     expect(await codeOf(replica.applyLocal([{ kind: 'set.add', key: 't', members: ['one-more'] }]))).toBe('ERR_LIMIT_EXCEEDED')
     await replica.applyLocal([{ kind: 'set.add', key: 't', members: ['m000000'] }])
+  })
+  it('regression (deep value): a sibling nested past MAX_VALUE_DEPTH is refused; it would fail every read of the key', async () => {
+    const { replica } = await openReplica()
+    const deep = '['.repeat(MAX_VALUE_DEPTH + 1) + ']'.repeat(MAX_VALUE_DEPTH + 1)
+    const edge = '['.repeat(MAX_VALUE_DEPTH) + ']'.repeat(MAX_VALUE_DEPTH)
+    const state = (value: string): Uint8Array => register({ vv: { eve: 1 }, siblings: [{ node: 'eve', counter: 1, hlc: { wall: NOW, logical: 0 }, value }] })
+    expect((await replica.applyRemote([{ storeKey: 'r/deep', state: state(deep) }], 'eve')).rejected).toBe(1)
+    expect(replica.stats.remoteRejected['out-of-range']).toBe(1)
+    expect((await replica.read('kv', 'deep')).siblings).toEqual([])
+    expect((await replica.applyRemote([{ storeKey: 'r/edge', state: state(edge) }], 'eve')).rejected).toBe(0)
   })
 })

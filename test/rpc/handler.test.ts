@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { MAX_KEY_BYTES, MAX_RPC_BATCH } from '../../src/constants.js'
-import { createRpcHandler } from '../../src/rpc/index.js'
+import { createRpcHandler, serialiseReply } from '../../src/rpc/index.js'
 import { createFakeApi } from './fake-api.js'
 import type { JSONRPCResponse } from 'json-rpc-2.0'
 
@@ -41,6 +41,25 @@ describe('rpc handler', () => {
     expect(r.id).toBeNull()
     expect(r.error?.code).toBe(-32700)
     expect(r.error?.data).toEqual({ code: 'ERR_PARSE' })
+  })
+
+  it('-32700 for bytes that are not UTF-8; valid UTF-8 (BOM-less, multi-byte) is served', async () => {
+    const { handler } = setup()
+    for (const bad of [[0xff], [0xc3], [0xed, 0xa0, 0x80], [0xe2, 0x82]]) {
+      const r = await handler.handleBytes(Buffer.concat([Buffer.from('{"jsonrpc":"2.0","id":1,"method":"kv.get","params":{"key":"'), Buffer.from(bad), Buffer.from('"}}')])) as JSONRPCResponse
+      expect(r.error?.code, String(bad)).toBe(-32700)
+    }
+    const ok = await handler.handleBytes(Buffer.from('{"jsonrpc":"2.0","id":2,"method":"kv.get","params":{"key":"é😀"}}')) as JSONRPCResponse
+    expect(ok.error).toBeUndefined()
+  })
+
+  it('a result that cannot be serialised becomes -32603 for its own request only', () => {
+    let deep: unknown = 1
+    for (let i = 0; i < 200_000; i++) deep = [deep]
+    const one = JSON.parse(serialiseReply({ jsonrpc: '2.0', id: 3, result: deep }))
+    expect(one).toEqual({ jsonrpc: '2.0', id: 3, error: { code: -32603, message: 'Internal error: the result cannot be serialised as JSON', data: { code: 'ERR_INTERNAL' } } })
+    const batch = JSON.parse(serialiseReply([{ jsonrpc: '2.0', id: 1, result: 'fine' }, { jsonrpc: '2.0', id: 2, result: deep }]))
+    expect(batch).toEqual([{ jsonrpc: '2.0', id: 1, result: 'fine' }, expect.objectContaining({ id: 2, error: expect.objectContaining({ code: -32603 }) })])
   })
 
   it('-32600 for requests that are not JSON-RPC 2.0', async () => {

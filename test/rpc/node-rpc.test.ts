@@ -110,6 +110,33 @@ describe('rpc against a real node', () => {
     expect(await client.health()).toBe(true)
   })
 
+  it('regression: invalid UTF-8 is a parse error over HTTP and WebSocket, never a key with U+FFFD; deep values are refused', async () => {
+    const { client, server } = await startRealNode()
+    const body = (key: Buffer): Buffer => Buffer.concat([Buffer.from('{"jsonrpc":"2.0","id":7,"method":"kv.put","params":{"key":"'), key, Buffer.from('","value":1}}')])
+    const bad = body(Buffer.from([0x6b, 0xff, 0xfe]))
+    const res = await fetch(`${server.url}/rpc`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: new Uint8Array(bad) })
+    expect(await res.json()).toMatchObject({ id: null, error: { code: -32700, message: 'Parse error: the body is not valid UTF-8', data: { code: 'ERR_PARSE' } } })
+    const good = await fetch(`${server.url}/rpc`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: new Uint8Array(body(Buffer.from('ké😀'))) })
+    expect(await good.json()).toMatchObject({ id: 7, result: { conflict: false } })
+    expect((await client.kvScan()).items.map(i => i.key)).toEqual(['ké😀'])
+
+    const ws = new WebSocket(`${client.url.replace('http', 'ws')}/rpc`)
+    await new Promise(resolve => ws.once('open', resolve))
+    const replies: unknown[] = []
+    ws.on('message', data => replies.push(JSON.parse(data.toString())))
+    ws.send(bad, { binary: true })
+    // Sent as text: the test's own JSON.stringify could not serialise the value.
+    ws.send('{"jsonrpc":"2.0","id":8,"method":"kv.put","params":{"key":"deep","value":' + '['.repeat(20_000) + ']'.repeat(20_000) + '}}')
+    await waitFor('two WebSocket replies', () => replies.length >= 2)
+    expect(replies).toEqual([
+      expect.objectContaining({ id: null, error: expect.objectContaining({ code: -32700 }) }),
+      expect.objectContaining({ id: 8, error: expect.objectContaining({ code: -32602, message: 'params.value: must nest arrays and objects at most 512 deep' }) })
+    ])
+    ws.close()
+    expect((await client.kvScan()).items.map(i => i.key)).toEqual(['ké😀'])
+    expect(await client.health()).toBe(true)
+  })
+
   it('read-your-writes across nodes with `after`, and cluster.peers/cluster.sync with a peer', async () => {
     const a = await startRealNode()
     const addr = a.node.multiaddrs()[0]!
