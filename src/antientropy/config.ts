@@ -19,6 +19,11 @@ export interface AntiEntropyInit {
   exchangeTimeoutMs?: number
   /** Exchanges we serve at once; more are refused with BUSY. @default 4 */
   maxInbound?: number
+  /**
+   * Exchanges we serve at once for one peer. An honest peer runs one exchange at a time
+   * (maxOutbound), so a peer holding more is trying to take the slots of the others. @default 1
+   */
+  maxInboundPerPeer?: number
   /** Exchanges we run at once as initiator. @default 1 */
   maxOutbound?: number
   /** Largest frame accepted or sent. @default MAX_AE_FRAME_BYTES */
@@ -46,6 +51,7 @@ export const DEFAULT_CLUSTER_NAME = 'default'
 export const DEFAULT_TIMEOUT_MS = 10_000
 export const DEFAULT_EXCHANGE_TIMEOUT_MS = 300_000
 export const DEFAULT_MAX_INBOUND = 4
+export const DEFAULT_MAX_INBOUND_PER_PEER = 1
 export const DEFAULT_MAX_OUTBOUND = 1
 export const DEFAULT_ANNOUNCE_INTERVAL_MS = 10_000
 export const DEFAULT_ANNOUNCE_CHECK_MS = 1_000
@@ -59,6 +65,7 @@ export function resolveConfig (init: AntiEntropyInit = {}): AntiEntropyConfig {
     timeoutMs: init.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     exchangeTimeoutMs: init.exchangeTimeoutMs ?? DEFAULT_EXCHANGE_TIMEOUT_MS,
     maxInbound: init.maxInbound ?? DEFAULT_MAX_INBOUND,
+    maxInboundPerPeer: init.maxInboundPerPeer ?? DEFAULT_MAX_INBOUND_PER_PEER,
     maxOutbound: init.maxOutbound ?? DEFAULT_MAX_OUTBOUND,
     maxFrameBytes: init.maxFrameBytes ?? MAX_AE_FRAME_BYTES,
     statesFrameBytes: init.statesFrameBytes ?? AE_STATES_PER_FRAME_BYTES,

@@ -58,6 +58,8 @@ class AntiEntropyService implements AntiEntropy {
   private readonly metrics: AntiEntropyMetrics
   private readonly digests: DigestAnnouncer | undefined
   private inbound = 0
+  /** Inbound exchanges in flight per peer id (entries removed at 0, so it is bounded by maxInbound). */
+  private readonly inboundByPeer = new Map<string, number>()
   private outbound = 0
   /** Explicit syncs waiting for an outbound slot. */
   private readonly slotWaiters: Array<() => void> = []
@@ -287,7 +289,8 @@ class AntiEntropyService implements AntiEntropy {
     const peerName = connection.remotePeer.toString()
     const { signal, end } = this.exchangeScope()
     const fs = this.framed(stream, signal)
-    if (this.inbound >= this.config.maxInbound || !this.running) {
+    const peerInbound = this.inboundByPeer.get(peerName) ?? 0
+    if (this.inbound >= this.config.maxInbound || peerInbound >= this.config.maxInboundPerPeer || !this.running) {
       this.metrics.record('responder', 'busy')
       try {
         await fs.write(BUSY_FRAME)
@@ -300,6 +303,7 @@ class AntiEntropyService implements AntiEntropy {
       return
     }
     this.inbound++
+    this.inboundByPeer.set(peerName, peerInbound + 1)
     try {
       const stats = await runSession(fs, this.sessionContext(peerName), 'responder')
       await fs.close()
@@ -314,6 +318,9 @@ class AntiEntropyService implements AntiEntropy {
       this.log.debug({ err, peer: peerName }, 'inbound anti-entropy exchange reset')
     } finally {
       this.inbound--
+      const left = (this.inboundByPeer.get(peerName) ?? 1) - 1
+      if (left > 0) this.inboundByPeer.set(peerName, left)
+      else this.inboundByPeer.delete(peerName)
       end()
     }
   }

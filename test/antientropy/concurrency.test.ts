@@ -38,6 +38,39 @@ describe('anti-entropy concurrency caps', () => {
     expect(text).toContain('chorus_ae_exchanges_total{role="responder",outcome="busy"} 1')
   })
 
+  it('regression: one peer holds at most maxInboundPerPeer exchanges; its extra streams get BUSY and honest peers are still served', async () => {
+    const a = await createPeer({ timeoutMs: 30_000 })
+    const b = await createPeer()
+    await connect(a, b)
+    await writeMany(a.replica, puts('k', 0, 50))
+    const hog = await createHost()
+    let release!: () => void
+    const released = new Promise<void>(resolve => { release = resolve })
+    let held = false
+    const holding = dialRaw(hog, a.libp2p, async io => {
+      await io.write({ type: FrameType.Hello, version: PROTOCOL_VERSION, root: randomBytes(16), keys: 1, window: 0 })
+      await io.read()
+      held = true
+      await released
+      await io.write({ type: FrameType.Done, level: 1, pull: [] })
+    })
+    await waitFor(() => held, 'the hog to hold one exchange')
+    // The global cap (4) has room, but not for a second exchange of the same peer.
+    const answers: Array<number | undefined> = []
+    const extra = await Promise.all([0, 1, 2].map(async () => await dialRaw(hog, a.libp2p, async io => {
+      await io.write({ type: FrameType.Hello, version: PROTOCOL_VERSION, root: randomBytes(16), keys: 1, window: 0 })
+      answers.push((await io.read())?.type)
+    })))
+    expect(answers).toEqual([FrameType.Busy, FrameType.Busy, FrameType.Busy])
+    expect(extra).toEqual(['closed', 'closed', 'closed'])
+    const report = await b.ae.sync(a.id)
+    expect(report.keysReceived).toBe(50)
+    release()
+    expect(await holding).toBe('closed')
+    const text = await a.metrics.getSingleMetricAsString('chorus_ae_exchanges_total')
+    expect(text).toContain('chorus_ae_exchanges_total{role="responder",outcome="busy"} 3')
+  })
+
   it('runs at most maxOutbound exchanges at once: concurrent sync() calls queue', async () => {
     const a = await createPeer({ maxOutbound: 1 })
     const server = await createHost()
