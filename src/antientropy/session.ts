@@ -348,6 +348,7 @@ class Session {
       const n = this.fs.bytesIn - before
       if (frame.type === FrameType.StatePart) {
         this.stats.stateBytesReceived += n
+        if (assembly === undefined) this.receiver.expectKey(frame.storeKey)
         assembly = continueAssembly(assembly, frame)
         if (assembly.received < assembly.total) continue
         const state = Buffer.concat(assembly.parts, assembly.total)

@@ -37,6 +37,18 @@ export class StateReceiver {
     this.keysInBucket.clear()
   }
 
+  /**
+   * Throws ProtocolError unless a state of this key could be accepted now: checked on the first
+   * part of a state sent in parts, before any of it is buffered (the full check follows once
+   * the state is whole), so a peer cannot make us hold up to MAX_AE_STATE_BYTES it had no
+   * right to send — before HELLO, say.
+   */
+  expectKey (storeKey: string): void {
+    const bucket = bucketOf(storeKey)
+    if (this.rights.diff?.has(bucket) === true) return
+    if (!this.rights.streamed.has(bucket)) throw violation(`state for bucket ${bucket}, which was not asked for`)
+  }
+
   /** Throws ProtocolError on the first state the peer had no right to send. */
   check (states: readonly StateEntry[]): void {
     for (const { storeKey, state } of states) {

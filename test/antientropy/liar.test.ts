@@ -211,6 +211,21 @@ describe('a lying peer is reset and cannot harm the honest node', () => {
     })
   }
 
+  it('regression: responder facing a state in parts before HELLO resets at the first part, buffering nothing', async () => {
+    // Read deadlines of a minute: before the fix, the responder buffered every part (up to
+    // 64 MiB) and reset only when the liar stopped sending for that long.
+    const a = await createPeer({ timeoutMs: 60_000 })
+    const liar = await createHost()
+    const rootBefore = a.root()
+    const ending = dialRaw(liar, a.libp2p, async io => {
+      await io.write({ type: FrameType.StatePart, storeKey: 'r/lie', total: 64 * 1024 * 1024, offset: 0, bytes: randomBytes(1024 * 1024) })
+      await io.read()
+    })
+    const deadline = new Promise(resolve => setTimeout(() => { resolve('no reset within 20 s') }, 20_000))
+    expect(await Promise.race([ending, deadline])).toBe('reset')
+    expect(a.root()).toBe(rootBefore)
+  })
+
   it('responder facing silence times out and resets', async () => {
     const a = await createPeer({ timeoutMs: 300 })
     const liar = await createHost()
