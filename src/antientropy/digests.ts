@@ -7,7 +7,9 @@
  * Payload: CBOR `[root, keys, peerId, atMs]`. The node runs gossipsub unsigned (StrictNoSign),
  * where a message's id is its content: the time makes a repeated announcement new, and the
  * peer id names the sender (trusted as far as cluster membership is — a signed message's
- * `from` takes precedence).
+ * `from` takes precedence). Only announcements naming a peer we are connected to on the topic
+ * are kept, and a peer's entry goes when it leaves the topic: a member cannot invent peers for
+ * `cluster.peers`, and the map is bounded by our connections.
  */
 import type { Message } from '@libp2p/interface'
 import type { Logger } from 'pino'
@@ -73,6 +75,7 @@ export class DigestAnnouncer {
     const subscribers = new Set(this.init.pubsub.getSubscribers(this.init.topic).map(String))
     const newcomer = [...subscribers].some(p => !this.lastSubscribers.has(p))
     this.lastSubscribers = subscribers
+    for (const peer of this.digests.keys()) if (!subscribers.has(peer)) this.digests.delete(peer)
     if (!newcomer && this.lastRoot !== undefined && sameBytes(root, this.lastRoot) && now - this.lastAt < this.init.intervalMs) return
     this.lastRoot = Uint8Array.from(root)
     this.lastAt = now
@@ -80,6 +83,10 @@ export class DigestAnnouncer {
     this.init.pubsub.publish(this.init.topic, data).catch((err: unknown) => {
       this.init.logger.debug({ err }, 'digest announcement not published')
     })
+  }
+
+  private isSubscriber (peer: string): boolean {
+    return this.init.pubsub.getSubscribers(this.init.topic).some(p => p.toString() === peer)
   }
 
   private readonly onMessage = (evt: CustomEvent<Message>): void => {
@@ -92,6 +99,7 @@ export class DigestAnnouncer {
       if (!(root instanceof Uint8Array) || root.length !== HASH_BYTES || typeof keys !== 'number' || !Number.isSafeInteger(keys) || keys < 0 || typeof sender !== 'string' || sender.length > 128) return
       const from = msg.type === 'signed' ? msg.from.toString() : sender
       if (from === this.init.self) return
+      if (!this.isSubscriber(from)) return
       const now = this.init.now()
       this.digests.set(from, { digest: Buffer.from(root).toString('hex'), keys, atMs: now })
     } catch {

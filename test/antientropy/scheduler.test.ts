@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { puts, writeMany } from './helpers/data.js'
 import { connect, createPeer, waitFor } from './helpers/peers.js'
+import { encodeCbor } from '../../src/codec/index.js'
+import { digestTopic } from '../../src/constants.js'
 
 describe('anti-entropy scheduling and digests', () => {
   it('converges on its own every (jittered) interval with a random connected peer', async () => {
@@ -40,5 +42,21 @@ describe('anti-entropy scheduling and digests', () => {
 
     expect(a.ae.peerDigests().get(b.id)?.keys).toBe(10)
     expect(b.ae.peerDigests().get(a.id)?.digest).toBe(a.root())
+  })
+  it('regression: announcements naming a peer that is not on the topic with us are ignored; a peer that leaves is dropped', async () => {
+    const init = { pubsub: true, clusterName: 'digest-liar', announceCheckMs: 50, announceIntervalMs: 60_000 }
+    const a = await createPeer(init)
+    const liar = await createPeer(init)
+    await connect(a, liar)
+    await waitFor(() => a.ae.peerDigests().has(liar.id), 'the liar\'s own announcement')
+    const pubsub = liar.libp2p.services.pubsub as unknown as { publish: (t: string, d: Uint8Array) => Promise<unknown> }
+    const invented = Array.from({ length: 50 }, (_, i) => `12D3KooWInvented${i}`)
+    for (const [i, peer] of invented.entries()) await pubsub.publish(digestTopic('digest-liar'), encodeCbor([new Uint8Array(16), 1, peer, Date.now() + i]))
+    // A marker the liar sends under its own id after the lies: once it is seen, the lies were too.
+    await pubsub.publish(digestTopic('digest-liar'), encodeCbor([new Uint8Array(16).fill(7), 424242, liar.id, Date.now() + 999]))
+    await waitFor(() => a.ae.peerDigests().get(liar.id)?.keys === 424242, 'the marker')
+    expect([...a.ae.peerDigests().keys()]).toEqual([liar.id])
+    await liar.libp2p.stop()
+    await waitFor(() => !a.ae.peerDigests().has(liar.id), 'the departed peer\'s entry to go')
   })
 })
