@@ -1,6 +1,7 @@
 /**
  * Dissemination: every change committed locally is published on the cluster's gossipsub
- * topic; every message received is validated and merged through the replica's write path.
+ * topic; every message received is merged through the replica's write path by the topic
+ * validator, before gossipsub relays it.
  *
  * Changes committed in the same tick are coalesced into one message (gossipsub carries a few
  * thousand signed messages per second; coalescing is what lets writes go faster than that).
@@ -16,7 +17,7 @@ import { decodeGossip, encodeGossip, packGossip } from './message.js'
 /** What gossip needs from the replica. */
 export interface GossipReplica {
   onChange: (listener: (change: AppliedChange) => void) => () => void
-  applyRemote: (changes: EncodedChange[], from: string) => Promise<{ applied: number, changed: number, rejected: number }>
+  applyRemote: (changes: EncodedChange[], from: string) => Promise<{ applied: number, changed: number, rejected: number, superseded?: number }>
 }
 
 export interface GossipComponents {
@@ -57,8 +58,6 @@ export class Gossip {
   private pending: Uint8Array[] = []
   private pendingBytes = 0
   private unsubscribeReplica?: () => void
-  /** What the validator decoded, so the message handler does not decode it again. */
-  private readonly validated = new WeakMap<Message, EncodedChange[]>()
   private running = false
 
   constructor (components: GossipComponents, init: GossipInit = {}) {
@@ -74,7 +73,6 @@ export class Gossip {
     if (this.running) return
     this.running = true
     this.pubsub.topicValidators.set(this.topic, this.validate)
-    this.pubsub.addEventListener('message', this.onMessage)
     this.pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
     this.pubsub.subscribe(this.topic)
     this.unsubscribeReplica = this.replica.onChange(change => {
@@ -89,7 +87,6 @@ export class Gossip {
     if (!this.running) return
     this.running = false
     this.unsubscribeReplica?.()
-    this.pubsub.removeEventListener('message', this.onMessage)
     this.pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
     this.pubsub.topicValidators.delete(this.topic)
     try { this.pubsub.unsubscribe(this.topic) } catch {}
@@ -153,34 +150,35 @@ export class Gossip {
     for (const data of pending) void this.publish(data, 0)
   }
 
-  /** Runs before gossipsub forwards a message: malformed ones are rejected (and the sender penalised). */
-  private readonly validate = (_peer: PeerId, message: Message): TopicValidatorResult => {
+  /**
+   * Runs before gossipsub forwards a message, and is where it is merged: a message is relayed
+   * only once this node has taken it, and one whose every state was refused as invalid is
+   * rejected, so gossipsub penalises the peer that sent it and relays it to no one. A failure
+   * of our own (a full disk) is no fault of the sender: the message is still relayed.
+   */
+  private readonly validate = async (_peer: PeerId, message: Message): Promise<TopicValidatorResult> => {
+    let changes: EncodedChange[]
     try {
-      this.validated.set(message, decodeGossip(message.data))
-      return TopicValidatorResult.Accept
+      changes = decodeGossip(message.data)
     } catch (err) {
-      this.stats.invalid++
-      this.logger.warn({ err: (err as Error).message }, 'rejected malformed gossip message')
-      return TopicValidatorResult.Reject
-    }
-  }
-
-  private readonly onMessage = (evt: CustomEvent<Message>): void => {
-    const message = evt.detail
-    if (message.topic !== this.topic) return
-    let changes = this.validated.get(message)
-    if (changes === undefined) {
-      try {
-        changes = decodeGossip(message.data)
-      } catch {
-        return
-      }
+      return this.reject(`rejected malformed gossip message: ${(err as Error).message}`)
     }
     this.stats.received++
     this.stats.receivedChanges += changes.length
     const from = message.type === 'signed' ? message.from.toString() : 'gossip'
-    this.replica.applyRemote(changes, from).catch(err => {
+    try {
+      const report = await this.replica.applyRemote(changes, from)
+      const invalid = report.rejected - (report.superseded ?? 0)
+      if (changes.length > 0 && invalid === changes.length) return this.reject(`rejected a gossip message whose ${invalid} states were all invalid`)
+    } catch (err) {
       this.logger.error({ err }, 'applying gossip failed; anti-entropy will repair')
-    })
+    }
+    return TopicValidatorResult.Accept
+  }
+
+  private reject (why: string): TopicValidatorResult {
+    this.stats.invalid++
+    this.logger.warn(why)
+    return TopicValidatorResult.Reject
   }
 }
