@@ -69,7 +69,7 @@ export const MAX_HLC_WALL = 253_402_300_799_999
 export const MAX_HLC_LOGICAL = 2 ** 32 - 1
 /** Nodes named in one version vector, counter or context: far more nodes than ever write one key. */
 export const MAX_VV_ENTRIES = 4096
-/** Siblings in one stored register state (writes cap each writer at MAX_SIBLINGS; merges add up writers). */
+/** Siblings a local write may leave in one register state (a write also caps the key at MAX_SIBLINGS; merges may pass it, see state-bounds.ts). */
 export const MAX_STATE_SIBLINGS = 1024
 /** Members of one set. */
 export const MAX_SET_MEMBERS = 100_000

@@ -49,18 +49,25 @@ export function contextAfterWrite (after: RegisterState, writer: string, context
     if (kept > 0) vv[node] = kept
   }
   const dots = [...context.dots.filter(d => vvCovers(after.vv, d)), written]
-  return normaliseContext(vv, dots)
+  return normaliseContext(vv, dots, written)
 }
 
-/** Folds dots that extend the vector into it, drops covered ones, sorts and bounds the rest. */
-export function normaliseContext (vvIn: VersionVector, dotsIn: readonly Dot[]): CausalContext {
+/**
+ * Folds dots that extend the vector into it, drops covered ones, sorts and bounds the rest.
+ * `keep` (the write a context is returned for) survives the bound: without it, writing again
+ * with the context would keep the client's own write as a sibling.
+ */
+export function normaliseContext (vvIn: VersionVector, dotsIn: readonly Dot[], keep?: Dot): CausalContext {
   const vv: Record<string, number> = { ...vvIn }
   const pending = [...dotsIn].sort(compareDots)
   for (const d of pending) if (d.counter === vvGet(vv, d.node) + 1) vv[d.node] = d.counter
   const dots = pending.filter((d, i) => !vvCovers(vv, d) && (i === 0 || compareDots(pending[i - 1] as Dot, d) !== 0))
-  return { vv, dots: dots.length <= MAX_CONTEXT_DOTS ? dots : newestDots(dots) }
+  return { vv, dots: dots.length <= MAX_CONTEXT_DOTS ? dots : newestDots(dots, keep) }
 }
 
-function newestDots (dots: readonly Dot[]): Dot[] {
-  return [...dots].sort((a, b) => b.counter - a.counter).slice(0, MAX_CONTEXT_DOTS).sort(compareDots)
+function newestDots (dots: readonly Dot[], keep: Dot | undefined): Dot[] {
+  const isKept = (d: Dot): boolean => keep !== undefined && d.node === keep.node && d.counter === keep.counter
+  const kept = dots.filter(isKept)
+  const rest = dots.filter(d => !isKept(d)).sort((a, b) => b.counter - a.counter).slice(0, MAX_CONTEXT_DOTS - kept.length)
+  return [...kept, ...rest].sort(compareDots)
 }

@@ -153,7 +153,8 @@ export class Gossip {
   /**
    * Runs before gossipsub forwards a message, and is where it is merged: a message is relayed
    * only once this node has taken it, and one whose every state was refused as invalid is
-   * rejected, so gossipsub penalises the peer that sent it and relays it to no one. A failure
+   * rejected, so gossipsub relays it to no one (and, once topic scoring is configured,
+   * counts it against the peer that sent it). A failure
    * of our own (a full disk) is no fault of the sender: the message is still relayed.
    */
   private readonly validate = async (_peer: PeerId, message: Message): Promise<TopicValidatorResult> => {

@@ -17,7 +17,7 @@ import type { Store } from '../store/index.js'
 import { planCommit } from './commit-plan.js'
 import { applyLocalOp, spaceOf, type LocalOp, type OpEnv } from './local-op.js'
 import { holdsOurUnknownEvents } from './identity-check.js'
-import { stateBoundsProblem } from './state-bounds.js'
+import { sizeGrowthProblem, stateBoundsProblem } from './state-bounds.js'
 import { checkRemoteChange } from './remote-check.js'
 import { loadSlots, type Slot } from './slots.js'
 import { StateCache } from './state-cache.js'
@@ -296,7 +296,8 @@ export class Replica implements AntiEntropyReplica {
             const current = staged.has(storeKey) ? staged.get(storeKey) : slots.get(storeKey)?.state
             const next = applyLocalOp(current, op, this.env)
             // The invariant behind "never store what cannot be read back or what peers refuse".
-            const problem = stateBoundsProblem(spaceOf(op), next)
+            const space = spaceOf(op)
+            const problem = stateBoundsProblem(space, next) ?? sizeGrowthProblem(space, current ?? SPACE_TYPES[space].empty, next)
             if (problem !== undefined) throw new LimitExceededError(`${JSON.stringify(op.key)}: the write would leave the documented bounds (${problem}); nothing was written`)
             staged.set(storeKey, next)
             results.push(next)
@@ -378,7 +379,7 @@ export class Replica implements AntiEntropyReplica {
             continue
           }
           if (stateBoundsProblem(verdict.space, merged) !== undefined) {
-            // Each side within the bounds, the two together beyond them (siblings, nodes): keep ours.
+            // Cannot happen for in-bound sides (a merge takes maxima); if it does, keep ours.
             report.rejected++
             this.stats.remoteRejected['out-of-range'] = (this.stats.remoteRejected['out-of-range'] ?? 0) + 1
             continue

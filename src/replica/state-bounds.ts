@@ -1,8 +1,17 @@
 /**
- * The documented bounds on replicated state (constants.ts; docs/security.md, "Limits"), checked
- * on every state a peer sends before it is merged, on every merge result, and on every state a
- * local operation produces before it is stored. A state outside them is never written: what a
- * node stores it can always read back and every honest peer accepts. Pure.
+ * The documented bounds on replicated state (constants.ts; docs/security.md, "Limits"). Two
+ * kinds, checked in different places:
+ *
+ * - Value bounds (event counters, HLC timestamps, counter totals, member strings): a state
+ *   past them could not take the next write, or be read back. Checked on every state a peer
+ *   sends before it is merged, on every merge result and on every local result. A merge
+ *   takes maxima and unions of in-bound values, so it never leaves them on its own.
+ * - Size bounds (siblings, nodes per vector, members, dots per member): a merge of two states
+ *   within them can pass them (two nodes each adding a member to a full set), and refusing
+ *   that merge would keep honest nodes apart for good. So they bind only local writes, and
+ *   only a write that grows the size past the bound; what peers send is bounded in bytes
+ *   instead (a gossip message, an anti-entropy state).
+ * Pure.
  */
 import type { RegisterState, VersionVector } from '../causal/index.js'
 import { isValidHlc } from '../clock/index.js'
@@ -12,42 +21,71 @@ import {
 import type { CounterState, OrSetState } from '../crdt/index.js'
 import { memberProblem, type KeySpace } from '../model/index.js'
 
-function vvProblem (vv: VersionVector): string | undefined {
-  const entries = Object.values(vv)
-  if (entries.length > MAX_VV_ENTRIES) return `version vector names more than ${MAX_VV_ENTRIES} nodes`
-  if (entries.some(n => n > MAX_EVENT_COUNTER)) return `event counter above ${MAX_EVENT_COUNTER}`
+function vvValueProblem (vv: VersionVector): string | undefined {
+  for (const n of Object.values(vv)) if (n > MAX_EVENT_COUNTER) return `event counter above ${MAX_EVENT_COUNTER}`
   return undefined
 }
 
-function registerProblem (state: RegisterState): string | undefined {
-  if (state.siblings.length > MAX_STATE_SIBLINGS) return `more than ${MAX_STATE_SIBLINGS} siblings`
+function registerValueProblem (state: RegisterState): string | undefined {
   if (!state.siblings.every(s => isValidHlc(s.hlc))) return 'timestamp outside the HLC bounds'
-  return vvProblem(state.vv)
+  return vvValueProblem(state.vv)
 }
 
-function counterProblem (state: CounterState): string | undefined {
+function counterValueProblem (state: CounterState): string | undefined {
   const entries = Object.values(state)
-  if (entries.length > MAX_VV_ENTRIES) return `counter names more than ${MAX_VV_ENTRIES} nodes`
   if (entries.some(e => e.p > MAX_COUNTER_TOTAL || e.n > MAX_COUNTER_TOTAL)) return `counter total above ${MAX_COUNTER_TOTAL}`
   if (entries.some(e => e.ops > MAX_EVENT_COUNTER)) return `event counter above ${MAX_EVENT_COUNTER}`
   return undefined
 }
 
-function setProblem (state: OrSetState): string | undefined {
-  if (state.entries.size > MAX_SET_MEMBERS) return `more than ${MAX_SET_MEMBERS} members`
-  for (const [member, dots] of state.entries) {
+function setValueProblem (state: OrSetState): string | undefined {
+  for (const member of state.entries.keys()) {
     const problem = memberProblem(member)
     if (problem !== undefined) return `member ${problem}`
-    if (dots.length > MAX_MEMBER_DOTS) return `a member carries more than ${MAX_MEMBER_DOTS} dots`
   }
-  return vvProblem(state.vv)
+  return vvValueProblem(state.vv)
 }
 
-/** Why the state lies outside the bounds, or undefined when it is within them. */
+/** Why the state's values lie outside the bounds, or undefined when they are within them. */
 export function stateBoundsProblem (space: KeySpace, state: unknown): string | undefined {
   switch (space) {
-    case 'kv': return registerProblem(state as RegisterState)
-    case 'counter': return counterProblem(state as CounterState)
-    case 'set': return setProblem(state as OrSetState)
+    case 'kv': return registerValueProblem(state as RegisterState)
+    case 'counter': return counterValueProblem(state as CounterState)
+    case 'set': return setValueProblem(state as OrSetState)
   }
+}
+
+interface Size { what: string, limit: number, size: number }
+
+function sizesOf (space: KeySpace, state: unknown): Size[] {
+  switch (space) {
+    case 'kv': {
+      const s = state as RegisterState
+      return [
+        { what: 'siblings', limit: MAX_STATE_SIBLINGS, size: s.siblings.length },
+        { what: 'nodes in the version vector', limit: MAX_VV_ENTRIES, size: Object.keys(s.vv).length }
+      ]
+    }
+    case 'counter':
+      return [{ what: 'nodes in the counter', limit: MAX_VV_ENTRIES, size: Object.keys(state as CounterState).length }]
+    case 'set': {
+      const s = state as OrSetState
+      let dots = 0
+      for (const d of s.entries.values()) dots = Math.max(dots, d.length)
+      return [
+        { what: 'members', limit: MAX_SET_MEMBERS, size: s.entries.size },
+        { what: 'dots of one member', limit: MAX_MEMBER_DOTS, size: dots },
+        { what: 'nodes in the version vector', limit: MAX_VV_ENTRIES, size: Object.keys(s.vv).length }
+      ]
+    }
+  }
+}
+
+/** Why a local write from `before` to `after` grows a size past its bound, or undefined. */
+export function sizeGrowthProblem (space: KeySpace, before: unknown, after: unknown): string | undefined {
+  const was = sizesOf(space, before)
+  for (const [i, s] of sizesOf(space, after).entries()) {
+    if (s.size > s.limit && s.size > (was[i]?.size ?? 0)) return `more than ${s.limit} ${s.what}`
+  }
+  return undefined
 }

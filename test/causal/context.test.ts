@@ -70,6 +70,15 @@ describe('normaliseContext', () => {
     expect(c.dots).toHaveLength(MAX_CONTEXT_DOTS)
     expect(c.dots[0]).toEqual({ node: 'a', counter: 22 })
   })
+
+  it('regression (review): past the bound the write itself is always kept, whatever the other nodes\' counters', () => {
+    // A context full of another node's high counters, then a write on a node whose counters are low.
+    const high = Array.from({ length: MAX_CONTEXT_DOTS }, (_, i) => ({ node: 'z', counter: 1000 + 2 * i }))
+    const written = { node: 'c', counter: 51 }
+    const c = normaliseContext({}, [...high, written], written)
+    expect(c.dots).toHaveLength(MAX_CONTEXT_DOTS)
+    expect(contextCovers(c, written)).toBe(true)
+  })
 })
 
 describe('vvCoversContext', () => {

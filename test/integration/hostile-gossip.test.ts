@@ -1,7 +1,7 @@
 /**
  * A member that publishes what no honest build would: the receiving node merges nothing of it,
  * and rejects the message in the topic validator (gossipsub then neither relays it nor holds it
- * for IWANT, and counts it against the sender), while the sender's valid messages still flow. Real nodes, a real gossipsub host as the liar.
+ * for IWANT), while the sender's valid messages still flow. Real nodes, a real gossipsub host as the liar.
  */
 import { describe, expect, it } from 'vitest'
 import { encodeRegister } from '../../src/codec/index.js'

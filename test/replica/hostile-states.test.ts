@@ -116,7 +116,7 @@ describe('hostile remote states', () => {
     expect(counterValue(await replica.read('counter', 'n'))).toBe(Number.MAX_SAFE_INTEGER - 1)
   })
 
-  it('refuses merges whose result would exceed the sibling bound, keeping its own state', async () => {
+  it('regression (review): merges past the sibling bound are taken, so honest nodes converge; the next local write caps the key', async () => {
     const { replica } = await openReplica()
     const many = (node: string, n: number): Uint8Array => register({
       vv: { [node]: n },
@@ -124,20 +124,33 @@ describe('hostile remote states', () => {
     })
     const half = MAX_STATE_SIBLINGS / 2 + 1
     expect((await replica.applyRemote([{ storeKey: 'r/k', state: many('aa', half) }], 'p1')).rejected).toBe(0)
-    expect((await replica.applyRemote([{ storeKey: 'r/k', state: many('bb', half) }], 'p2')).rejected).toBe(1)
-    expect((await replica.read('kv', 'k')).siblings).toHaveLength(half)
+    expect((await replica.applyRemote([{ storeKey: 'r/k', state: many('bb', half) }], 'p2')).rejected).toBe(0)
+    expect((await replica.read('kv', 'k')).siblings).toHaveLength(2 * half)
+    await replica.applyLocal([{ kind: 'kv.put', key: 'k', json: '"resolved"' }])
+    expect((await replica.read('kv', 'k')).siblings).toHaveLength(1)
   })
 
-  it('refuses sets beyond MAX_SET_MEMBERS from a peer, and a local add that would pass it', async () => {
-    const { replica } = await openReplica()
-    const members = Array.from({ length: MAX_SET_MEMBERS + 1 }, (_, i) => `m${String(i).padStart(6, '0')}`)
-    const huge = encodeOrSet({ vv: { other: members.length }, entries: new Map(members.map((m, i) => [m, [{ node: 'other', counter: i + 1 }]])) })
-    expect((await replica.applyRemote([{ storeKey: 's/s', state: huge }], 'eve')).rejected).toBe(1)
-    const full = encodeOrSet({ vv: { other: MAX_SET_MEMBERS }, entries: new Map(members.slice(0, -1).map((m, i) => [m, [{ node: 'other', counter: i + 1 }]])) })
-    expect((await replica.applyRemote([{ storeKey: 's/t', state: full }], 'other')).rejected).toBe(0)
-    expect(await codeOf(replica.applyLocal([{ kind: 'set.add', key: 't', members: ['one-more'] }]))).toBe('ERR_LIMIT_EXCEEDED')
-    await replica.applyLocal([{ kind: 'set.add', key: 't', members: ['m000000'] }])
+  it('regression (review): two full sets that each gained a member merge on both sides; only local growth past the bound is refused', async () => {
+    const { replica: x } = await openReplica('xx')
+    const { replica: y } = await openReplica('yy')
+    const members = Array.from({ length: MAX_SET_MEMBERS - 1 }, (_, i) => `m${String(i).padStart(6, '0')}`)
+    const base = encodeOrSet({ vv: { other: members.length }, entries: new Map(members.map((m, i) => [m, [{ node: 'other', counter: i + 1 }]])) })
+    for (const r of [x, y]) expect((await r.applyRemote([{ storeKey: 's/t', state: base }], 'other')).rejected).toBe(0)
+    await x.applyLocal([{ kind: 'set.add', key: 't', members: ['from-x'] }])
+    await y.applyLocal([{ kind: 'set.add', key: 't', members: ['from-y'] }])
+    const [sx, sy] = [await x.readStates(['s/t']), await y.readStates(['s/t'])]
+    expect((await x.applyRemote([{ storeKey: 's/t', state: sy[0] as Uint8Array }], 'yy')).rejected).toBe(0)
+    expect((await y.applyRemote([{ storeKey: 's/t', state: sx[0] as Uint8Array }], 'xx')).rejected).toBe(0)
+    expect((await x.read('set', 't')).entries.size).toBe(MAX_SET_MEMBERS + 1)
+    expect(x.tree.root()).toEqual(y.tree.root())
+    // Past the bound: adding a new member is refused, re-adding, removing and reading are not.
+    expect(await codeOf(x.applyLocal([{ kind: 'set.add', key: 't', members: ['one-more'] }]))).toBe('ERR_LIMIT_EXCEEDED')
+    await x.applyLocal([{ kind: 'set.add', key: 't', members: ['m000000'] }])
+    await x.applyLocal([{ kind: 'set.remove', key: 't', members: ['m000001', 'm000002'] }])
+    expect((await x.read('set', 't')).entries.size).toBe(MAX_SET_MEMBERS - 1)
+    await x.applyLocal([{ kind: 'set.add', key: 't', members: ['fits-again'] }])
   })
+
   it('regression (deep value): a sibling nested past MAX_VALUE_DEPTH is refused; it would fail every read of the key', async () => {
     const { replica } = await openReplica()
     const deep = '['.repeat(MAX_VALUE_DEPTH + 1) + ']'.repeat(MAX_VALUE_DEPTH + 1)
