@@ -17,8 +17,10 @@ describe('a node whose clock is an hour ahead', () => {
 
     // Concurrent writes (empty contexts supersede nothing): the one written later in real time
     // must win everywhere — with the bad clock uncorrected, `ahead` would win for an hour.
-    const none = (await a.kvGet('never-written')).context
-    await ahead.kvPut('k', 'from-ahead', none)
+    // Both read the key while it is still empty: their writes are concurrent.
+    const none = (await a.kvGet('k')).context
+    const noneAhead = (await ahead.kvGet('k')).context
+    await ahead.kvPut('k', 'from-ahead', noneAhead)
     const written = Date.now()
     await waitFor(() => Date.now() > written + 1, { what: 'a later wall-clock millisecond for a\'s write' })
     await a.kvPut('k', 'from-a', none)
