@@ -75,6 +75,10 @@ export function clientCommands (): Command[] {
       if (r.conflict) process.stderr.write(`${key}: conflict — concurrent versions exist (see --all); write with --context to resolve\n`)
     })
 
+  const warnSiblingsRemain = (key: string): void => {
+    process.stderr.write(`${key}: conflict — concurrent versions remain after this write (see get --all); write with the context of a fresh read to resolve\n`)
+  }
+
   const put = clientCommand('put', 'write a register; VALUE is JSON, or a plain string when it does not parse as JSON; prints the new context')
     .argument('<key>')
     .argument('<value>')
@@ -84,6 +88,7 @@ export function clientCommands (): Command[] {
       const r = await client.kvPut(key, parseValueArg(value), maybeContext(opts))
       if (opts.json === true) json(r)
       else out(r.context)
+      if (r.conflict && opts.json !== true) warnSiblingsRemain(key)
     })
 
   const del = clientCommand('del', 'delete a register; prints the new context')
@@ -94,6 +99,7 @@ export function clientCommands (): Command[] {
       const r = await client.kvDelete(key, maybeContext(opts))
       if (opts.json === true) json(r)
       else out(r.context)
+      if (r.conflict && opts.json !== true) warnSiblingsRemain(key)
     })
 
   const scan = clientCommand('scan', 'list registers in key order ("key<TAB>value"), following cursors')
