@@ -112,8 +112,9 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
           markIdentityConflict(config.dataDir, { ...conflict }).catch((err: unknown) => { logger.error({ err }, 'could not record the identity conflict') })
         }
       })
-      const membership = Membership.fromJSON(await this.store.getMeta('members'), config.memberTtlMs)
+      const membership = Membership.fromJSON(await this.store.getMeta('members'), config.memberTtlMs, clock.physicalNow())
       this.membership = membership
+      if (membership.incomplete) logger.warn({ holdMs: config.memberTtlMs }, 'the stored members record is unreadable: tombstone collection waits one member TTL, since an away member may be missing from it')
       const pubsub = this.libp2p.services.pubsub
       this.gossip = new Gossip({ pubsub, replica: this.replica, logger: logger.child({ part: 'gossip' }) }, { clusterName: config.clusterName, publish: config.gossip })
       this.metrics = createMetrics({ replica: this.replica, gossip: this.gossip, connections: () => this.libp2p?.getConnections().length ?? 0 })

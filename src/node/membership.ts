@@ -13,20 +13,24 @@ export interface MemberRecord {
 export class Membership {
   private readonly members = new Map<string, MemberRecord>()
 
-  constructor (private readonly ttlMs: number) {}
+  /**
+   * @param unknownUntilMs set when the stored record could not be read in full: until then
+   *   nothing counts as stable, since a member we no longer know of may be away (after the
+   *   member TTL it would be dropped anyway).
+   */
+  constructor (private readonly ttlMs: number, private readonly unknownUntilMs = 0) {}
 
-  static fromJSON (json: string | undefined, ttlMs: number): Membership {
-    const membership = new Membership(ttlMs)
-    if (json === undefined) return membership
-    try {
-      const raw = JSON.parse(json) as Record<string, MemberRecord>
-      for (const [peer, r] of Object.entries(raw)) {
-        if (Number.isSafeInteger(r.lastSeenMs) && Number.isSafeInteger(r.syncedAtMs)) membership.members.set(peer, { lastSeenMs: r.lastSeenMs, syncedAtMs: r.syncedAtMs })
-      }
-    } catch {
-      // An unreadable record only delays GC: with no members known, see stableTime.
-    }
+  static fromJSON (json: string | undefined, ttlMs: number, now: number): Membership {
+    if (json === undefined) return new Membership(ttlMs)
+    const records = readRecords(json)
+    const membership = new Membership(ttlMs, records.complete ? 0 : now + ttlMs)
+    for (const [peer, r] of records.members) membership.members.set(peer, r)
     return membership
+  }
+
+  /** Whether the stored record was unreadable, in part or whole (GC then waits a member TTL). */
+  get incomplete (): boolean {
+    return this.unknownUntilMs > 0
   }
 
   /** Members remembered (some may be past the TTL until the next stableTime). */
@@ -56,6 +60,7 @@ export class Membership {
    * reset before rejoining: docs/consistency.md). With no members at all, `now`.
    */
   stableTime (now: number, connected: ReadonlySet<string>): number {
+    if (now < this.unknownUntilMs) return 0
     let stable = now
     for (const [peer, r] of this.members) {
       if (!connected.has(peer) && r.lastSeenMs < now - this.ttlMs) {
@@ -66,4 +71,24 @@ export class Membership {
     }
     return stable
   }
+}
+
+function readRecords (json: string): { members: Map<string, MemberRecord>, complete: boolean } {
+  const members = new Map<string, MemberRecord>()
+  let raw: unknown
+  try {
+    raw = JSON.parse(json)
+  } catch {
+    return { members, complete: false }
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return { members, complete: false }
+  let complete = true
+  for (const [peer, r] of Object.entries(raw as Record<string, Partial<MemberRecord> | null>)) {
+    if (r !== null && typeof r === 'object' && Number.isSafeInteger(r.lastSeenMs) && Number.isSafeInteger(r.syncedAtMs)) {
+      members.set(peer, { lastSeenMs: r.lastSeenMs as number, syncedAtMs: r.syncedAtMs as number })
+    } else {
+      complete = false
+    }
+  }
+  return { members, complete }
 }
