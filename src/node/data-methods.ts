@@ -3,10 +3,10 @@
  * turn the request into local operations, apply them through the one write path, and shape the
  * result. The node (chorus-node.ts) supplies its running parts.
  */
-import { contextAfterWrite, contextOf, hasConflict, isDeleted, registerWinner, type CausalContext, type RegisterState } from '../causal/index.js'
+import { contextAfterWrite, hasConflict, isDeleted, registerWinner, type CausalContext, type RegisterState } from '../causal/index.js'
 import { encodeContext } from '../codec/index.js'
 import { DEFAULT_SCAN_LIMIT, MAX_BATCH_OPS, MAX_SCAN_LIMIT } from '../constants.js'
-import { counterContext, counterValue, setMembers, type CounterState, type OrSetState } from '../crdt/index.js'
+import type { CounterState, OrSetState } from '../crdt/index.js'
 import { InvalidParamsError } from '../errors.js'
 import { toStoreKey } from '../model/index.js'
 import type { LocalOp, Replica } from '../replica/index.js'
@@ -17,7 +17,7 @@ import type {
 import { waitUntilSeen } from './after-wait.js'
 import { decodeCursor, encodeCursor, scanBounds } from './cursor.js'
 import { checkContext, checkIncrement, checkKey, checkMembers, checkTimeout, checkValue } from './validate-input.js'
-import { registerView } from './views.js'
+import { counterView, registerView, setView } from './views.js'
 
 export abstract class DataMethods {
   /** The running replica; throws NotReadyError when the node is not running. */
@@ -122,7 +122,7 @@ export abstract class DataMethods {
   async counterIncr (key: unknown, by?: unknown): Promise<CounterResult> {
     const op: LocalOp = { kind: 'counter.incr', key: checkKey(key), by: checkIncrement(by) }
     const [state] = await this.applyLocal([op]) as CounterState[]
-    return { value: counterValue(state as CounterState), context: encodeContext(toStoreKey('counter', op.key), contextOf(counterContext(state as CounterState))) }
+    return counterView(op.key, state as CounterState)
   }
 
   async counterGet (key: unknown, options: ReadAfterOptions = {}): Promise<CounterResult> {
@@ -130,8 +130,7 @@ export abstract class DataMethods {
     const { replica } = this.parts()
     const after = checkContext(options.after, toStoreKey('counter', k), 'after')
     if (after !== undefined) await waitUntilSeen(replica, 'counter', k, after, checkTimeout(options.timeoutMs))
-    const state = await replica.read('counter', k)
-    return { value: counterValue(state), context: encodeContext(toStoreKey('counter', k), contextOf(counterContext(state))) }
+    return counterView(k, await replica.read('counter', k))
   }
 
   async setAdd (key: unknown, members: unknown): Promise<SetResult> {
@@ -144,7 +143,7 @@ export abstract class DataMethods {
 
   private async setOp (op: LocalOp): Promise<SetResult> {
     const [state] = await this.applyLocal([op]) as OrSetState[]
-    return { members: setMembers(state as OrSetState), context: encodeContext(toStoreKey('set', op.key), contextOf((state as OrSetState).vv)) }
+    return setView(op.key, state as OrSetState)
   }
 
   async setGet (key: unknown, options: ReadAfterOptions = {}): Promise<SetResult> {
@@ -152,8 +151,7 @@ export abstract class DataMethods {
     const { replica } = this.parts()
     const after = checkContext(options.after, toStoreKey('set', k), 'after')
     if (after !== undefined) await waitUntilSeen(replica, 'set', k, after, checkTimeout(options.timeoutMs))
-    const state = await replica.read('set', k)
-    return { members: setMembers(state), context: encodeContext(toStoreKey('set', k), contextOf(state.vv)) }
+    return setView(k, await replica.read('set', k))
   }
 }
 

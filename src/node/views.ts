@@ -1,10 +1,23 @@
 /** Turning replicated states into what clients see. */
 import { formatHlc } from '../clock/index.js'
-import { compareSiblings, contextOf, hasConflict, registerWinner, type RegisterState } from '../causal/index.js'
+import { compareSiblings, contextOf, hasConflict, registerWinner, type RegisterState, type VersionVector } from '../causal/index.js'
 import { encodeContext } from '../codec/index.js'
-import { counterValue, setMembers, type CounterState, type OrSetState } from '../crdt/index.js'
+import { counterContext, counterValue, setMembers, type CounterState, type OrSetState } from '../crdt/index.js'
 import { toStoreKey, type KeySpace } from '../model/index.js'
-import type { ChangeEvent, KvGetResult, SiblingView } from './api.js'
+import type { ChangeEvent, CounterResult, KvGetResult, SetResult, SiblingView } from './api.js'
+
+/** A read's context: everything the state has seen, bound to its key. */
+function readContext (space: KeySpace, key: string, vv: VersionVector): string {
+  return encodeContext(toStoreKey(space, key), contextOf(vv))
+}
+
+export function counterView (key: string, state: CounterState): CounterResult {
+  return { value: counterValue(state), context: readContext('counter', key, counterContext(state)) }
+}
+
+export function setView (key: string, state: OrSetState): SetResult {
+  return { members: setMembers(state), context: readContext('set', key, state.vv) }
+}
 
 export function registerView (key: string, state: RegisterState, all: boolean): KvGetResult {
   const winner = registerWinner(state)
@@ -13,7 +26,7 @@ export function registerView (key: string, state: RegisterState, all: boolean): 
     found,
     value: found ? JSON.parse(winner.value as string) : null,
     conflict: hasConflict(state),
-    context: encodeContext(toStoreKey('kv', key), contextOf(state.vv))
+    context: readContext('kv', key, state.vv)
   }
   if (all) {
     // Winner first, then the rest in descending LWW order.

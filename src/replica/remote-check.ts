@@ -6,7 +6,7 @@ import type { HybridLogicalClock } from '../clock/index.js'
 import type { RegisterState } from '../causal/index.js'
 import { MAX_VALUE_BYTES } from '../constants.js'
 import { fromStoreKey, jsonDepthProblem, keyProblem, SPACE_TYPES, type KeySpace } from '../model/index.js'
-import { stateBoundsProblem } from './state-bounds.js'
+import { valueBoundsProblem } from './state-bounds.js'
 
 export type RemoteVerdict =
   | { ok: true, space: KeySpace, key: string, state: unknown }
@@ -23,7 +23,7 @@ export function checkRemoteChange (storeKey: string, bytes: Uint8Array, clock: H
   }
   // Before anything reads it: a forged counter or timestamp at the edge of the safe integers
   // would make this node's next write on the key (or its clock) unencodable.
-  if (stateBoundsProblem(addr.space, state) !== undefined) return { ok: false, reason: 'out-of-range' }
+  if (valueBoundsProblem(addr.space, state) !== undefined) return { ok: false, reason: 'out-of-range' }
   if (addr.space === 'kv') {
     for (const s of (state as RegisterState).siblings) {
       if (s.value !== undefined) {

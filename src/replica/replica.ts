@@ -17,7 +17,7 @@ import type { Store } from '../store/index.js'
 import { planCommit } from './commit-plan.js'
 import { applyLocalOp, spaceOf, type LocalOp, type OpEnv } from './local-op.js'
 import { holdsOurUnknownEvents } from './identity-check.js'
-import { sizeGrowthProblem, stateBoundsProblem } from './state-bounds.js'
+import { sizeGrowthProblem, valueBoundsProblem } from './state-bounds.js'
 import { checkRemoteChange } from './remote-check.js'
 import { loadSlots, type Slot } from './slots.js'
 import { StateCache } from './state-cache.js'
@@ -297,7 +297,7 @@ export class Replica implements AntiEntropyReplica {
             const next = applyLocalOp(current, op, this.env)
             // The invariant behind "never store what cannot be read back or what peers refuse".
             const space = spaceOf(op)
-            const problem = stateBoundsProblem(space, next) ?? sizeGrowthProblem(space, current ?? SPACE_TYPES[space].empty, next)
+            const problem = valueBoundsProblem(space, next) ?? sizeGrowthProblem(space, current ?? SPACE_TYPES[space].empty, next)
             if (problem !== undefined) throw new LimitExceededError(`${JSON.stringify(op.key)}: the write would leave the documented bounds (${problem}); nothing was written`)
             staged.set(storeKey, next)
             results.push(next)
@@ -378,7 +378,7 @@ export class Replica implements AntiEntropyReplica {
             this.logger.warn({ err, from: job.from, storeKey: change.storeKey.slice(0, 64) }, 'remote state failed to merge')
             continue
           }
-          if (stateBoundsProblem(verdict.space, merged) !== undefined) {
+          if (valueBoundsProblem(verdict.space, merged) !== undefined) {
             // Cannot happen for in-bound sides (a merge takes maxima); if it does, keep ours.
             report.rejected++
             this.stats.remoteRejected['out-of-range'] = (this.stats.remoteRejected['out-of-range'] ?? 0) + 1

@@ -47,7 +47,7 @@ function setValueProblem (state: OrSetState): string | undefined {
 }
 
 /** Why the state's values lie outside the bounds, or undefined when they are within them. */
-export function stateBoundsProblem (space: KeySpace, state: unknown): string | undefined {
+export function valueBoundsProblem (space: KeySpace, state: unknown): string | undefined {
   switch (space) {
     case 'kv': return registerValueProblem(state as RegisterState)
     case 'counter': return counterValueProblem(state as CounterState)
