@@ -11,11 +11,14 @@ export const changesTopic = (cluster: string): string => `/chorus/${cluster}/cha
 /** Gossip topic on which each node announces its Merkle root so peers can tell who is in sync. */
 export const digestTopic = (cluster: string): string => `/chorus/${cluster}/digest/1`
 
-/** Anti-entropy stream protocol. */
-export const ANTI_ENTROPY_PROTOCOL = '/chorus/anti-entropy/1.0.0'
+/** Anti-entropy stream protocol. Like the topics it names the cluster: two clusters that meet never exchange data. */
+export const antiEntropyProtocol = (cluster: string): string => `/chorus/${cluster}/anti-entropy/1.0.0`
 
 /** Clock offset protocol: one round trip tells a peer's clock (node/time-sync.ts). */
-export const TIME_PROTOCOL = '/chorus/time/1.0.0'
+export const timeProtocol = (cluster: string): string => `/chorus/${cluster}/time/1.0.0`
+
+/** The cluster name is part of every protocol id and topic, so it is kept to a safe alphabet. */
+export const CLUSTER_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/
 /** How often connected peers' clocks are sampled again. */
 export const TIME_SYNC_INTERVAL_MS = 10_000
 /** Deadline of one clock sample. */

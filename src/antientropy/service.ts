@@ -6,7 +6,7 @@
 import type { Connection, IdentifyResult, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
-import { ANTI_ENTROPY_PROTOCOL, digestTopic } from '../constants.js'
+import { antiEntropyProtocol, digestTopic } from '../constants.js'
 import { NoPeerError, ProtocolError, SyncFailedError } from '../errors.js'
 import type { SyncReport } from '../node/api.js'
 import type { AntiEntropyReplica } from '../replica/types.js'
@@ -70,7 +70,11 @@ class AntiEntropyService implements AntiEntropy {
   private shutdown = new AbortController()
   private readonly active = new Set<Promise<unknown>>()
 
+  /** Our stream protocol id; it names the cluster, so other clusters' nodes never reach us. */
+  readonly protocol: string
+
   constructor (private readonly c: AntiEntropyComponents, private readonly config: AntiEntropyConfig) {
+    this.protocol = antiEntropyProtocol(config.clusterName)
     this.log = c.logger
     this.metrics = createMetrics(c.metrics)
     this.digests = c.pubsub === undefined
@@ -93,7 +97,7 @@ class AntiEntropyService implements AntiEntropy {
     this.running = true
     this.shutdown = new AbortController()
     // Our own cap answers BUSY; libp2p's per-connection cap only needs to stay above it.
-    await this.c.libp2p.handle(ANTI_ENTROPY_PROTOCOL, ({ stream, connection }) => { this.track(this.serve(stream, connection)) }, {
+    await this.c.libp2p.handle(this.protocol, ({ stream, connection }) => { this.track(this.serve(stream, connection)) }, {
       maxInboundStreams: this.config.maxInbound + 1,
       maxOutboundStreams: this.config.maxOutbound + 1
     })
@@ -113,7 +117,7 @@ class AntiEntropyService implements AntiEntropy {
     this.digests?.stop()
     this.shutdown.abort(new Error('anti-entropy stopping'))
     for (const wake of this.slotWaiters.splice(0)) wake()
-    await this.c.libp2p.unhandle(ANTI_ENTROPY_PROTOCOL).catch(() => {})
+    await this.c.libp2p.unhandle(this.protocol).catch(() => {})
     await Promise.allSettled([...this.active])
   }
 
@@ -151,7 +155,7 @@ class AntiEntropyService implements AntiEntropy {
   }
 
   private readonly onIdentify = (evt: CustomEvent<IdentifyResult>): void => {
-    if (!evt.detail.protocols.includes(ANTI_ENTROPY_PROTOCOL)) return
+    if (!evt.detail.protocols.includes(this.protocol)) return
     this.newPeers.add(evt.detail.peerId.toString())
     if (this.newPeerTimer !== undefined) return
     this.newPeerTimer = setTimeout(() => {
@@ -195,7 +199,7 @@ class AntiEntropyService implements AntiEntropy {
     const speaking: PeerId[] = []
     for (const p of all) {
       const record = await this.c.libp2p.peerStore.get(p).catch(() => undefined)
-      if (record?.protocols.includes(ANTI_ENTROPY_PROTOCOL) === true) speaking.push(p)
+      if (record?.protocols.includes(this.protocol) === true) speaking.push(p)
     }
     const pool = speaking.length > 0 ? speaking : all
     return pool[Math.floor(Math.random() * pool.length)]
@@ -251,7 +255,7 @@ class AntiEntropyService implements AntiEntropy {
     const { signal, end } = this.exchangeScope()
     let fs: FramedStream | undefined
     try {
-      const stream = await this.c.libp2p.dialProtocol(peer, ANTI_ENTROPY_PROTOCOL, { signal: AbortSignal.any([signal, AbortSignal.timeout(this.config.timeoutMs)]) })
+      const stream = await this.c.libp2p.dialProtocol(peer, this.protocol, { signal: AbortSignal.any([signal, AbortSignal.timeout(this.config.timeoutMs)]) })
       fs = this.framed(stream, signal)
       const stats = await runSession(fs, this.sessionContext(peerName), 'initiator')
       await fs.close()

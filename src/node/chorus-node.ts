@@ -13,7 +13,7 @@ import type { Registry } from 'prom-client'
 import { createAntiEntropy, type AntiEntropy } from '../antientropy/index.js'
 import { ClusterTime, HybridLogicalClock } from '../clock/index.js'
 import { resolveNodeConfig, type NodeConfig, type NodeInit } from '../config.js'
-import { TIME_SAMPLE_TIMEOUT_MS, TIME_SYNC_INTERVAL_MS } from '../constants.js'
+import { TIME_SAMPLE_TIMEOUT_MS, TIME_SYNC_INTERVAL_MS, timeProtocol } from '../constants.js'
 import { InvalidParamsError, NotReadyError } from '../errors.js'
 import { Gossip } from '../gossip/index.js'
 import { Replica } from '../replica/index.js'
@@ -132,7 +132,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       )
       this.timeSync = new TimeSync(
         { libp2p: this.libp2p, time, logger: logger.child({ part: 'clock' }) },
-        { settleTimeoutMs: config.clockSettleTimeoutMs, intervalMs: TIME_SYNC_INTERVAL_MS, timeoutMs: TIME_SAMPLE_TIMEOUT_MS, peersToAsk: config.bootstrap.length > 0 || membership.size > 0 }
+        { settleTimeoutMs: config.clockSettleTimeoutMs, intervalMs: TIME_SYNC_INTERVAL_MS, timeoutMs: TIME_SAMPLE_TIMEOUT_MS, protocol: timeProtocol(config.clusterName), peersToAsk: config.bootstrap.length > 0 || membership.size > 0 }
       )
       this.redialer = new Redialer(this.libp2p, logger.child({ part: 'redialer' }), { bootstrap: config.bootstrap })
       const store = this.store

@@ -1,6 +1,6 @@
 /**
  * Learns how far each connected peer's clock is from ours, over a one-round-trip stream
- * protocol (TIME_PROTOCOL), and holds local writes back at start until the cluster's time is
+ * protocol (constants.timeProtocol), and holds local writes back at start until the cluster's time is
  * known.
  *
  * Why a protocol of its own: the offsets decide whether this node stamps its writes with its own
@@ -22,7 +22,7 @@ import { pipe } from 'it-pipe'
 import type { Logger } from 'pino'
 import type { ClusterTime } from '../clock/index.js'
 import { decodeCbor, encodeCbor } from '../codec/index.js'
-import { TIME_PROTOCOL } from '../constants.js'
+
 import type { ChorusLibp2p } from './libp2p.js'
 
 /** Frames of the time protocol are tiny; anything larger is not ours. */
@@ -47,6 +47,8 @@ export interface TimeSyncInit {
   peersToAsk: boolean
   /** Deadline of one sample. */
   timeoutMs: number
+  /** The stream protocol id (constants.timeProtocol of the cluster name). */
+  protocol: string
 }
 
 export interface TimeSyncComponents {
@@ -69,7 +71,7 @@ export class TimeSync {
   }
 
   async start (): Promise<void> {
-    await this.c.libp2p.handle(TIME_PROTOCOL, ({ stream }) => { void this.serve(stream) }, { runOnLimitedConnection: false })
+    await this.c.libp2p.handle(this.init.protocol, ({ stream }) => { void this.serve(stream) }, { runOnLimitedConnection: false })
     this.c.libp2p.addEventListener('peer:connect', this.onConnect)
     this.c.libp2p.addEventListener('peer:disconnect', this.onDisconnect)
     this.timer = setInterval(() => { this.round() }, this.init.intervalMs)
@@ -93,7 +95,7 @@ export class TimeSync {
     this.abort.abort()
     this.c.libp2p.removeEventListener('peer:connect', this.onConnect)
     this.c.libp2p.removeEventListener('peer:disconnect', this.onDisconnect)
-    await this.c.libp2p.unhandle(TIME_PROTOCOL).catch(() => {})
+    await this.c.libp2p.unhandle(this.init.protocol).catch(() => {})
     this.markSettled()
   }
 
@@ -150,7 +152,7 @@ export class TimeSync {
   /** One round trip; the peer's clock is taken to be read half-way through it. */
   private async sample (peer: PeerId): Promise<void> {
     const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.init.timeoutMs)])
-    const stream = await this.c.libp2p.dialProtocol(peer, TIME_PROTOCOL, { signal })
+    const stream = await this.c.libp2p.dialProtocol(peer, this.init.protocol, { signal })
     try {
       const sentWall = this.c.time.raw()
       const jumpsBefore = this.c.time.jumps

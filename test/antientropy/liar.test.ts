@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { EMPTY_REGISTER, writeRegister } from '../../src/causal/index.js'
 import { encodeRegister } from '../../src/codec/index.js'
-import { ANTI_ENTROPY_PROTOCOL } from '../../src/constants.js'
+import { antiEntropyProtocol } from '../../src/constants.js'
 import { bucketOf, FANOUT } from '../../src/merkle/index.js'
 import { FrameType, LEAF_BYTES, NODE_BYTES, PROTOCOL_VERSION, type Frame } from '../../src/antientropy/wire.js'
 import { allStates, puts, writeMany } from './helpers/data.js'
@@ -245,7 +245,7 @@ describe('a lying peer is reset and cannot harm the honest node', () => {
   it('a frame over the size limit is refused before it is buffered', async () => {
     const { a, b } = await honestPair()
     const liar = await createHost()
-    const stream = await liar.dialProtocol(a.libp2p.getMultiaddrs()[0] as never, ANTI_ENTROPY_PROTOCOL)
+    const stream = await liar.dialProtocol(a.libp2p.getMultiaddrs()[0] as never, antiEntropyProtocol('default'))
     const rootBefore = a.root()
     // A length prefix announcing 64 MiB, then a trickle of bytes.
     const sink = stream.sink((async function * () { yield new Uint8Array([0x80, 0x80, 0x80, 0x20]); yield randomBytes(1024) })())

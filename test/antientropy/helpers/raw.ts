@@ -6,7 +6,7 @@
 import type { Libp2p, Stream } from '@libp2p/interface'
 import { FramedStream } from '../../../src/antientropy/framed-stream.js'
 import { decodeFrame, encodeFrame, type Frame } from '../../../src/antientropy/wire.js'
-import { ANTI_ENTROPY_PROTOCOL, MAX_AE_FRAME_BYTES } from '../../../src/constants.js'
+import { antiEntropyProtocol, MAX_AE_FRAME_BYTES } from '../../../src/constants.js'
 
 export interface RawIO {
   read: () => Promise<Frame | undefined>
@@ -59,13 +59,13 @@ async function drive (stream: Stream, script: (io: RawIO) => Promise<void>): Pro
 /** Serve the protocol on `host` with `script` for every inbound stream. */
 export async function serveRaw (host: Libp2p<any>, script: (io: RawIO) => Promise<void>): Promise<RawRun[]> {
   const runs: RawRun[] = []
-  await host.handle(ANTI_ENTROPY_PROTOCOL, ({ stream }) => { runs.push({ ending: drive(stream, script) }) }, { maxInboundStreams: 64 })
+  await host.handle(antiEntropyProtocol('default'), ({ stream }) => { runs.push({ ending: drive(stream, script) }) }, { maxInboundStreams: 64 })
   return runs
 }
 
 /** Open a stream to `peer` and run `script` as the initiator. */
 export async function dialRaw (host: Libp2p<any>, peer: Libp2p<any>, script: (io: RawIO) => Promise<void>): Promise<Ending> {
-  const stream = await host.dialProtocol(peer.getMultiaddrs()[0] as never, ANTI_ENTROPY_PROTOCOL)
+  const stream = await host.dialProtocol(peer.getMultiaddrs()[0] as never, antiEntropyProtocol('default'))
   return await drive(stream, script)
 }
 
