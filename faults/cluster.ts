@@ -15,6 +15,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { generateKey } from '@libp2p/pnet'
 import { AgentClient } from './agent-client.js'
 import { faketimeEnv, setClockOffset } from './clock.js'
 import type { NodeNet } from './netns.js'
@@ -29,6 +30,8 @@ export type NodeState = 'down' | 'up' | 'paused'
 export interface ClusterEvent { t: number, node: number, what: string, detail?: unknown }
 
 export interface ClusterOptions { fsync: boolean, logDir: string, onEvent: (e: ClusterEvent) => void }
+/** What every node of one trial shares besides the options: the cluster key (nodes on 10.x need one). */
+interface NodeOptions extends ClusterOptions { clusterKeyFile: string }
 
 export class ChorusNode {
   state: NodeState = 'down'
@@ -45,7 +48,7 @@ export class ChorusNode {
     readonly mountDir: string,
     readonly clockFile: string,
     private readonly bootstrap: () => string[],
-    private readonly opts: ClusterOptions,
+    private readonly opts: NodeOptions,
     private readonly log: WriteStream
   ) {
     this.agent = new AgentClient(net.ns, RPC_ADDR)
@@ -63,6 +66,7 @@ export class ChorusNode {
       'netns', 'exec', this.net.ns, 'env', ...Object.entries(faketimeEnv(this.clockFile)).map(([k, v]) => `${k}=${v}`),
       process.execPath, CHORUS_BIN, 'start', '--data', this.dataDir, '--rpc', RPC_ADDR,
       '--listen', `/ip4/${this.net.ip}/tcp/${P2P_PORT}`, '--no-mdns', '--log-level', 'warn',
+      '--cluster-key', this.opts.clusterKeyFile,
       ...this.bootstrap().flatMap(b => ['--bootstrap', b]),
       ...(this.opts.fsync ? ['--fsync'] : [])
     ]
@@ -149,6 +153,11 @@ export class Cluster {
   static async create (nets: NodeNet[], mountDirs: string[], clockDir: string, opts: ClusterOptions): Promise<Cluster> {
     const cluster = new Cluster(opts)
     await mkdir(opts.logDir, { recursive: true })
+    const clusterKeyFile = join(opts.logDir, 'cluster.key')
+    const psk = new Uint8Array(95)
+    generateKey(psk)
+    await writeFile(clusterKeyFile, psk, { mode: 0o600 })
+    const nodeOpts: NodeOptions = { ...opts, clusterKeyFile }
     for (const [i, net] of nets.entries()) {
       const mountDir = mountDirs[i] as string
       const dataDir = join(mountDir, 'data')
@@ -159,7 +168,7 @@ export class Cluster {
       await setClockOffset(clockFile, 0)
       const log = createWriteStream(join(opts.logDir, `node-${net.index}.stderr.log`))
       const peerId = peerIdFromPrivateKey(key).toString()
-      cluster.nodes.push(new ChorusNode(net, peerId, mountDir, clockFile, () => cluster.bootstrapFor(net.index), opts, log))
+      cluster.nodes.push(new ChorusNode(net, peerId, mountDir, clockFile, () => cluster.bootstrapFor(net.index), nodeOpts, log))
     }
     return cluster
   }

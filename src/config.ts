@@ -3,6 +3,9 @@
  * environment variables and a config file onto NodeInit; tests build NodeInit directly.
  */
 import { DEFAULT_MAX_DRIFT_MS } from './clock/index.js'
+import { CLUSTER_NAME_PATTERN } from './constants.js'
+import { ConfigError } from './errors.js'
+import { isLoopbackAddress } from './util/loopback.js'
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
 
@@ -14,7 +17,7 @@ export interface NodeInit {
   dataDir?: string
   /**
    * libp2p listen multiaddrs.
-   * @default ['/ip4/0.0.0.0/tcp/7071']
+   * @default ['/ip4/0.0.0.0/tcp/7071'] with a cluster key or `open`; else ['/ip4/127.0.0.1/tcp/7071']
    */
   listen?: string[]
   /**
@@ -23,12 +26,22 @@ export interface NodeInit {
    */
   bootstrap?: string[]
   /**
-   * LAN discovery by mDNS.
-   * @default true
+   * LAN discovery by mDNS. Without a cluster key it needs `open` (it would announce the node
+   * to the whole LAN).
+   * @default true with a cluster key or `open`; else false
    */
   mdns?: boolean
-  /** libp2p private-network pre-shared key (the file `chorus keygen` prints). Absent: open. */
+  /**
+   * libp2p private-network pre-shared key (the file `chorus keygen` prints). Without it the
+   * node talks to processes on this host only, unless `open`.
+   */
   clusterKey?: Uint8Array
+  /**
+   * Without a cluster key, accept peers from other hosts anyway (and allow mDNS): anyone who
+   * can reach the node can then read and write all its data. Ignored with a cluster key.
+   * @default false
+   */
+  open?: boolean
   /**
    * Anti-entropy period (jittered ±20%).
    * @default 3000
@@ -85,13 +98,18 @@ export interface NodeInit {
   maxConnections?: number
 }
 
-export type NodeConfig = Required<Omit<NodeInit, 'clusterKey' | 'logDestination'>> & Pick<NodeInit, 'clusterKey' | 'logDestination'>
+export type NodeConfig = Required<Omit<NodeInit, 'clusterKey' | 'logDestination'>> & Pick<NodeInit, 'clusterKey' | 'logDestination'> & {
+  /** No cluster key and not open: every connection off this host is refused (node/peer-gate.ts). */
+  loopbackOnly: boolean
+}
 
 export const NODE_DEFAULTS = {
   dataDir: './chorus-data',
   listen: ['/ip4/0.0.0.0/tcp/7071'],
+  /** The listen default of a node without a cluster key (and not open). */
+  listenLoopback: ['/ip4/127.0.0.1/tcp/7071'],
   bootstrap: [] as string[],
-  mdns: true,
+  open: false,
   aeIntervalMs: 3000,
   fsync: false,
   maxDriftMs: DEFAULT_MAX_DRIFT_MS,
@@ -106,18 +124,42 @@ export const NODE_DEFAULTS = {
   gcIntervalMs: 60_000
 } as const
 
+/**
+ * The secure default (docs/security.md): a node without a cluster key is reachable from this
+ * host only, unless the operator says `open`. Throws ConfigError for settings that would
+ * break that promise silently.
+ */
+function resolveExposure (init: NodeInit): Pick<NodeConfig, 'listen' | 'mdns' | 'open' | 'loopbackOnly'> {
+  const open = init.open ?? NODE_DEFAULTS.open
+  const loopbackOnly = init.clusterKey === undefined && !open
+  if (!loopbackOnly) {
+    return { listen: init.listen ?? [...NODE_DEFAULTS.listen], mdns: init.mdns ?? true, open, loopbackOnly }
+  }
+  if (init.mdns === true) {
+    throw new ConfigError('mDNS without a cluster key would announce this node to the whole LAN, and anyone there could read and write its data: give it a cluster key (`chorus init`, then --cluster-key FILE), or pass --open to run an open node on purpose')
+  }
+  const remote = (init.bootstrap ?? []).filter(a => !isLoopbackAddress(a))
+  if (remote.length > 0) {
+    throw new ConfigError(`--bootstrap ${remote[0]} is on another host, and a node without a cluster key talks to this host only: give every node the same cluster key (\`chorus init\`, then --cluster-key FILE), or pass --open`)
+  }
+  return { listen: init.listen ?? [...NODE_DEFAULTS.listenLoopback], mdns: false, open, loopbackOnly }
+}
+
 export function resolveNodeConfig (init: NodeInit = {}): NodeConfig {
+  const clusterName = init.clusterName ?? NODE_DEFAULTS.clusterName
+  if (!CLUSTER_NAME_PATTERN.test(clusterName)) {
+    throw new ConfigError(`cluster name ${JSON.stringify(clusterName)}: use 1 to 64 letters, digits, '.', '_' or '-' (it is part of every protocol id and topic)`)
+  }
   return {
     dataDir: init.dataDir ?? NODE_DEFAULTS.dataDir,
-    listen: init.listen ?? [...NODE_DEFAULTS.listen],
+    ...resolveExposure(init),
     bootstrap: init.bootstrap ?? [...NODE_DEFAULTS.bootstrap],
-    mdns: init.mdns ?? NODE_DEFAULTS.mdns,
     clusterKey: init.clusterKey,
     aeIntervalMs: init.aeIntervalMs ?? NODE_DEFAULTS.aeIntervalMs,
     fsync: init.fsync ?? NODE_DEFAULTS.fsync,
     maxDriftMs: init.maxDriftMs ?? NODE_DEFAULTS.maxDriftMs,
     clockSettleTimeoutMs: init.clockSettleTimeoutMs ?? NODE_DEFAULTS.clockSettleTimeoutMs,
-    clusterName: init.clusterName ?? NODE_DEFAULTS.clusterName,
+    clusterName,
     logLevel: init.logLevel ?? NODE_DEFAULTS.logLevel,
     logDestination: init.logDestination,
     now: init.now ?? NODE_DEFAULTS.now,

@@ -106,3 +106,22 @@ export const MAX_SCAN_LIMIT = 10_000
 /** kv.get `after` wait: default and ceiling. */
 export const DEFAULT_AFTER_TIMEOUT_MS = 5_000
 export const MAX_AFTER_TIMEOUT_MS = 60_000
+
+// ---- Peer accountability (node/peer-penalties.ts, node/peer-gate.ts; docs/security.md).
+
+/** Points at which a peer is disconnected and banned. */
+export const PEER_PENALTY_THRESHOLD = 100
+/** Penalty points halve in this time: a rare glitch is forgiven, a pattern is not. */
+export const PEER_PENALTY_HALF_LIFE_MS = 60_000
+/** How long a banned peer is refused, both ways. */
+export const PEER_BAN_MS = 10 * 60_000
+/** Peers tallied / banned at once; past it the least penalised / soonest released are forgotten. */
+export const MAX_PENALISED_PEERS = 10_000
+export const MAX_BANNED_PEERS = 10_000
+/** How often connected peers' gossipsub scores are checked against the graylist threshold. */
+export const GOSSIP_SCORE_CHECK_MS = 1_000
+/**
+ * Members remembered for tombstone GC. Only peers that hold the cluster key and speak our
+ * protocol become members; past this many, GC waits rather than forget one (node/membership.ts).
+ */
+export const MAX_MEMBERS = 10_000

@@ -78,8 +78,17 @@ export class DataDirError extends ChorusError {
 
 /** A peer broke the anti-entropy or gossip protocol; its stream is reset. */
 export class ProtocolError extends ChorusError {
-  override readonly code = 'ERR_PROTOCOL'
+  override readonly code: string = 'ERR_PROTOCOL'
   override readonly rpcCode = -32603
+}
+
+/**
+ * An anti-entropy exchange stopped without proof of misbehaviour: a deadline passed, the peer
+ * went away, or the exchange was stopped or preempted. An honest peer that is paused or
+ * overloaded causes these, so unlike other ProtocolErrors they cost the peer nothing.
+ */
+export class ExchangeInterruptedError extends ProtocolError {
+  override readonly code = 'ERR_EXCHANGE_INTERRUPTED'
 }
 
 /** Configuration given on the command line, in the environment or a config file is invalid. */

@@ -24,6 +24,11 @@ export interface AntiEntropyInit {
    * (maxOutbound), so a peer holding more is trying to take the slots of the others. @default 1
    */
   maxInboundPerPeer?: number
+  /**
+   * When every inbound slot is taken, the exchange that has held its slot longest gives it up
+   * to a newly arriving peer once it has held it this long. @default 10000
+   */
+  slotHoldMs?: number
   /** Exchanges we run at once as initiator. @default 1 */
   maxOutbound?: number
   /** Largest frame accepted or sent. @default MAX_AE_FRAME_BYTES */
@@ -53,6 +58,7 @@ export const DEFAULT_EXCHANGE_TIMEOUT_MS = 300_000
 export const DEFAULT_MAX_INBOUND = 4
 export const DEFAULT_MAX_INBOUND_PER_PEER = 1
 export const DEFAULT_MAX_OUTBOUND = 1
+export const DEFAULT_SLOT_HOLD_MS = 10_000
 export const DEFAULT_ANNOUNCE_INTERVAL_MS = 10_000
 export const DEFAULT_ANNOUNCE_CHECK_MS = 1_000
 
@@ -67,6 +73,7 @@ export function resolveConfig (init: AntiEntropyInit = {}): AntiEntropyConfig {
     maxInbound: init.maxInbound ?? DEFAULT_MAX_INBOUND,
     maxInboundPerPeer: init.maxInboundPerPeer ?? DEFAULT_MAX_INBOUND_PER_PEER,
     maxOutbound: init.maxOutbound ?? DEFAULT_MAX_OUTBOUND,
+    slotHoldMs: init.slotHoldMs ?? DEFAULT_SLOT_HOLD_MS,
     maxFrameBytes: init.maxFrameBytes ?? MAX_AE_FRAME_BYTES,
     statesFrameBytes: init.statesFrameBytes ?? AE_STATES_PER_FRAME_BYTES,
     announceIntervalMs: init.announceIntervalMs ?? DEFAULT_ANNOUNCE_INTERVAL_MS,

@@ -6,7 +6,7 @@
 import type { Stream } from '@libp2p/interface'
 import * as lp from 'it-length-prefixed'
 import type { Uint8ArrayList } from 'uint8arraylist'
-import { violation } from './wire.js'
+import { interrupted, violation } from './wire.js'
 
 export interface FramedStreamOptions {
   maxFrameBytes: number
@@ -46,7 +46,7 @@ export class FramedStream {
   async write (frame: Uint8Array): Promise<void> {
     if (this.ended) throw violation('write after end')
     if (frame.length > this.options.maxFrameBytes) throw violation(`frame of ${frame.length} bytes exceeds the limit`)
-    if (this.sinkError !== undefined) throw violation('stream closed while writing', this.sinkError)
+    if (this.sinkError !== undefined) throw interrupted('stream closed while writing', this.sinkError)
     const taken = new Promise<void>(resolve => {
       this.queue.push({ bytes: frame, taken: resolve })
     })
@@ -88,12 +88,12 @@ export class FramedStream {
   /** Race `work` against the per-operation timeout and the exchange's signal (timers, not AbortSignal.any, which leaks listeners on long-lived signals in Node 20). */
   private async deadline<T> (work: Promise<T>, what: string): Promise<T> {
     const parent = this.options.signal
-    if (parent.aborted) throw violation(`${what} aborted`, parent.reason)
+    if (parent.aborted) throw interrupted(`${what} aborted`, parent.reason)
     let timer: NodeJS.Timeout | undefined
     let onAbort: (() => void) | undefined
     const aborted = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => { reject(violation(`${what} timed out after ${this.options.timeoutMs} ms`)) }, this.options.timeoutMs)
-      onAbort = () => { reject(violation(`${what} aborted`, parent.reason)) }
+      timer = setTimeout(() => { reject(interrupted(`${what} timed out after ${this.options.timeoutMs} ms`)) }, this.options.timeoutMs)
+      onAbort = () => { reject(interrupted(`${what} aborted`, parent.reason)) }
       parent.addEventListener('abort', onAbort, { once: true })
     })
     try {

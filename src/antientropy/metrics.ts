@@ -2,7 +2,7 @@
 import { Counter, type Registry } from 'prom-client'
 import type { ExchangeStats } from './stats.js'
 
-export type Outcome = 'in_sync' | 'repaired' | 'refused' | 'busy' | 'violation' | 'error'
+export type Outcome = 'in_sync' | 'repaired' | 'refused' | 'busy' | 'violation' | 'interrupted' | 'error'
 
 export interface AntiEntropyMetrics {
   record: (role: 'initiator' | 'responder', outcome: Outcome, stats?: ExchangeStats) => void

@@ -7,7 +7,7 @@ import type { Connection, IdentifyResult, Libp2p, PeerId, Stream } from '@libp2p
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import { antiEntropyProtocol, digestTopic } from '../constants.js'
-import { NoPeerError, ProtocolError, SyncFailedError } from '../errors.js'
+import { ExchangeInterruptedError, NoPeerError, ProtocolError, SyncFailedError } from '../errors.js'
 import type { SyncReport } from '../node/api.js'
 import type { AntiEntropyReplica } from '../replica/types.js'
 import { resolveConfig, type AntiEntropyConfig, type AntiEntropyInit } from './config.js'
@@ -16,6 +16,7 @@ import { FramedStream } from './framed-stream.js'
 import { createMetrics, type AntiEntropyMetrics, type Outcome } from './metrics.js'
 import { BUSY_FRAME, BusyError, runSession, StatesRefusedError, type Role } from './session.js'
 import type { ExchangeStats } from './stats.js'
+import { interrupted } from './wire.js'
 
 /** The slice of libp2p anti-entropy uses. */
 export type AntiEntropyLibp2p = Pick<Libp2p, 'peerId' | 'handle' | 'unhandle' | 'dialProtocol' | 'getConnections' | 'addEventListener' | 'removeEventListener' | 'peerStore'>
@@ -33,9 +34,24 @@ export interface AntiEntropyComponents {
    * time (tombstone GC relies on it).
    */
   onExchangeComplete?: (peer: string, startedAtMs: number) => void
+  /** Called when a peer broke the protocol (never for timeouts or a peer that went away): the node penalises it. */
+  onViolation?: (peer: string, err: ProtocolError) => void
 }
 
 /** A SyncReport plus the split of bytes into tree metadata and key state (benchmarks). */
+interface ExchangeScope {
+  signal: AbortSignal
+  abort: (reason: Error) => void
+  end: () => void
+}
+
+interface InboundExchange {
+  peer: string
+  /** performance.now() when the slot was taken. */
+  startedAt: number
+  scope: ExchangeScope
+}
+
 export interface DetailedSyncReport extends SyncReport {
   stats: ExchangeStats
 }
@@ -57,9 +73,8 @@ class AntiEntropyService implements AntiEntropy {
   private readonly log: Logger
   private readonly metrics: AntiEntropyMetrics
   private readonly digests: DigestAnnouncer | undefined
-  private inbound = 0
-  /** Inbound exchanges in flight per peer id (entries removed at 0, so it is bounded by maxInbound). */
-  private readonly inboundByPeer = new Map<string, number>()
+  /** Inbound exchanges in flight: at most maxInbound (admit() preempts before it adds). */
+  private readonly inbound = new Set<InboundExchange>()
   private outbound = 0
   /** Explicit syncs waiting for an outbound slot. */
   private readonly slotWaiters: Array<() => void> = []
@@ -227,8 +242,8 @@ class AntiEntropyService implements AntiEntropy {
 
   // ---- exchanges
 
-  /** Aborted by the exchange deadline or by stop(); `end` unhooks it from the long-lived shutdown signal. */
-  private exchangeScope (): { signal: AbortSignal, end: () => void } {
+  /** Aborted by the exchange deadline, by stop() or by `abort`; `end` unhooks it from the long-lived shutdown signal. */
+  private exchangeScope (): ExchangeScope {
     const controller = new AbortController()
     const shutdown = this.shutdown.signal
     const onStop = (): void => { controller.abort(shutdown.reason) }
@@ -237,6 +252,7 @@ class AntiEntropyService implements AntiEntropy {
     timer.unref()
     return {
       signal: controller.signal,
+      abort: (reason: Error) => { controller.abort(reason) },
       end: () => {
         clearTimeout(timer)
         shutdown.removeEventListener('abort', onStop)
@@ -281,6 +297,7 @@ class AntiEntropyService implements AntiEntropy {
       else fs?.abort(err instanceof Error ? err : new Error(String(err)))
       this.metrics.record('initiator', outcome)
       this.log.debug({ err, peer: peerName }, 'anti-entropy exchange failed')
+      if (outcome === 'violation') this.c.onViolation?.(peerName, err as ProtocolError)
       const data: Record<string, unknown> = { peer: peerName, busy: outcome === 'busy' }
       if (err instanceof StatesRefusedError) data.refused = err.count
       throw new SyncFailedError(`anti-entropy with ${peerName} failed: ${(err as Error).message}`, { cause: err, data })
@@ -291,10 +308,9 @@ class AntiEntropyService implements AntiEntropy {
 
   private async serve (stream: Stream, connection: Connection): Promise<void> {
     const peerName = connection.remotePeer.toString()
-    const { signal, end } = this.exchangeScope()
-    const fs = this.framed(stream, signal)
-    const peerInbound = this.inboundByPeer.get(peerName) ?? 0
-    if (this.inbound >= this.config.maxInbound || peerInbound >= this.config.maxInboundPerPeer || !this.running) {
+    const scope = this.exchangeScope()
+    const fs = this.framed(stream, scope.signal)
+    if (!this.admit(peerName)) {
       this.metrics.record('responder', 'busy')
       try {
         await fs.write(BUSY_FRAME)
@@ -302,12 +318,12 @@ class AntiEntropyService implements AntiEntropy {
       } catch {
         fs.abort(new Error('busy'))
       } finally {
-        end()
+        scope.end()
       }
       return
     }
-    this.inbound++
-    this.inboundByPeer.set(peerName, peerInbound + 1)
+    const exchange: InboundExchange = { peer: peerName, startedAt: performance.now(), scope }
+    this.inbound.add(exchange)
     try {
       const stats = await runSession(fs, this.sessionContext(peerName), 'responder')
       await fs.close()
@@ -318,15 +334,37 @@ class AntiEntropyService implements AntiEntropy {
     } catch (err) {
       // Whatever went wrong, the peer gets a reset and nothing more; we keep serving others.
       fs.abort(err instanceof Error ? err : new Error(String(err)))
-      this.metrics.record('responder', failureOutcome(err))
+      const outcome = failureOutcome(err)
+      this.metrics.record('responder', outcome)
       this.log.debug({ err, peer: peerName }, 'inbound anti-entropy exchange reset')
+      if (outcome === 'violation') this.c.onViolation?.(peerName, err as ProtocolError)
     } finally {
-      this.inbound--
-      const left = (this.inboundByPeer.get(peerName) ?? 1) - 1
-      if (left > 0) this.inboundByPeer.set(peerName, left)
-      else this.inboundByPeer.delete(peerName)
-      end()
+      this.inbound.delete(exchange)
+      scope.end()
     }
+  }
+
+  /**
+   * Whether an inbound exchange from `peer` gets a slot. Each peer has its own cap; when every
+   * slot is taken, the exchange that has held its slot longest gives it up, once it has held
+   * it for `slotHoldMs`. So a few members trickling frames just inside every deadline cannot
+   * keep the honest ones out: each of them loses its slot to the next peer that asks.
+   */
+  private admit (peer: string): boolean {
+    if (!this.running) return false
+    let ofPeer = 0
+    for (const e of this.inbound) if (e.peer === peer) ofPeer++
+    if (ofPeer >= this.config.maxInboundPerPeer) return false
+    if (this.inbound.size < this.config.maxInbound) return true
+    let longest: InboundExchange | undefined
+    for (const e of this.inbound) if (e.peer !== peer && (longest === undefined || e.startedAt < longest.startedAt)) longest = e
+    if (longest === undefined) return false
+    const heldMs = performance.now() - longest.startedAt
+    if (heldMs < this.config.slotHoldMs) return false
+    this.inbound.delete(longest)
+    longest.scope.abort(interrupted(`preempted after ${Math.round(heldMs)} ms: another peer is waiting for the slot`))
+    this.log.debug({ preempted: longest.peer, heldMs: Math.round(heldMs), for: peer }, 'inbound anti-entropy slot given to a waiting peer')
+    return true
   }
 
   private sessionContext (peer: string): Parameters<typeof runSession>[1] {
@@ -341,6 +379,7 @@ function outcomeOf (stats: ExchangeStats): Outcome {
 function failureOutcome (err: unknown): Outcome {
   if (err instanceof BusyError) return 'busy'
   if (err instanceof StatesRefusedError) return 'refused'
+  if (err instanceof ExchangeInterruptedError) return 'interrupted'
   if (err instanceof ProtocolError) return 'violation'
   return 'error'
 }

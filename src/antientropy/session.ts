@@ -17,7 +17,7 @@ import { StateReceiver, type Entitlements } from './state-receiver.js'
 import { BucketSet, bucketRange, childWindows, coalesce, isZero, levelSize, parentOf, sameBytes, windowOf } from './tree-view.js'
 import { mapLimit } from './map-limit.js'
 import {
-  decodeFrame, encodeFrame, FrameType, LEAF_BYTES, MAX_WINDOW, NODE_BYTES, PROTOCOL_VERSION, STATE_ENTRY_OVERHEAD, violation,
+  decodeFrame, encodeFrame, FrameType, interrupted, LEAF_BYTES, MAX_WINDOW, NODE_BYTES, PROTOCOL_VERSION, STATE_ENTRY_OVERHEAD, violation,
   type DoneFrame, type EntriesFrame, type Frame, type HelloFrame, type NodesFrame, type StateEntry, type StatePartFrame, type WantFrame
 } from './wire.js'
 
@@ -343,7 +343,7 @@ class Session {
     while (true) {
       const before = this.fs.bytesIn
       const bytes = await this.fs.read()
-      if (bytes === undefined) throw violation('peer closed the stream mid-exchange')
+      if (bytes === undefined) throw interrupted('peer closed the stream mid-exchange')
       const frame = decodeFrame(bytes)
       const n = this.fs.bytesIn - before
       if (frame.type === FrameType.StatePart) {

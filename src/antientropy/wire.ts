@@ -5,7 +5,7 @@
  */
 import { decodeCbor, encodeCbor } from '../codec/index.js'
 import { MAX_AE_STATE_BYTES, MAX_KEY_BYTES } from '../constants.js'
-import { ProtocolError } from '../errors.js'
+import { ExchangeInterruptedError, ProtocolError } from '../errors.js'
 import { HASH_BYTES } from '../merkle/index.js'
 
 export const PROTOCOL_VERSION = 1
@@ -67,8 +67,14 @@ export function encodeFrame (frame: Frame): Uint8Array {
 /** CBOR overhead of one [storeKey, state] pair beyond the raw bytes, an upper bound. */
 export const STATE_ENTRY_OVERHEAD = 1 + 9 + 9
 
+/** The peer broke the protocol: something an honest node never sends. */
 export function violation (message: string, cause?: unknown): ProtocolError {
   return new ProtocolError(`anti-entropy: ${message}`, cause === undefined ? {} : { cause })
+}
+
+/** The exchange stopped (deadline, stop, the peer went away) with no proof that the peer lied. */
+export function interrupted (message: string, cause?: unknown): ExchangeInterruptedError {
+  return new ExchangeInterruptedError(`anti-entropy: ${message}`, cause === undefined ? {} : { cause })
 }
 
 const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { InvalidArgumentError, Option } from 'commander'
 import type { Command } from 'commander'
+import { CLUSTER_NAME_PATTERN } from '../constants.js'
 
 /** A usage or configuration error: printed as one line, exit code 2. */
 export class UsageError extends Error {
@@ -69,6 +70,11 @@ export function nonEmpty (what: string): (value: string) => string {
     if (value.length === 0) throw new InvalidArgumentError(`${what} must not be empty`)
     return value
   }
+}
+
+export function clusterName (value: string): string {
+  if (!CLUSTER_NAME_PATTERN.test(value)) throw new InvalidArgumentError('use 1 to 64 letters, digits, \'.\', \'_\' or \'-\' (the name is part of every protocol id and topic)')
+  return value
 }
 
 export function parseBool (value: string): boolean {

@@ -10,14 +10,15 @@ import { NODE_DEFAULTS } from '../config.js'
 import { ChorusError } from '../errors.js'
 import { isLoopbackHost, startRpcServer } from '../rpc/index.js'
 import {
-  UsageError, configOption, intIn, multiaddrList, nonEmpty, parseHostPort, resolveOptions, splitHostPort
+  UsageError, clusterName, configOption, intIn, multiaddrList, nonEmpty, parseHostPort, resolveOptions, splitHostPort
 } from './options.js'
 import type { LogLevel, NodeInit } from '../config.js'
 import type { RpcServer } from '../rpc/index.js'
 
 export const DEFAULT_RPC = '127.0.0.1:7070'
 export const LOG_LEVELS: LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']
-const DEFAULT_LISTEN: readonly string[] = NODE_DEFAULTS.listen
+/** A marker: "not given", so the node picks its default (which depends on the cluster key). */
+const DEFAULT_LISTEN: string[] = [...NODE_DEFAULTS.listen]
 const DEFAULT_BOOTSTRAP: readonly string[] = []
 
 export interface StartOptions {
@@ -26,7 +27,8 @@ export interface StartOptions {
   rpc: string
   listen: string[]
   bootstrap: string[]
-  mdns: boolean
+  mdns?: boolean
+  open: boolean
   clusterKey?: string
   clusterName: string
   rpcToken?: string
@@ -61,9 +63,11 @@ export function readClusterKey (file: string): Uint8Array {
 export function toNodeInit (o: StartOptions): NodeInit {
   return {
     dataDir: o.data,
-    listen: o.listen,
+    // Left to the node when not given: its default depends on whether there is a cluster key.
+    ...(o.listen === DEFAULT_LISTEN ? {} : { listen: o.listen }),
     bootstrap: o.bootstrap,
-    mdns: o.mdns,
+    ...(o.mdns !== undefined ? { mdns: o.mdns } : {}),
+    open: o.open,
     ...(o.clusterKey !== undefined ? { clusterKey: readClusterKey(o.clusterKey) } : {}),
     aeIntervalMs: o.aeInterval,
     fsync: o.fsync,
@@ -83,12 +87,13 @@ export function startCommand (): Command {
     .addOption(configOption())
     .addOption(new Option('--data <dir>', 'LevelDB data and the node\'s persistent identity').env('CHORUS_DATA').default(NODE_DEFAULTS.dataDir).argParser(nonEmpty('--data')))
     .addOption(new Option('--rpc <host:port>', 'JSON-RPC listen address; port 0 picks a free port (the URL is printed and written to DIR/rpc.url)').env('CHORUS_RPC').default(DEFAULT_RPC).argParser(parseHostPort))
-    .addOption(new Option('--listen <multiaddr>', 'libp2p listen address, repeatable (env: comma-separated); tcp port 0 allowed').env('CHORUS_LISTEN').default(DEFAULT_LISTEN, DEFAULT_LISTEN.join(',')).argParser(multiaddrList(DEFAULT_LISTEN)))
+    .addOption(new Option('--listen <multiaddr>', 'libp2p listen address, repeatable (env: comma-separated); tcp port 0 allowed').env('CHORUS_LISTEN').default(DEFAULT_LISTEN, `${NODE_DEFAULTS.listen.join(',')} with --cluster-key or --open, else ${NODE_DEFAULTS.listenLoopback.join(',')}`).argParser(multiaddrList(DEFAULT_LISTEN)))
     .addOption(new Option('--bootstrap <multiaddr>', 'peer to dial at start and redial when lost (with /p2p/<id>), repeatable (env: comma-separated)').env('CHORUS_BOOTSTRAP').default(DEFAULT_BOOTSTRAP, 'none').argParser(multiaddrList(DEFAULT_BOOTSTRAP)))
-    .addOption(new Option('--mdns', 'LAN discovery by mDNS (env value: true/false)').env('CHORUS_MDNS').default(NODE_DEFAULTS.mdns))
+    .addOption(new Option('--mdns', 'LAN discovery by mDNS (env value: true/false) [default: on with --cluster-key or --open, else off]').env('CHORUS_MDNS'))
     .addOption(new Option('--no-mdns', 'turn LAN discovery off'))
-    .addOption(new Option('--cluster-key <file>', 'join only peers holding the same key (from `chorus keygen`); without it the node is open and says so loudly').env('CHORUS_CLUSTER_KEY'))
-    .addOption(new Option('--cluster-name <name>', 'names the gossip topics; nodes with different names ignore each other').env('CHORUS_CLUSTER_NAME').default(NODE_DEFAULTS.clusterName).argParser(nonEmpty('--cluster-name')))
+    .addOption(new Option('--cluster-key <file>', 'join only peers holding the same key (from `chorus init` or `chorus keygen`); without it the node talks to this host only').env('CHORUS_CLUSTER_KEY'))
+    .addOption(new Option('--open', 'without --cluster-key, accept peers from other hosts anyway (and allow mDNS): anyone who can reach the node can read and write all data (env value: true/false)').env('CHORUS_OPEN').default(NODE_DEFAULTS.open))
+    .addOption(new Option('--cluster-name <name>', 'names every protocol and topic; nodes with different names never exchange data (letters, digits, . _ -)').env('CHORUS_CLUSTER_NAME').default(NODE_DEFAULTS.clusterName).argParser(clusterName))
     .addOption(new Option('--rpc-token <token>', 'clients must send Authorization: Bearer TOKEN; required when --rpc is not a loopback address').env('CHORUS_RPC_TOKEN').argParser(nonEmpty('--rpc-token')))
     .addOption(new Option('--ae-interval <ms>', 'anti-entropy period in milliseconds (jittered ±20%)').env('CHORUS_AE_INTERVAL').default(NODE_DEFAULTS.aeIntervalMs).argParser(intIn(50, 24 * 3600 * 1000)))
     .addOption(new Option('--fsync', 'fsync each acknowledged write; otherwise acknowledged means written to LevelDB\'s log, which survives a process crash (env value: true/false)').env('CHORUS_FSYNC').default(NODE_DEFAULTS.fsync))

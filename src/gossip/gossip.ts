@@ -24,6 +24,8 @@ export interface GossipComponents {
   pubsub: PubSub
   replica: GossipReplica
   logger: Logger
+  /** Called with the peer that sent us a message we rejected (the node penalises it). */
+  onInvalid?: (peer: string, why: string) => void
 }
 
 export interface GossipInit {
@@ -51,6 +53,7 @@ export class Gossip {
   private readonly replica: GossipReplica
   private readonly logger: Logger
   private readonly topic: string
+  private readonly onInvalid: ((peer: string, why: string) => void) | undefined
   private readonly publishEnabled: boolean
   private readonly maxPendingBytes: number
   private outbox = new Map<string, Uint8Array>()
@@ -64,6 +67,7 @@ export class Gossip {
     this.pubsub = components.pubsub
     this.replica = components.replica
     this.logger = components.logger
+    this.onInvalid = components.onInvalid
     this.topic = changesTopic(init.clusterName ?? 'default')
     this.publishEnabled = init.publish ?? true
     this.maxPendingBytes = init.maxPendingBytes ?? 8 * 1024 * 1024
@@ -153,16 +157,16 @@ export class Gossip {
   /**
    * Runs before gossipsub forwards a message, and is where it is merged: a message is relayed
    * only once this node has taken it, and one whose every state was refused as invalid is
-   * rejected, so gossipsub relays it to no one (and, once topic scoring is configured,
-   * counts it against the peer that sent it). A failure
+   * rejected, so gossipsub relays it to no one and counts it against the peer that sent it
+   * (topic scoring, node/libp2p.ts), and so does our own tally (onInvalid). A failure
    * of our own (a full disk) is no fault of the sender: the message is still relayed.
    */
-  private readonly validate = async (_peer: PeerId, message: Message): Promise<TopicValidatorResult> => {
+  private readonly validate = async (peer: PeerId, message: Message): Promise<TopicValidatorResult> => {
     let changes: EncodedChange[]
     try {
       changes = decodeGossip(message.data)
     } catch (err) {
-      return this.reject(`rejected malformed gossip message: ${(err as Error).message}`)
+      return this.reject(peer, `rejected malformed gossip message: ${(err as Error).message}`)
     }
     this.stats.received++
     this.stats.receivedChanges += changes.length
@@ -170,16 +174,17 @@ export class Gossip {
     try {
       const report = await this.replica.applyRemote(changes, from)
       const invalid = report.rejected - (report.superseded ?? 0)
-      if (changes.length > 0 && invalid === changes.length) return this.reject(`rejected a gossip message whose ${invalid} states were all invalid`)
+      if (changes.length > 0 && invalid === changes.length) return this.reject(peer, `rejected a gossip message whose ${invalid} states were all invalid`)
     } catch (err) {
       this.logger.error({ err }, 'applying gossip failed; anti-entropy will repair')
     }
     return TopicValidatorResult.Accept
   }
 
-  private reject (why: string): TopicValidatorResult {
+  private reject (peer: PeerId, why: string): TopicValidatorResult {
     this.stats.invalid++
-    this.logger.warn(why)
+    this.logger.warn({ remote: peer.toString() }, why)
+    this.onInvalid?.(peer.toString(), why)
     return TopicValidatorResult.Reject
   }
 }

@@ -13,7 +13,14 @@ import type { Registry } from 'prom-client'
 import { createAntiEntropy, type AntiEntropy } from '../antientropy/index.js'
 import { ClusterTime, HybridLogicalClock } from '../clock/index.js'
 import { resolveNodeConfig, type NodeConfig, type NodeInit } from '../config.js'
-import { TIME_SAMPLE_TIMEOUT_MS, TIME_SYNC_INTERVAL_MS, timeProtocol } from '../constants.js'
+import { peerIdFromString } from '@libp2p/peer-id'
+import {
+  antiEntropyProtocol, changesTopic, digestTopic, GOSSIP_SCORE_CHECK_MS, TIME_SAMPLE_TIMEOUT_MS, TIME_SYNC_INTERVAL_MS, timeProtocol
+} from '../constants.js'
+import { GossipScoreWatch } from './gossip-score-watch.js'
+import { warnAboutExposure } from './exposure.js'
+import { PeerGate } from './peer-gate.js'
+import { PeerPenalties } from './peer-penalties.js'
 import { InvalidParamsError, NotReadyError } from '../errors.js'
 import { Gossip } from '../gossip/index.js'
 import { Replica } from '../replica/index.js'
@@ -21,7 +28,7 @@ import { Store } from '../store/index.js'
 import type { ChangeEvent, ChorusApi, ChorusApiExtras, NodeInfo, PeerInfo, SyncReport } from './api.js'
 import { DataMethods } from './data-methods.js'
 import { loadOrCreateIdentity, markIdentityConflict } from './identity.js'
-import { createHost, type ChorusLibp2p } from './libp2p.js'
+import { createHost, GOSSIP_SCORE_THRESHOLDS, type ChorusLibp2p } from './libp2p.js'
 import { Membership } from './membership.js'
 import { createMetrics } from './metrics.js'
 import { Redialer } from './redialer.js'
@@ -75,6 +82,9 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
   private clockWatch?: NodeJS.Timeout
   private membership?: Membership
   private collector?: TombstoneCollector
+  private gate?: PeerGate
+  private penalties?: PeerPenalties
+  private scoreWatch?: GossipScoreWatch
 
   constructor (config: NodeConfig) {
     super()
@@ -95,8 +105,14 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       this.store = await Store.open({ location: join(config.dataDir, 'db'), fsync: config.fsync })
       const identity = await loadOrCreateIdentity(config.dataDir)
       const privateKey = identity.key
-      this.libp2p = await createHost({ privateKey, listen: config.listen, mdns: config.mdns, clusterKey: config.clusterKey, maxConnections: config.maxConnections })
-      const logger = this.logger.child({ peer: this.libp2p.peerId.toString() })
+      const gate = new PeerGate({ loopbackOnly: config.loopbackOnly })
+      this.gate = gate
+      const topics = [changesTopic(config.clusterName), digestTopic(config.clusterName)]
+      const libp2p = await createHost({ privateKey, listen: config.listen, mdns: config.mdns, clusterKey: config.clusterKey, maxConnections: config.maxConnections, topics, connectionGater: gate.gater() })
+      this.libp2p = libp2p
+      const logger = this.logger.child({ peer: libp2p.peerId.toString() })
+      const penalties = new PeerPenalties({ gate, logger: logger.child({ part: 'peers' }), hangUp: async peer => { await libp2p.hangUp(peerIdFromString(peer)) } })
+      this.penalties = penalties
       // A jump shifts the offsets we have; fresh samples confirm them (late-bound: the sampler
       // needs libp2p, which needs nothing of the clock).
       const time = clusterTime(config, logger.child({ part: 'clock' }), () => { this.timeSync?.resampleAll() })
@@ -116,7 +132,13 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       this.membership = membership
       if (membership.incomplete) logger.warn({ holdMs: config.memberTtlMs }, 'the stored members record is unreadable: tombstone collection waits one member TTL, since an away member may be missing from it')
       const pubsub = this.libp2p.services.pubsub
-      this.gossip = new Gossip({ pubsub, replica: this.replica, logger: logger.child({ part: 'gossip' }) }, { clusterName: config.clusterName, publish: config.gossip })
+      this.gossip = new Gossip({
+        pubsub,
+        replica: this.replica,
+        logger: logger.child({ part: 'gossip' }),
+        onInvalid: (peer, why) => { penalties.penalise(peer, 'invalid-gossip', why) }
+      }, { clusterName: config.clusterName, publish: config.gossip })
+      this.scoreWatch = new GossipScoreWatch({ pubsub, penalties, graylistThreshold: GOSSIP_SCORE_THRESHOLDS.graylistThreshold, intervalMs: GOSSIP_SCORE_CHECK_MS })
       this.metrics = createMetrics({ replica: this.replica, gossip: this.gossip, connections: () => this.libp2p?.getConnections().length ?? 0 })
       this.antiEntropy = createAntiEntropy(
         {
@@ -125,7 +147,8 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
           logger: logger.child({ part: 'anti-entropy' }),
           pubsub,
           metrics: this.metrics,
-          onExchangeComplete: (peer, startedAtMs) => { membership.synced(peer, startedAtMs, clock.physicalNow()) }
+          onExchangeComplete: (peer, startedAtMs) => { membership.synced(peer, startedAtMs, clock.physicalNow()) },
+          onViolation: (peer, err) => { penalties.penalise(peer, 'ae-violation', err.message) }
         },
         // Exchange times use the corrected clock, like tombstone times (GC compares them).
         { intervalMs: config.aeIntervalMs, clusterName: config.clusterName, now: () => clock.physicalNow(), announceNow: () => time.raw() }
@@ -137,12 +160,16 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       this.redialer = new Redialer(this.libp2p, logger.child({ part: 'redialer' }), { bootstrap: config.bootstrap })
       const store = this.store
       const persistMembers = (): void => { store.commit([store.metaWrite('members', membership.toJSON())]).catch(() => {}) }
-      this.libp2p.addEventListener('peer:connect', evt => {
-        this.lastSeen.set(evt.detail.toString(), Date.now())
+      const aeProtocol = antiEntropyProtocol(config.clusterName)
+      this.libp2p.addEventListener('peer:connect', evt => { this.lastSeen.set(evt.detail.toString(), Date.now()) })
+      // Only a peer that speaks our cluster's protocol becomes a member: any other libp2p host
+      // that connects would otherwise hold tombstone collection back for a member TTL.
+      this.libp2p.addEventListener('peer:identify', evt => {
+        if (!evt.detail.protocols.includes(aeProtocol)) return
         // A new member holds collection back from now on, also across a crash.
-        if (membership.seen(evt.detail.toString(), clock.physicalNow())) persistMembers()
+        if (membership.seen(evt.detail.peerId.toString(), clock.physicalNow())) persistMembers()
       })
-      this.libp2p.addEventListener('peer:disconnect', evt => { membership.seen(evt.detail.toString(), clock.physicalNow()) })
+      this.libp2p.addEventListener('peer:disconnect', evt => { membership.touch(evt.detail.toString(), clock.physicalNow()) })
       this.collector = new TombstoneCollector({
         replica: this.replica,
         membership,
@@ -165,12 +192,11 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       await this.antiEntropy.start()
       this.redialer.start()
       this.collector.start()
+      this.scoreWatch.start()
       this.clockWatch = setInterval(() => { time.raw() }, CLOCK_WATCH_MS)
       this.clockWatch.unref()
       this.ready = true
-      if (config.clusterKey === undefined) {
-        logger.warn('NO CLUSTER KEY: this node is OPEN — any peer that can reach its listen address can join the cluster and read and write all data. Create a key with `chorus keygen > cluster.key` and start every node with --cluster-key cluster.key')
-      }
+      warnAboutExposure(config, logger)
       logger.info({ addrs: this.multiaddrs(), dataDir: config.dataDir }, 'node started')
     } catch (err) {
       await this.stop().catch(() => {})
@@ -182,6 +208,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
     this.stopping ??= (async () => {
       this.ready = false
       clearInterval(this.clockWatch)
+      this.scoreWatch?.stop()
       this.redialer?.stop()
       await this.collector?.stop()
       if (this.membership !== undefined && this.store !== undefined && this.replica !== undefined) {
@@ -253,7 +280,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       uptimeMs: Date.now() - this.startedAt,
       keys: replica.keyCount(),
       digest: Buffer.from(replica.tree.root()).toString('hex'),
-      open: this.config.clusterKey === undefined,
+      open: this.config.clusterKey === undefined && this.config.open,
       clockCorrectionMs: this.time?.correctionMs ?? 0,
       clockPeers: this.time?.samples ?? 0,
       clockJumps: this.time?.jumps ?? 0

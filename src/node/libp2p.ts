@@ -4,11 +4,12 @@
  */
 import '../util/polyfills.js'
 import { gossipsub, type GossipsubEvents } from '@chainsafe/libp2p-gossipsub'
+import { createPeerScoreParams, createPeerScoreThresholds, createTopicScoreParams } from '@chainsafe/libp2p-gossipsub/score'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import type { Identify } from '@libp2p/identify'
-import type { Libp2p, PeerDiscovery, PrivateKey, PubSub } from '@libp2p/interface'
+import type { ConnectionGater, Libp2p, PeerDiscovery, PrivateKey, PubSub } from '@libp2p/interface'
 import { mdns } from '@libp2p/mdns'
 import { ping, type PingService } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
@@ -30,6 +31,41 @@ export interface HostInit {
   mdns: boolean
   clusterKey?: Uint8Array
   maxConnections: number
+  /** The only gossip topics whose subscriptions and messages we keep (the cluster's). */
+  topics: string[]
+  /** Who may connect (node/peer-gate.ts). */
+  connectionGater: ConnectionGater
+}
+
+/**
+ * gossipsub peer scoring, tuned for a cluster in which every peer is a member and writes may
+ * stop for hours: what lowers a score is only what an honest node never does.
+ * - P4, invalid messages (our validator rejects a message only when every state in it is
+ *   invalid): three of them take a peer below the graylist.
+ * - P7, broken IHAVE promises: a peer that keeps advertising messages it never delivers.
+ *   One broken now and then (a message that left the cache) stays under the threshold.
+ * - P3 (too few mesh deliveries) is off: an idle cluster delivers nothing, honestly.
+ * - P6 (many peers on one IP) is off: nodes on one host, or behind one NAT, are normal here.
+ * Below the graylist gossipsub ignores the peer; node/chorus-node.ts also disconnects and
+ * bans it (node/peer-penalties.ts).
+ */
+export const GOSSIP_SCORE_THRESHOLDS = createPeerScoreThresholds({ gossipThreshold: -10, publishThreshold: -50, graylistThreshold: -80 })
+
+function gossipScoreParams (topics: string[]): ReturnType<typeof createPeerScoreParams> {
+  const topic = createTopicScoreParams({
+    topicWeight: 1,
+    meshMessageDeliveriesWeight: 0,
+    meshFailurePenaltyWeight: 0,
+    invalidMessageDeliveriesWeight: -10,
+    invalidMessageDeliveriesDecay: 0.9
+  })
+  return createPeerScoreParams({
+    topics: Object.fromEntries(topics.map(t => [t, topic])),
+    IPColocationFactorWeight: 0,
+    behaviourPenaltyWeight: -10,
+    behaviourPenaltyThreshold: 5,
+    behaviourPenaltyDecay: 0.9
+  })
 }
 
 export async function createHost (init: HostInit): Promise<ChorusLibp2p> {
@@ -43,6 +79,7 @@ export async function createHost (init: HostInit): Promise<ChorusLibp2p> {
     streamMuxers: [yamux()],
     ...(init.clusterKey === undefined ? {} : { connectionProtector: preSharedKey({ psk: init.clusterKey }) }),
     peerDiscovery,
+    connectionGater: init.connectionGater,
     connectionManager: {
       maxConnections: init.maxConnections,
       dialTimeout: 10_000
@@ -61,6 +98,11 @@ export async function createHost (init: HostInit): Promise<ChorusLibp2p> {
         // and anti-entropy delivers it anyway.
         allowPublishToZeroTopicPeers: true,
         emitSelf: false,
+        // Subscriptions to other topics are dropped unread: gossipsub keeps state per topic,
+        // and a peer subscribing to millions of invented topics would grow it without bound.
+        allowedTopics: init.topics,
+        scoreParams: gossipScoreParams(init.topics),
+        scoreThresholds: GOSSIP_SCORE_THRESHOLDS,
         maxInboundDataLength: MAX_INBOUND_RPC_BYTES,
         decodeRpcLimits: {
           maxSubscriptions: 64,

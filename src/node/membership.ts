@@ -4,6 +4,8 @@
  * so a restart does not forget a member that is away right now (forgetting it would let GC run
  * before that member has seen the tombstones).
  */
+import { MAX_MEMBERS } from '../constants.js'
+
 export interface MemberRecord {
   lastSeenMs: number
   /** Start of the last completed exchange: the member holds everything we held then. */
@@ -12,6 +14,11 @@ export interface MemberRecord {
 
 export class Membership {
   private readonly members = new Map<string, MemberRecord>()
+  /**
+   * Set when a member could not be added because the map is full: GC then waits, since it
+   * cannot know what that peer has seen. Cleared when expired members make room again.
+   */
+  private overflowed = false
 
   /**
    * @param unknownUntilMs set when the stored record could not be read in full: until then
@@ -42,15 +49,34 @@ export class Membership {
     return JSON.stringify(Object.fromEntries(this.members))
   }
 
+  /** Whether a peer could not be recorded because MAX_MEMBERS are known (GC holds meanwhile). */
+  get full (): boolean {
+    return this.overflowed
+  }
+
   /** Returns true for a member not known before (worth persisting at once). */
   seen (peer: string, now: number): boolean {
     const r = this.members.get(peer)
+    if (r === undefined && this.members.size >= MAX_MEMBERS) {
+      this.overflowed = true
+      return false
+    }
     this.members.set(peer, { lastSeenMs: now, syncedAtMs: r?.syncedAtMs ?? 0 })
     return r === undefined
   }
 
+  /** Updates the last-seen time of a member; a peer that is not one stays out. */
+  touch (peer: string, now: number): void {
+    const r = this.members.get(peer)
+    if (r !== undefined) r.lastSeenMs = now
+  }
+
   synced (peer: string, startedAtMs: number, now: number): void {
     const r = this.members.get(peer)
+    if (r === undefined && this.members.size >= MAX_MEMBERS) {
+      this.overflowed = true
+      return
+    }
     this.members.set(peer, { lastSeenMs: now, syncedAtMs: Math.max(r?.syncedAtMs ?? 0, startedAtMs) })
   }
 
@@ -60,7 +86,6 @@ export class Membership {
    * reset before rejoining: docs/consistency.md). With no members at all, `now`.
    */
   stableTime (now: number, connected: ReadonlySet<string>): number {
-    if (now < this.unknownUntilMs) return 0
     let stable = now
     for (const [peer, r] of this.members) {
       if (!connected.has(peer) && r.lastSeenMs < now - this.ttlMs) {
@@ -69,6 +94,8 @@ export class Membership {
       }
       stable = Math.min(stable, r.syncedAtMs)
     }
+    if (this.overflowed && this.members.size < MAX_MEMBERS) this.overflowed = false
+    if (now < this.unknownUntilMs || this.overflowed) return 0
     return stable
   }
 }

@@ -239,7 +239,7 @@ describe('a lying peer is reset and cannot harm the honest node', () => {
     expect(ending).toBe('reset')
     expect(Date.now() - started).toBeLessThan(5_000)
     const text = await a.metrics.getSingleMetricAsString('chorus_ae_exchanges_total')
-    expect(text).toContain('chorus_ae_exchanges_total{role="responder",outcome="violation"} 1')
+    expect(text).toContain('chorus_ae_exchanges_total{role="responder",outcome="interrupted"} 1')
   })
 
   it('a frame over the size limit is refused before it is buffered', async () => {

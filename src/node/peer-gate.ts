@@ -1,0 +1,70 @@
+/**
+ * Who may connect: the node's libp2p connection gater. Two rules, checked before a connection
+ * is encrypted (so a refused peer costs us a TCP accept and nothing more):
+ *
+ * - a node without a cluster key, unless the operator said `--open`, talks to processes on
+ *   this host only: nobody else on the network can read or write its data (docs/security.md);
+ * - a peer banned for misbehaviour (node/peer-penalties.ts) is refused both ways until its ban
+ *   runs out.
+ */
+import type { ConnectionGater, MultiaddrConnection, PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import { MAX_BANNED_PEERS } from '../constants.js'
+import { isLoopbackMultiaddr } from '../util/loopback.js'
+
+export interface PeerGateInit {
+  /** Refuse every connection, inbound or outbound, with an address off this host. */
+  loopbackOnly: boolean
+  now?: () => number
+}
+
+export class PeerGate {
+  private readonly bans = new Map<string, number>()
+  private readonly now: () => number
+  readonly loopbackOnly: boolean
+
+  constructor (init: PeerGateInit) {
+    this.loopbackOnly = init.loopbackOnly
+    this.now = init.now ?? Date.now
+  }
+
+  /** Keep `peer` out until `untilMs`. The map is bounded: past it, the ban ending first goes. */
+  ban (peer: string, untilMs: number): void {
+    this.bans.delete(peer)
+    this.bans.set(peer, Math.max(untilMs, this.bans.get(peer) ?? 0))
+    if (this.bans.size > MAX_BANNED_PEERS) this.evictOne()
+  }
+
+  isBanned (peer: string): boolean {
+    const until = this.bans.get(peer)
+    if (until === undefined) return false
+    if (until > this.now()) return true
+    this.bans.delete(peer)
+    return false
+  }
+
+  bannedCount (): number {
+    return this.bans.size
+  }
+
+  /** The gater handed to libp2p: every method answers "deny?". */
+  gater (): ConnectionGater {
+    const offHost = (ma: Multiaddr): boolean => this.loopbackOnly && !isLoopbackMultiaddr(ma)
+    return {
+      denyDialMultiaddr: (ma: Multiaddr) => offHost(ma),
+      denyDialPeer: (peer: PeerId) => this.isBanned(peer.toString()),
+      denyInboundConnection: (conn: MultiaddrConnection) => offHost(conn.remoteAddr),
+      denyInboundEncryptedConnection: (peer: PeerId) => this.isBanned(peer.toString()),
+      denyOutboundEncryptedConnection: (peer: PeerId) => this.isBanned(peer.toString())
+    }
+  }
+
+  private evictOne (): void {
+    let victim: string | undefined
+    let earliest = Infinity
+    for (const [peer, until] of this.bans) {
+      if (until < earliest) { earliest = until; victim = peer }
+    }
+    if (victim !== undefined) this.bans.delete(victim)
+  }
+}

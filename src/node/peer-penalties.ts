@@ -1,0 +1,96 @@
+/**
+ * Peer accountability: a tally of points per peer for things an honest Chorus node never
+ * does (a gossip message whose every state is invalid, an anti-entropy protocol violation, a
+ * gossipsub score below the graylist). Points decay with a half-life, so a rare glitch is
+ * forgiven; a peer that reaches the threshold is disconnected and banned (node/peer-gate.ts).
+ *
+ * What is never penalised: slowness. A paused or overloaded honest node misses deadlines too,
+ * and banning it would keep the cluster diverged long after the fault healed; deadlines (per
+ * frame, per exchange) and per-peer slots bound what a slow peer costs instead.
+ */
+import type { Logger } from 'pino'
+import {
+  MAX_PENALISED_PEERS, PEER_BAN_MS, PEER_PENALTY_HALF_LIFE_MS, PEER_PENALTY_THRESHOLD
+} from '../constants.js'
+import type { PeerGate } from './peer-gate.js'
+
+export type Offence = 'invalid-gossip' | 'ae-violation' | 'gossip-score'
+
+/** Points per offence; the threshold is PEER_PENALTY_THRESHOLD (100). */
+export const OFFENCE_POINTS: Readonly<Record<Offence, number>> = {
+  // A message is rejected only when every state in it is invalid: 4 within a half-life ban.
+  'invalid-gossip': 25,
+  // A violation ends the exchange; 2 within a half-life ban.
+  'ae-violation': 50,
+  // gossipsub already weighed the evidence (broken IHAVE promises, invalid deliveries).
+  'gossip-score': PEER_PENALTY_THRESHOLD
+}
+
+export interface PeerPenaltiesInit {
+  gate: PeerGate
+  /** Closes every connection to the peer. */
+  hangUp: (peer: string) => Promise<void>
+  logger: Logger
+  now?: () => number
+  threshold?: number
+  halfLifeMs?: number
+  banMs?: number
+}
+
+interface Tally { points: number, atMs: number }
+
+export class PeerPenalties {
+  private readonly tallies = new Map<string, Tally>()
+  private readonly now: () => number
+  private readonly threshold: number
+  private readonly halfLifeMs: number
+  private readonly banMs: number
+  readonly stats = { penalties: {} as Record<string, number>, bans: 0 }
+
+  constructor (private readonly init: PeerPenaltiesInit) {
+    this.now = init.now ?? Date.now
+    this.threshold = init.threshold ?? PEER_PENALTY_THRESHOLD
+    this.halfLifeMs = init.halfLifeMs ?? PEER_PENALTY_HALF_LIFE_MS
+    this.banMs = init.banMs ?? PEER_BAN_MS
+  }
+
+  /** Current points of `peer`, decayed to now. */
+  points (peer: string): number {
+    const t = this.tallies.get(peer)
+    return t === undefined ? 0 : this.decayed(t)
+  }
+
+  penalise (peer: string, offence: Offence, detail?: string): void {
+    const points = this.points(peer) + OFFENCE_POINTS[offence]
+    this.stats.penalties[offence] = (this.stats.penalties[offence] ?? 0) + 1
+    this.tallies.delete(peer)
+    this.tallies.set(peer, { points, atMs: this.now() })
+    if (this.tallies.size > MAX_PENALISED_PEERS) this.forgetLeastPenalised()
+    this.init.logger.warn({ remote: peer, offence, detail, points: Math.round(points) }, 'peer misbehaved')
+    if (points >= this.threshold) this.banAndHangUp(peer, offence)
+  }
+
+  private banAndHangUp (peer: string, offence: Offence): void {
+    if (this.init.gate.isBanned(peer)) return
+    this.init.gate.ban(peer, this.now() + this.banMs)
+    this.tallies.delete(peer)
+    this.stats.bans++
+    this.init.logger.warn({ remote: peer, offence, banMs: this.banMs }, 'peer banned: disconnected and refused until the ban ends')
+    this.init.hangUp(peer).catch(() => {})
+  }
+
+  private decayed (t: Tally): number {
+    const elapsed = Math.max(0, this.now() - t.atMs)
+    return t.points * Math.pow(0.5, elapsed / this.halfLifeMs)
+  }
+
+  private forgetLeastPenalised (): void {
+    let victim: string | undefined
+    let least = Infinity
+    for (const [peer, t] of this.tallies) {
+      const p = this.decayed(t)
+      if (p < least) { least = p; victim = peer }
+    }
+    if (victim !== undefined) this.tallies.delete(victim)
+  }
+}
