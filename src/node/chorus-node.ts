@@ -139,7 +139,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
         onInvalid: (peer, why) => { penalties.penalise(peer, 'invalid-gossip', why) }
       }, { clusterName: config.clusterName, publish: config.gossip })
       this.scoreWatch = new GossipScoreWatch({ pubsub, penalties, graylistThreshold: GOSSIP_SCORE_THRESHOLDS.graylistThreshold, intervalMs: GOSSIP_SCORE_CHECK_MS })
-      this.metrics = createMetrics({ replica: this.replica, gossip: this.gossip, connections: () => this.libp2p?.getConnections().length ?? 0 })
+      this.metrics = createMetrics({ replica: this.replica, gossip: this.gossip, connections: () => this.libp2p?.getConnections().length ?? 0, penalties, bannedPeers: () => gate.bannedCount() })
       this.antiEntropy = createAntiEntropy(
         {
           libp2p: this.libp2p,

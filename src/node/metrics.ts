@@ -5,11 +5,14 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
 import type { Gossip } from '../gossip/index.js'
 import type { Replica } from '../replica/index.js'
+import type { PeerPenalties } from './peer-penalties.js'
 
 export interface MetricSources {
   replica: Replica
   gossip: Gossip
   connections: () => number
+  penalties: PeerPenalties
+  bannedPeers: () => number
 }
 
 export function createMetrics (sources: MetricSources): Registry {
@@ -42,6 +45,18 @@ export function createMetrics (sources: MetricSources): Registry {
     collect () {
       this.reset()
       for (const [reason, n] of Object.entries(replica.stats.remoteRejected)) this.inc({ reason }, n)
+    }
+  })
+  counter('chorus_peer_bans_total', 'Peers disconnected and banned for misbehaving', () => sources.penalties.stats.bans)
+  gauge('chorus_peers_banned', 'Peers banned now (refused both ways until their ban ends)', sources.bannedPeers)
+  void new Counter({
+    name: 'chorus_peer_penalties_total',
+    help: 'Penalties given to peers, by offence (invalid-gossip, ae-violation, gossip-score)',
+    labelNames: ['offence'],
+    registers: [register],
+    collect () {
+      this.reset()
+      for (const offence of ['invalid-gossip', 'ae-violation', 'gossip-score']) this.inc({ offence }, sources.penalties.stats.penalties[offence] ?? 0)
     }
   })
   return register

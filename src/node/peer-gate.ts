@@ -43,7 +43,9 @@ export class PeerGate {
     return false
   }
 
+  /** Bans in force now (ended ones are dropped on the way). */
   bannedCount (): number {
+    for (const peer of [...this.bans.keys()]) this.isBanned(peer)
     return this.bans.size
   }
 

@@ -18,10 +18,10 @@ export type Offence = 'invalid-gossip' | 'ae-violation' | 'gossip-score'
 
 /** Points per offence; the threshold is PEER_PENALTY_THRESHOLD (100). */
 export const OFFENCE_POINTS: Readonly<Record<Offence, number>> = {
-  // A message is rejected only when every state in it is invalid: 4 within a half-life ban.
-  'invalid-gossip': 25,
-  // A violation ends the exchange; 2 within a half-life ban.
-  'ae-violation': 50,
+  // A message is rejected only when every state in it is invalid: 4 within ~20 s ban.
+  'invalid-gossip': 30,
+  // A violation ends the exchange: 2 within ~35 s ban.
+  'ae-violation': 60,
   // gossipsub already weighed the evidence (broken IHAVE promises, invalid deliveries).
   'gossip-score': PEER_PENALTY_THRESHOLD
 }

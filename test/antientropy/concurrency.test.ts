@@ -71,6 +71,35 @@ describe('anti-entropy concurrency caps', () => {
     expect(text).toContain('chorus_ae_exchanges_total{role="responder",outcome="busy"} 3')
   })
 
+  it('regression: members holding every inbound slot lose the longest-held one to a peer that asks after slotHoldMs', async () => {
+    const a = await createPeer({ maxInbound: 2, slotHoldMs: 300, timeoutMs: 30_000 })
+    const b = await createPeer()
+    await connect(a, b)
+    await writeMany(a.replica, puts('k', 0, 50))
+    // Two colluding members, each trickling nothing but keeping its exchange alive.
+    const holds: Array<Promise<string>> = []
+    let held = 0
+    for (let i = 0; i < 2; i++) {
+      const hog = await createHost()
+      holds.push(dialRaw(hog, a.libp2p, async io => {
+        await io.write({ type: FrameType.Hello, version: PROTOCOL_VERSION, root: randomBytes(16), keys: 1, window: 0 })
+        await io.read()
+        held++
+        await io.read() // never answered: only a reset ends it
+      }))
+    }
+    await waitFor(() => held === 2, 'both slots to be held')
+    await new Promise(resolve => setTimeout(resolve, 400)) // past slotHoldMs: the slots are now preemptable
+    const report = await b.ae.sync(a.id)
+    expect(report.keysReceived).toBe(50)
+    expect(b.root()).toBe(a.root())
+    // The longest holder was reset; the other still holds its slot.
+    expect(await Promise.race([...holds.map(async h => await h), new Promise(resolve => setTimeout(() => { resolve('none') }, 5_000))])).toBe('reset')
+    const text = await a.metrics.getSingleMetricAsString('chorus_ae_exchanges_total')
+    expect(text).toContain('chorus_ae_exchanges_total{role="responder",outcome="interrupted"} 1')
+    expect(text).not.toContain('outcome="busy"')
+  })
+
   it('runs at most maxOutbound exchanges at once: concurrent sync() calls queue', async () => {
     const a = await createPeer({ maxOutbound: 1 })
     const server = await createHost()

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { MAX_MEMBERS } from '../../src/constants.js'
 import { Membership } from '../../src/node/membership.js'
 
 const TTL = 1000
@@ -24,5 +25,27 @@ describe('Membership', () => {
     // What could be read is kept.
     const partial = Membership.fromJSON(JSON.stringify({ a: { lastSeenMs: NOW, syncedAtMs: NOW - 7 }, b: { lastSeenMs: 'x' } }), TTL, NOW)
     expect(partial.stableTime(NOW + TTL, new Set(['a']))).toBe(NOW - 7)
+  })
+
+  it('the map is bounded: past MAX_MEMBERS a newcomer is not recorded and GC holds until room is made', () => {
+    const m = new Membership(TTL)
+    for (let i = 0; i < MAX_MEMBERS; i++) m.synced(`p${i}`, NOW, NOW)
+    expect(m.seen('newcomer', NOW)).toBe(false)
+    expect(m.size).toBe(MAX_MEMBERS)
+    expect(m.full).toBe(true)
+    expect(m.stableTime(NOW, new Set())).toBe(0)
+    // Once the old members expire, the map has room again and GC resumes.
+    expect(m.stableTime(NOW + TTL + 1, new Set())).toBe(NOW + TTL + 1)
+    expect(m.full).toBe(false)
+    expect(m.seen('newcomer', NOW + TTL + 1)).toBe(true)
+  })
+
+  it('touch updates a member and never adds a stranger', () => {
+    const m = new Membership(TTL)
+    m.touch('stranger', NOW)
+    expect(m.size).toBe(0)
+    m.seen('member', NOW - TTL + 10)
+    m.touch('member', NOW)
+    expect(m.stableTime(NOW + TTL - 1, new Set())).toBe(0)
   })
 })

@@ -1,0 +1,85 @@
+/**
+ * Peer accountability with real nodes: a member that keeps sending what no honest build sends
+ * — gossip messages whose every state is invalid, anti-entropy frames that break the protocol
+ * — is disconnected and then refused, while the honest nodes go on converging.
+ */
+import { multiaddr } from '@multiformats/multiaddr'
+import { describe, expect, it } from 'vitest'
+import { encodeRegister } from '../../src/codec/index.js'
+import { changesTopic, MAX_EVENT_COUNTER } from '../../src/constants.js'
+import { encodeGossip } from '../../src/gossip/message.js'
+import { createHost } from '../antientropy/helpers/peers.js'
+import { dialRaw } from '../antientropy/helpers/raw.js'
+import { connectAll, startNodes, waitConverged, waitFor } from '../helpers/nodes.js'
+import type { ChorusNode } from '../../src/node/index.js'
+
+const metric = async (node: ChorusNode, name: string): Promise<number> => {
+  const line = (await node.metricsText()).split('\n').find(l => l.startsWith(`${name} `))
+  return Number(line?.split(' ')[1] ?? NaN)
+}
+
+async function connected (node: ChorusNode, peer: string): Promise<boolean> {
+  return (await node.peers()).some(p => p.peerId === peer && p.connected)
+}
+
+async function dialFails (host: Awaited<ReturnType<typeof createHost>>, node: ChorusNode): Promise<boolean> {
+  try {
+    await host.dial(multiaddr(node.multiaddrs()[0] as string), { signal: AbortSignal.timeout(5_000) })
+    // The TCP socket may be accepted and dropped during the upgrade: judge by the node's view.
+    return !(await connected(node, host.peerId.toString()))
+  } catch {
+    return true
+  }
+}
+
+describe('peer bans', () => {
+  it('a member publishing invalid gossip is disconnected and refused; the honest nodes converge', async () => {
+    const [a, b] = await startNodes(2)
+    if (a === undefined || b === undefined) throw new Error('two nodes')
+    await connectAll([a, b])
+    const liar = await createHost({ pubsub: true })
+    const pubsub = liar.services.pubsub as unknown as {
+      subscribe: (t: string) => void
+      publish: (t: string, d: Uint8Array) => Promise<unknown>
+      getSubscribers: (t: string) => Array<{ toString: () => string }>
+    }
+    const topic = changesTopic('default')
+    pubsub.subscribe(topic)
+    await liar.dial(multiaddr(a.multiaddrs()[0] as string))
+    await waitFor(() => pubsub.getSubscribers(topic).some(p => p.toString() === a.peerId), { what: 'the liar to see a on the topic' })
+
+    const poison = (i: number): Uint8Array => encodeGossip([{
+      storeKey: `r/poison${i}`,
+      state: encodeRegister({ vv: { [liar.peerId.toString()]: MAX_EVENT_COUNTER + 1 }, siblings: [{ node: liar.peerId.toString(), counter: MAX_EVENT_COUNTER + 1, hlc: { wall: Date.now(), logical: 0 }, value: '"x"' }] })
+    }])
+    for (let i = 0; i < 6; i++) await pubsub.publish(topic, poison(i)).catch(() => {})
+    await waitFor(async () => !(await connected(a, liar.peerId.toString())), { what: 'a to hang up on the liar', timeoutMs: 10_000 })
+    expect(await metric(a, 'chorus_peer_bans_total')).toBe(1)
+    expect(await metric(a, 'chorus_peers_banned')).toBe(1)
+    expect(await dialFails(liar, a)).toBe(true)
+
+    await a.kvPut('after-ban', 1)
+    await waitFor(async () => (await b.kvGet('after-ban')).found, { what: 'honest gossip to flow on' })
+    await waitConverged([a, b])
+    for (const node of [a, b]) expect((await node.kvGet('poison0')).found).toBe(false)
+    await liar.stop()
+  })
+
+  it('a member breaking the anti-entropy protocol twice is banned; a timeout costs nothing', async () => {
+    const [a] = await startNodes(1)
+    if (a === undefined) throw new Error('a node')
+    const liar = await createHost()
+    const garbage = async (io: { writeBytes: (b: Uint8Array) => Promise<void> }): Promise<void> => {
+      await io.writeBytes(new Uint8Array([0xff, 0xfe, 0xfd]))
+      await new Promise(resolve => setTimeout(resolve, 2_000))
+    }
+    const fakePeer = { getMultiaddrs: () => [multiaddr(a.multiaddrs()[0] as string)] }
+    expect(await dialRaw(liar, fakePeer as never, garbage)).toBe('reset')
+    expect(await metric(a, 'chorus_peer_bans_total')).toBe(0)
+    await dialRaw(liar, fakePeer as never, garbage).catch(() => 'failed')
+    await waitFor(async () => await metric(a, 'chorus_peer_bans_total') === 1, { what: 'the second violation to ban the liar' })
+    await waitFor(async () => !(await connected(a, liar.peerId.toString())), { what: 'a to hang up on the liar' })
+    expect(await dialFails(liar, a)).toBe(true)
+    await liar.stop()
+  })
+})
