@@ -128,6 +128,14 @@ describe('rpc handler', () => {
     expect(s.error).toMatchObject({ code: -32003, data: { code: 'ERR_NO_PEER' } })
   })
 
+  it('regression: a field the node refuses is named like the schema names it, in the message and in data.field', async () => {
+    const { call } = setup()
+    const node = await call('kv.get', { key: 'k', after: 'foreign' })
+    expect(node.error).toEqual({ code: -32602, message: 'params.after: belongs to another key', data: { field: 'params.after', code: 'ERR_INVALID_CONTEXT' } })
+    const schema = await call('kv.get', { key: 'k', after: '' })
+    expect(schema.error?.data).toEqual({ field: 'params.after', code: 'ERR_INVALID_PARAMS' })
+  })
+
   it('-32603 for unexpected errors, without leaking details', async () => {
     const { call } = setup()
     const r = await call('kv.put', { key: 'explode', value: 1 })
