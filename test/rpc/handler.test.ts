@@ -84,6 +84,11 @@ describe('rpc handler', () => {
     const w = await call('kv.watch', {})
     expect(w.error?.code).toBe(-32601)
     expect(w.error?.message).toMatch(/WebSocket/)
+    // regression: params are not judged for a method that does not exist here
+    for (const [method, params] of [['kv.unwatch', { subscription: '' }], ['kv.unwatch', {}], ['kv.watch', { prefix: 1 }], ['kv.watch', ['x']]] as const) {
+      const r = await call(method, params)
+      expect(r.error?.code, `${method} ${JSON.stringify(params)}`).toBe(-32601)
+    }
   })
 
   it('-32602 names the field', async () => {
