@@ -20,6 +20,17 @@ export function memberProblem (member: unknown): string | undefined {
   return undefined
 }
 
+/**
+ * Why a bound on keys (a scan or watch prefix, a scan start or end) is unacceptable. Any string
+ * may bound a range except one with lone surrogates: it has no UTF-8 form, and encoding it
+ * (U+FFFD) would bound another range than the one asked for.
+ */
+export function keyBoundProblem (bound: unknown): string | undefined {
+  if (typeof bound !== 'string') return 'must be a string'
+  if (!bound.isWellFormed()) return 'must be valid UTF-8 (no lone surrogates)'
+  return undefined
+}
+
 /** JSON text of a register value, or a problem description. */
 export function encodeValue (value: unknown): { json: string } | { problem: string } {
   if (value === undefined) return { problem: 'is required (use null for an empty value)' }

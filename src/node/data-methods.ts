@@ -9,6 +9,7 @@ import { DEFAULT_SCAN_LIMIT, MAX_BATCH_OPS, MAX_SCAN_LIMIT } from '../constants.
 import type { CounterState, OrSetState } from '../crdt/index.js'
 import { InvalidParamsError } from '../errors.js'
 import { toStoreKey } from '../model/index.js'
+import { keyBoundProblem } from '../model/validate.js'
 import type { LocalOp, Replica } from '../replica/index.js'
 import type {
   BatchOp, BatchResult, ConflictsOptions, ConflictsResult, CounterResult, KvGetOptions, KvGetResult, ReadAfterOptions, ScanOptions,
@@ -85,9 +86,9 @@ export abstract class DataMethods {
 
   async kvScan (options: ScanOptions = {}): Promise<ScanResult> {
     const limit = checkLimit(options.limit)
-    const prefix = options.prefix === undefined ? undefined : checkString(options.prefix, 'prefix')
-    const start = options.start === undefined ? undefined : checkString(options.start, 'start')
-    const end = options.end === undefined ? undefined : checkString(options.end, 'end')
+    const prefix = options.prefix === undefined ? undefined : checkBound(options.prefix, 'prefix')
+    const start = options.start === undefined ? undefined : checkBound(options.start, 'start')
+    const end = options.end === undefined ? undefined : checkBound(options.end, 'end')
     const bounds = scanBounds({ prefix, start, end, after: decodeCursor(options.cursor) })
     const items: ScanResult['items'] = []
     // Deleted keys are skipped; bound the work per page so pages of tombstones stay cheap.
@@ -107,7 +108,7 @@ export abstract class DataMethods {
 
   async kvConflicts (options: ConflictsOptions = {}): Promise<ConflictsResult> {
     const limit = checkLimit(options.limit)
-    const prefix = options.prefix === undefined ? undefined : checkString(options.prefix, 'prefix')
+    const prefix = options.prefix === undefined ? undefined : checkBound(options.prefix, 'prefix')
     const bounds = scanBounds({ prefix, after: decodeCursor(options.cursor) })
     const keys: string[] = []
     for await (const key of this.parts().replica.conflictKeys(bounds)) {
@@ -163,7 +164,8 @@ function checkLimit (limit: unknown): number {
   return limit
 }
 
-function checkString (value: unknown, field: string): string {
-  if (typeof value !== 'string') throw new InvalidParamsError(`${field}: must be a string`, { data: { field } })
-  return value
+function checkBound (value: unknown, field: string): string {
+  const problem = keyBoundProblem(value)
+  if (problem !== undefined) throw new InvalidParamsError(`${field}: ${problem}`, { data: { field } })
+  return value as string
 }

@@ -57,12 +57,19 @@ export class ChorusRpcError extends Error {
 /** Turns anything a method threw into an error object that is safe to send (no stack traces). */
 export function toRpcError (err: unknown): { error: JSONRPCError, internal: boolean } {
   if (err instanceof ChorusError) {
-    // The node names fields without the `params.` prefix the RPC layer uses: align them.
     const field = err.data?.field
-    const message = err.rpcCode === RPC_INVALID_PARAMS && typeof field === 'string' && !err.message.startsWith('params')
-      ? `params.${err.message}`
-      : err.message
-    return { error: { code: err.rpcCode, message, data: { ...err.data, code: err.code } }, internal: false }
+    if (err.rpcCode === RPC_INVALID_PARAMS && typeof field === 'string') return { error: invalidParamsError(err, field), internal: false }
+    return { error: { code: err.rpcCode, message: err.message, data: { ...err.data, code: err.code } }, internal: false }
   }
   return { error: { code: RPC_INTERNAL_ERROR, message: 'Internal error', data: { code: ERR_INTERNAL } }, internal: true }
+}
+
+/**
+ * The node names fields without the `params.` prefix the RPC layer uses (`after`, `ops[2].key`):
+ * both the message and `data.field` get it, so that every -32602 names its field one way and the
+ * message starts with `data.field`, whichever layer refused the request.
+ */
+function invalidParamsError (err: ChorusError, field: string): JSONRPCError {
+  const withPrefix = (s: string): string => s.startsWith('params') ? s : `params.${s}`
+  return { code: err.rpcCode, message: withPrefix(err.message), data: { ...err.data, field: withPrefix(field), code: err.code } }
 }

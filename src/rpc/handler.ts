@@ -55,6 +55,9 @@ function sessionOf (ctx: RpcContext, method: string): WatchSession {
   return ctx.session
 }
 
+/** Methods that need a WebSocket session. */
+const SESSION_METHODS: ReadonlySet<string> = new Set(['kv.watch', 'kv.unwatch'])
+
 function withAfter<T extends { after?: string, timeoutMs?: number }> (p: T): { after?: string, timeoutMs?: number } {
   return {
     ...(p.after !== undefined ? { after: p.after } : {}),
@@ -108,6 +111,8 @@ export function createRpcHandler (init: RpcHandlerInit): RpcHandler {
   for (const name of Object.keys(table) as MethodName[]) {
     const impl = table[name] as Impl<MethodName>
     server.addMethod(name, async (params: unknown, ctx: RpcContext) => {
+      // Over HTTP a WebSocket-only method does not exist, whatever its params: -32601, not -32602.
+      if (SESSION_METHODS.has(name)) sessionOf(ctx ?? {}, name)
       const parsed = parseParams(name, params)
       return await impl(parsed, ctx ?? {})
     })

@@ -9,6 +9,7 @@ import {
 } from '../constants.js'
 import { InvalidParamsError } from '../errors.js'
 import { encodeValue, keyProblem, memberProblem } from '../model/index.js'
+import { keyBoundProblem } from '../model/validate.js'
 import type { BatchOp } from '../node/api.js'
 
 /** Runs a `problem` function (undefined = fine) as a zod refinement. */
@@ -21,6 +22,7 @@ function refined (problem: (v: unknown) => string | undefined) {
 
 const key = z.string().superRefine(refined(keyProblem))
 const member = z.string().superRefine(refined(memberProblem))
+const bound = z.string().superRefine(refined(keyBoundProblem))
 const value = z.unknown().superRefine(refined(v => {
   const r = encodeValue(v)
   return 'problem' in r ? r.problem : undefined
@@ -55,13 +57,13 @@ export const methodSchemas = {
   'kv.delete': z.strictObject({ key, context: context.optional() }),
   'kv.batch': z.strictObject({ ops: z.array(batchOp).min(1).max(MAX_BATCH_OPS) }),
   'kv.scan': z.strictObject({
-    prefix: z.string().optional(),
-    start: z.string().optional(),
-    end: z.string().optional(),
+    prefix: bound.optional(),
+    start: bound.optional(),
+    end: bound.optional(),
     limit: limit.optional(),
     cursor: cursor.optional()
   }),
-  'kv.conflicts': z.strictObject({ prefix: z.string().optional(), limit: limit.optional(), cursor: cursor.optional() }),
+  'kv.conflicts': z.strictObject({ prefix: bound.optional(), limit: limit.optional(), cursor: cursor.optional() }),
   'counter.incr': z.strictObject({ key, by: z.int().optional() }),
   'counter.get': z.strictObject({ key, after: context.optional(), timeoutMs: timeoutMs.optional() }),
   'set.add': z.strictObject({ key, members }),
@@ -70,7 +72,7 @@ export const methodSchemas = {
   'node.info': empty,
   'cluster.peers': empty,
   'cluster.sync': z.strictObject({ peer: z.string().min(1).optional() }),
-  'kv.watch': z.strictObject({ prefix: z.string().optional() }),
+  'kv.watch': z.strictObject({ prefix: bound.optional() }),
   'kv.unwatch': z.strictObject({ subscription: z.string().min(1) })
 } as const
 

@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { encodeValue, jsonDepthProblem, keyProblem, memberProblem } from '../../src/model/index.js'
+import { keyBoundProblem } from '../../src/model/validate.js'
 import { MAX_KEY_BYTES, MAX_MEMBER_BYTES, MAX_VALUE_BYTES, MAX_VALUE_DEPTH } from '../../src/constants.js'
 
 describe('keyProblem', () => {
@@ -40,6 +41,18 @@ describe('memberProblem', () => {
     expect(memberProblem({})).toBe('must be a string')
     expect(memberProblem('\uD83D')).toBe('must be valid UTF-8 (no lone surrogates)')
     expect(memberProblem('m'.repeat(MAX_MEMBER_BYTES + 1))).toBe(`must be at most ${MAX_MEMBER_BYTES} bytes of UTF-8`)
+  })
+})
+
+describe('keyBoundProblem', () => {
+  it('accepts any well-formed string, the empty one and astral characters included', () => {
+    for (const ok of ['', 'user/', '\u0000', '😀', 'a\uffff', 'x'.repeat(5000)]) expect(keyBoundProblem(ok)).toBeUndefined()
+  })
+
+  it('regression: refuses lone surrogates, which UTF-8 would turn into U+FFFD and so bound other keys', () => {
+    for (const bad of ['\uD800', 'a\uDFFF', 'user/\uD83D']) expect(keyBoundProblem(bad)).toBe('must be valid UTF-8 (no lone surrogates)')
+    expect(keyBoundProblem(1)).toBe('must be a string')
+    expect(keyBoundProblem(null)).toBe('must be a string')
   })
 })
 

@@ -2,7 +2,7 @@
  * A small in-memory ChorusApi for the pure handler/transport tests (validation, error codes,
  * HTTP admission). Anything about real behaviour uses a real node instead.
  */
-import { AfterTimeoutError, NoPeerError } from '../../src/errors.js'
+import { AfterTimeoutError, InvalidContextError, NoPeerError } from '../../src/errors.js'
 import type { ChangeEvent, ChorusApi, ChorusApiExtras, KvGetResult } from '../../src/node/api.js'
 
 export interface FakeApi extends ChorusApi, ChorusApiExtras {
@@ -28,6 +28,8 @@ export function createFakeApi (): FakeApi {
     async kvGet (key, options) {
       api.calls.push({ method: 'kvGet', args: [key, options] })
       if (options?.after === 'never') throw new AfterTimeoutError('did not see the write in time')
+      // As the node names a field it refuses: without the RPC layer's `params.` prefix.
+      if (options?.after === 'foreign') throw new InvalidContextError('after: belongs to another key', { data: { field: 'after' } })
       const found = data.has(key)
       const r: KvGetResult = { found, value: found ? data.get(key) : null, conflict: false, context: 'c' }
       return r

@@ -84,6 +84,11 @@ describe('rpc handler', () => {
     const w = await call('kv.watch', {})
     expect(w.error?.code).toBe(-32601)
     expect(w.error?.message).toMatch(/WebSocket/)
+    // regression: params are not judged for a method that does not exist here
+    for (const [method, params] of [['kv.unwatch', { subscription: '' }], ['kv.unwatch', {}], ['kv.watch', { prefix: 1 }], ['kv.watch', ['x']]] as const) {
+      const r = await call(method, params)
+      expect(r.error?.code, `${method} ${JSON.stringify(params)}`).toBe(-32601)
+    }
   })
 
   it('-32602 names the field', async () => {
@@ -104,6 +109,10 @@ describe('rpc handler', () => {
       ['kv.batch', { ops: [{ op: 'put', key: 'a' }] }, /^params\.ops\[0\]\.value: is required/],
       ['kv.scan', { limit: 0 }, /^params\.limit: must be at least 1/],
       ['kv.scan', { limit: 1.5 }, /^params\.limit: must be an integer/],
+      ['kv.scan', { prefix: '\uD800' }, /^params\.prefix: must be valid UTF-8/],
+      ['kv.scan', { start: 'a\uDFFF' }, /^params\.start: must be valid UTF-8/],
+      ['kv.scan', { end: 'user/\uD83D' }, /^params\.end: must be valid UTF-8/],
+      ['kv.conflicts', { prefix: '\uDC00' }, /^params\.prefix: must be valid UTF-8/],
       ['counter.incr', { key: 'n', by: 0.5 }, /^params\.by: must be an integer/],
       ['set.add', { key: 's', members: ['a', 3] }, /^params\.members\[1\]: must be a string/],
       ['set.add', { key: 's' }, /^params\.members: is required/],
@@ -126,6 +135,14 @@ describe('rpc handler', () => {
     expect(t.error).toMatchObject({ code: -32001, data: { code: 'ERR_AFTER_TIMEOUT' } })
     const s = await call('cluster.sync', {})
     expect(s.error).toMatchObject({ code: -32003, data: { code: 'ERR_NO_PEER' } })
+  })
+
+  it('regression: a field the node refuses is named like the schema names it, in the message and in data.field', async () => {
+    const { call } = setup()
+    const node = await call('kv.get', { key: 'k', after: 'foreign' })
+    expect(node.error).toEqual({ code: -32602, message: 'params.after: belongs to another key', data: { field: 'params.after', code: 'ERR_INVALID_CONTEXT' } })
+    const schema = await call('kv.get', { key: 'k', after: '' })
+    expect(schema.error?.data).toEqual({ field: 'params.after', code: 'ERR_INVALID_PARAMS' })
   })
 
   it('-32603 for unexpected errors, without leaking details', async () => {

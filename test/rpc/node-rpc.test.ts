@@ -110,6 +110,18 @@ describe('rpc against a real node', () => {
     expect(await client.health()).toBe(true)
   })
 
+  it('regression: a scan bound with a lone surrogate is refused, not encoded as U+FFFD (which listed keys outside it)', async () => {
+    const { client, node } = await startRealNode()
+    await client.kvPut('\uFFFDx', 'replacement')
+    expect((await rpcError(client.kvScan({ prefix: '\uD800' }))).data).toEqual({ field: 'params.prefix', code: 'ERR_INVALID_PARAMS' })
+    expect((await rpcError(client.kvScan({ start: '\uDFFF', end: '\uFFFE' }))).data).toEqual({ field: 'params.start', code: 'ERR_INVALID_PARAMS' })
+    // the node refuses them too when called as a library
+    await expect(node.kvScan({ prefix: '\uD800' })).rejects.toMatchObject({ code: 'ERR_INVALID_PARAMS', data: { field: 'prefix' } })
+    await expect(node.kvScan({ end: 'a\uD83D' })).rejects.toMatchObject({ code: 'ERR_INVALID_PARAMS', data: { field: 'end' } })
+    await expect(node.kvConflicts({ prefix: 'a\uDFFF' })).rejects.toMatchObject({ code: 'ERR_INVALID_PARAMS', data: { field: 'prefix' } })
+    expect((await client.kvScan({ prefix: '\uFFFD' })).items.map(i => i.key)).toEqual(['\uFFFDx'])
+  })
+
   it('regression: invalid UTF-8 is a parse error over HTTP and WebSocket, never a key with U+FFFD; deep values are refused', async () => {
     const { client, server } = await startRealNode()
     const body = (key: Buffer): Buffer => Buffer.concat([Buffer.from('{"jsonrpc":"2.0","id":7,"method":"kv.put","params":{"key":"'), key, Buffer.from('","value":1}}')])
