@@ -122,6 +122,19 @@ describe('rpc against a real node', () => {
     expect((await client.kvScan({ prefix: '\uFFFD' })).items.map(i => i.key)).toEqual(['\uFFFDx'])
   })
 
+  it('regression: scan bounds follow the stored (UTF-8 byte) order, so a range holds only its keys and paging ends', async () => {
+    const { client } = await startRealNode()
+    for (const key of ['a\uffffz', 'a😀1', 'a😀2']) await client.kvPut(key, key)
+    // In UTF-16 'a\uffff' sorts above 'a😀'; in UTF-8 bytes, as LevelDB stores them, below.
+    expect((await client.kvScan({ prefix: 'a😀', start: 'a\uffff' })).items.map(i => i.key)).toEqual(['a😀1', 'a😀2'])
+    const keys: string[] = []
+    for await (const item of client.kvScanAll({ start: 'a\uffff', limit: 1 })) {
+      keys.push(item.key)
+      if (keys.length > 10) break
+    }
+    expect(keys).toEqual(['a\uffffz', 'a😀1', 'a😀2'])
+  })
+
   it('regression: invalid UTF-8 is a parse error over HTTP and WebSocket, never a key with U+FFFD; deep values are refused', async () => {
     const { client, server } = await startRealNode()
     const body = (key: Buffer): Buffer => Buffer.concat([Buffer.from('{"jsonrpc":"2.0","id":7,"method":"kv.put","params":{"key":"'), key, Buffer.from('","value":1}}')])
