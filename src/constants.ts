@@ -125,3 +125,10 @@ export const GOSSIP_SCORE_CHECK_MS = 1_000
  * protocol become members; past this many, GC waits rather than forget one (node/membership.ts).
  */
 export const MAX_MEMBERS = 10_000
+
+// ---- The write queue (replica/replica.ts).
+
+/** One group commit folds at most this many bytes of jobs (and at most 512 jobs). */
+export const MAX_COMMIT_BYTES = 16 * 1024 * 1024
+/** Past this many queued bytes, remote merges (gossip, anti-entropy) wait for room. */
+export const MAX_QUEUED_REMOTE_BYTES = 64 * 1024 * 1024

@@ -9,13 +9,14 @@
 import type { Logger } from 'pino'
 import type { RegisterState } from '../causal/index.js'
 import type { HybridLogicalClock } from '../clock/index.js'
-import { MAX_SIBLINGS } from '../constants.js'
+import { MAX_COMMIT_BYTES, MAX_QUEUED_REMOTE_BYTES, MAX_SIBLINGS } from '../constants.js'
 import { CorruptDataError, IdentityConflictError, LimitExceededError } from '../errors.js'
 import type { MerkleTree } from '../merkle/index.js'
 import { fromStoreKey, SPACE_TYPES, toStoreKey, type KeySpace, type StateBySpace } from '../model/index.js'
 import type { Store } from '../store/index.js'
 import { planCommit } from './commit-plan.js'
 import { applyLocalOp, spaceOf, type LocalOp, type OpEnv } from './local-op.js'
+import { localBytes, remoteBytes } from './job-bytes.js'
 import { holdsOurUnknownEvents } from './identity-check.js'
 import { sizeGrowthProblem, valueBoundsProblem } from './state-bounds.js'
 import { checkRemoteChange } from './remote-check.js'
@@ -64,7 +65,9 @@ export interface ReplicaStats {
 /** A tombstone-only register to remove, if it still has exactly these bytes. */
 export interface PurgeItem { storeKey: string, expected: Uint8Array }
 
-type Job =
+type Job = QueuedJob & { bytes?: number }
+
+type QueuedJob =
   | { kind: 'local', ops: LocalOp[], resolve: (states: unknown[]) => void, reject: (err: unknown) => void }
   | { kind: 'purge', items: PurgeItem[], resolve: (purged: number) => void, reject: (err: unknown) => void }
   | { kind: 'forget', storeKeys: string[], resolve: (forgotten: number) => void, reject: (err: unknown) => void }
@@ -83,6 +86,10 @@ export class Replica implements AntiEntropyReplica {
   private readonly logger: Logger
   private readonly maxJobs: number
   private readonly queue: Job[] = []
+  /** Bytes of the jobs queued and not yet committed (job-bytes.ts). */
+  private queuedBytes = 0
+  /** Remote merges waiting for the queue to fall under MAX_QUEUED_REMOTE_BYTES. */
+  private readonly roomWaiters: Array<() => void> = []
   private draining = false
   private keys: number
   private readonly listeners = new Set<ChangeListener>()
@@ -139,7 +146,7 @@ export class Replica implements AntiEntropyReplica {
 
   /** Apply local operations atomically; resolves with each op's resulting state once durable. */
   async applyLocal (ops: LocalOp[]): Promise<unknown[]> {
-    return await new Promise((resolve, reject) => { this.enqueue({ kind: 'local', ops, resolve, reject }) })
+    return await new Promise((resolve, reject) => { this.enqueue({ kind: 'local', ops, resolve, reject, bytes: localBytes(ops) }) })
   }
 
   /** Remove tombstone-only registers that are unchanged since the collector looked at them. */
@@ -169,9 +176,16 @@ export class Replica implements AntiEntropyReplica {
     for await (const [storeKey, at] of this.store.entriesOf('tombstones', {})) yield [storeKey, tombstoneTime(at)]
   }
 
+  /**
+   * Merge states from a peer. When the queue already holds MAX_QUEUED_REMOTE_BYTES, this waits
+   * for room first: gossip's validator and anti-entropy await it, so peers that send faster
+   * than the disk commits are slowed down instead of growing the queue without bound.
+   */
   async applyRemote (changes: EncodedChange[], from: string): Promise<ApplyReport> {
     if (changes.length === 0) return { applied: 0, changed: 0, rejected: 0 }
-    return await new Promise((resolve, reject) => { this.enqueue({ kind: 'remote', changes, from, resolve, reject }) })
+    while (this.queuedBytes > MAX_QUEUED_REMOTE_BYTES) await new Promise<void>(resolve => { this.roomWaiters.push(resolve) })
+    const bytes = remoteBytes(changes)
+    return await new Promise((resolve, reject) => { this.enqueue({ kind: 'remote', changes, from, resolve, reject, bytes }) })
   }
 
   async read<S extends KeySpace> (space: S, key: string): Promise<StateBySpace[S]> {
@@ -255,6 +269,7 @@ export class Replica implements AntiEntropyReplica {
 
   private enqueue (job: Job): void {
     this.queue.push(job)
+    this.queuedBytes += job.bytes ?? 0
     if (!this.draining) {
       this.draining = true
       // Let callers that arrive in the same tick join this commit.
@@ -265,17 +280,37 @@ export class Replica implements AntiEntropyReplica {
   private async drain (): Promise<void> {
     try {
       while (this.queue.length > 0) {
-        const jobs = this.queue.splice(0, this.maxJobs)
+        const jobs = this.takeGroup()
         try {
           await this.commitGroup(jobs)
         } catch (err) {
           this.logger.error({ err }, 'commit failed')
           for (const job of jobs) job.reject(err)
         }
+        this.wakeRoomWaiters()
       }
     } finally {
       this.draining = false
     }
+  }
+
+  /** The next group commit: at most maxJobs jobs and MAX_COMMIT_BYTES (but always one job). */
+  private takeGroup (): Job[] {
+    let count = 0
+    let bytes = 0
+    while (count < this.queue.length && count < this.maxJobs) {
+      const next = this.queue[count]?.bytes ?? 0
+      if (count > 0 && bytes + next > MAX_COMMIT_BYTES) break
+      bytes += next
+      count++
+    }
+    this.queuedBytes -= bytes
+    return this.queue.splice(0, count)
+  }
+
+  private wakeRoomWaiters (): void {
+    if (this.queuedBytes > MAX_QUEUED_REMOTE_BYTES) return
+    for (const wake of this.roomWaiters.splice(0)) wake()
   }
 
   private async commitGroup (jobs: Job[]): Promise<void> {

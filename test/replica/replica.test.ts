@@ -167,6 +167,15 @@ describe('Replica (real LevelDB)', () => {
     expect(replica.stats.commits).toBe(1)
     expect(changes.map(c => [c.storeKey, c.origin])).toEqual([['c/hits', 'local']])
   })
+  it('regression: a group commit is capped in bytes, not only in jobs (MAX_COMMIT_BYTES)', async () => {
+    const { replica } = await openReplica()
+    const big = JSON.stringify('x'.repeat(900 * 1024)) // each write ~0.9 MiB, under the value limit
+    const writes = Array.from({ length: 40 }, (_, i) => replica.applyLocal([{ kind: 'kv.put', key: `big${i}`, json: big }]))
+    await Promise.all(writes)
+    // 40 × 0.9 MiB = 36 MiB queued in one tick: at most 16 MiB per commit makes at least 3.
+    expect(replica.stats.commits).toBeGreaterThanOrEqual(3)
+    expect(replica.keyCount()).toBe(40)
+  })
   it('lists the keys of the last bucket (0xffff) too', async () => {
     const { replica } = await openReplica()
     let key = ''
