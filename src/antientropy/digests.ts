@@ -5,13 +5,14 @@
  * kept for `cluster.peers`.
  *
  * Payload: CBOR `[root, keys, peerId, atMs]`. The node runs gossipsub unsigned (StrictNoSign),
- * where a message's id is its content: the time makes a repeated announcement new, and the
- * peer id names the sender (trusted as far as cluster membership is — a signed message's
- * `from` takes precedence). Only announcements naming a peer we are connected to on the topic
- * are kept, and a peer's entry goes when it leaves the topic: a member cannot invent peers for
- * `cluster.peers`, and the map is bounded by our connections.
+ * where a message's id is its content: the time makes a repeated announcement new. The peer id
+ * in the payload is not taken on trust: an announcement is kept only when it names the peer
+ * that handed it to us (the connection's authenticated peer, gossipsub's propagation source),
+ * so a member can announce for itself only. Relayed announcements of farther peers are passed
+ * on but not kept. A peer's entry goes when it leaves the topic, so the map is bounded by our
+ * connections. A malformed announcement is rejected (gossipsub scores it against the sender).
  */
-import type { Message } from '@libp2p/interface'
+import { TopicValidatorResult, type Message, type PeerId } from '@libp2p/interface'
 import type { Logger } from 'pino'
 import { decodeCbor, encodeCbor } from '../codec/index.js'
 import { HASH_BYTES, type MerkleTree } from '../merkle/index.js'
@@ -23,8 +24,7 @@ export interface DigestPubSub {
   unsubscribe: (topic: string) => void
   publish: (topic: string, data: Uint8Array) => Promise<unknown>
   getSubscribers: (topic: string) => Array<{ toString: () => string }>
-  addEventListener: (type: 'message', listener: (evt: CustomEvent<Message>) => void) => void
-  removeEventListener: (type: 'message', listener: (evt: CustomEvent<Message>) => void) => void
+  topicValidators: Map<string, (peer: PeerId, message: Message) => TopicValidatorResult | Promise<TopicValidatorResult>>
 }
 
 export interface PeerDigest {
@@ -57,7 +57,7 @@ export class DigestAnnouncer {
   constructor (private readonly init: DigestAnnouncerInit) {}
 
   start (): void {
-    this.init.pubsub.addEventListener('message', this.onMessage)
+    this.init.pubsub.topicValidators.set(this.init.topic, this.validate)
     this.init.pubsub.subscribe(this.init.topic)
     this.timer = setInterval(() => { this.tick() }, this.init.checkMs)
     this.timer.unref()
@@ -65,7 +65,7 @@ export class DigestAnnouncer {
 
   stop (): void {
     clearInterval(this.timer)
-    this.init.pubsub.removeEventListener('message', this.onMessage)
+    if (this.init.pubsub.topicValidators.get(this.init.topic) === this.validate) this.init.pubsub.topicValidators.delete(this.init.topic)
     try { this.init.pubsub.unsubscribe(this.init.topic) } catch {}
   }
 
@@ -89,21 +89,26 @@ export class DigestAnnouncer {
     return this.init.pubsub.getSubscribers(this.init.topic).some(p => p.toString() === peer)
   }
 
-  private readonly onMessage = (evt: CustomEvent<Message>): void => {
-    const msg = evt.detail
-    if (msg.topic !== this.init.topic) return
+  private readonly validate = (source: PeerId, msg: Message): TopicValidatorResult => {
+    let root: Uint8Array
+    let keys: number
+    let sender: string
     try {
       const raw = decodeCbor(msg.data, 'digest announcement')
-      if (!Array.isArray(raw) || raw.length !== 4) return
-      const [root, keys, sender] = raw as unknown[]
-      if (!(root instanceof Uint8Array) || root.length !== HASH_BYTES || typeof keys !== 'number' || !Number.isSafeInteger(keys) || keys < 0 || typeof sender !== 'string' || sender.length > 128) return
-      const from = msg.type === 'signed' ? msg.from.toString() : sender
-      if (from === this.init.self) return
-      if (!this.isSubscriber(from)) return
-      const now = this.init.now()
-      this.digests.set(from, { digest: Buffer.from(root).toString('hex'), keys, atMs: now })
+      if (!Array.isArray(raw) || raw.length !== 4) return TopicValidatorResult.Reject
+      const [r, k, s] = raw as unknown[]
+      if (!(r instanceof Uint8Array) || r.length !== HASH_BYTES || typeof k !== 'number' || !Number.isSafeInteger(k) || k < 0 || typeof s !== 'string' || s.length > 128) return TopicValidatorResult.Reject
+      root = r
+      keys = k
+      sender = s
     } catch {
-      this.init.logger.debug('malformed digest announcement ignored')
+      this.init.logger.debug('malformed digest announcement rejected')
+      return TopicValidatorResult.Reject
     }
+    const from = source.toString()
+    if (sender === from && from !== this.init.self && this.isSubscriber(from)) {
+      this.digests.set(from, { digest: Buffer.from(root).toString('hex'), keys, atMs: this.init.now() })
+    }
+    return TopicValidatorResult.Accept
   }
 }

@@ -59,4 +59,20 @@ describe('anti-entropy scheduling and digests', () => {
     await liar.libp2p.stop()
     await waitFor(() => !a.ae.peerDigests().has(liar.id), 'the departed peer\'s entry to go')
   })
+
+  it('regression: a member cannot announce a digest in the name of another connected peer', async () => {
+    const init = { pubsub: true, clusterName: 'digest-forger', announceCheckMs: 50, announceIntervalMs: 60_000 }
+    const a = await createPeer(init)
+    const c = await createPeer(init)
+    const liar = await createPeer(init)
+    await connect(a, c)
+    await connect(a, liar)
+    await waitFor(() => a.ae.peerDigests().has(c.id) && a.ae.peerDigests().has(liar.id), 'both announcements')
+    const pubsub = liar.libp2p.services.pubsub as unknown as { publish: (t: string, d: Uint8Array) => Promise<unknown> }
+    await pubsub.publish(digestTopic('digest-forger'), encodeCbor([new Uint8Array(16).fill(9), 31337, c.id, Date.now() + 1]))
+    await pubsub.publish(digestTopic('digest-forger'), encodeCbor([new Uint8Array(16).fill(7), 424242, liar.id, Date.now() + 2]))
+    await waitFor(() => a.ae.peerDigests().get(liar.id)?.keys === 424242, 'the liar\'s marker')
+    expect(a.ae.peerDigests().get(c.id)?.digest).toBe(c.root())
+    expect(a.ae.peerDigests().get(c.id)?.keys).not.toBe(31337)
+  })
 })
