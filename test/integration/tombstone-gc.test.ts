@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { NodeInit } from '../../src/config.js'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createHost } from '../antientropy/helpers/peers.js'
 import { connectAll, startNode, startNodes, tempDir, waitConverged, waitFor } from '../helpers/nodes.js'
 
 /** Short periods so collection happens within a test; the rules are the production ones. */
@@ -27,6 +29,18 @@ describe('tombstone garbage collection', () => {
       expect(await n.kvGet('keep')).toMatchObject({ found: true, value: 1 })
       expect(await n.metricsText()).toMatch(/chorus_tombstones_collected_total 1/)
     }
+  })
+
+  it('regression: a libp2p host that does not speak our protocol is no member and holds nothing back', async () => {
+    const a = await startNode(GC)
+    // A bare libp2p host (identify, ping, no anti-entropy) stays connected throughout.
+    const outsider = await createHost()
+    await outsider.dial(multiaddr(a.multiaddrs()[0] as string))
+    await waitFor(async () => (await a.peers()).some(p => p.peerId === outsider.peerId.toString() && p.connected), { what: 'the outsider connected' })
+    await a.kvPut('gone', 1)
+    await a.kvDelete('gone')
+    await waitFor(async () => { await a.collectGarbage(); return (await a.info()).keys === 0 }, { what: 'a to collect despite the outsider', timeoutMs: 20_000 })
+    await outsider.stop()
   })
 
   it('a member that has not synced since the delete holds collection back', async () => {
