@@ -42,6 +42,9 @@ const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
 /** Bucket listings read from storage concurrently (LevelDB serves them from its thread pool). */
 const ENTRY_READS_IN_FLIGHT = 16
 
+/** What it-length-prefixed throws for a length prefix the peer got wrong (framed-stream.ts reads through it). */
+const FRAMING_ERRORS = new Set(['ERR_MSG_DATA_TOO_LONG', 'ERR_MSG_LENGTH_TOO_LONG', 'ERR_INVALID_MSG_LENGTH', 'ERR_UNEXPECTED_EOF'])
+
 /** A responder at capacity answers BUSY instead of HELLO's reply. */
 export const BUSY_FRAME = encodeFrame({ type: FrameType.Busy })
 
@@ -342,7 +345,7 @@ class Session {
     let assembly: Assembly | undefined
     while (true) {
       const before = this.fs.bytesIn
-      const bytes = await this.fs.read()
+      const bytes = await this.readFrame()
       if (bytes === undefined) throw violation('peer closed the stream mid-exchange')
       const frame = decodeFrame(bytes)
       const n = this.fs.bytesIn - before
@@ -363,6 +366,20 @@ class Session {
       }
       this.stats.stateBytesReceived += n
       await this.merge(frame.states)
+    }
+  }
+
+  /**
+   * The next frame's bytes. A length prefix past the frame limit, one that is not a varint, or a
+   * frame the peer cut short by ending the stream is the peer's fault like any bad frame: a
+   * violation (ProtocolError), not a failure of ours.
+   */
+  private async readFrame (): Promise<Uint8Array | undefined> {
+    try {
+      return await this.fs.read()
+    } catch (err) {
+      if (FRAMING_ERRORS.has(String((err as { code?: unknown }).code))) throw violation(`bad frame length: ${(err as Error).message}`, err)
+      throw err
     }
   }
 
