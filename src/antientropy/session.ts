@@ -42,6 +42,14 @@ const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
 /** Bucket listings read from storage concurrently (LevelDB serves them from its thread pool). */
 const ENTRY_READS_IN_FLIGHT = 16
 
+/** What it-length-prefixed throws for a length prefix the peer got wrong (framed-stream.ts reads through it). */
+const FRAMING_ERRORS = new Set(['ERR_MSG_DATA_TOO_LONG', 'ERR_MSG_LENGTH_TOO_LONG', 'ERR_INVALID_MSG_LENGTH'])
+/**
+ * A frame cut short by the end of the stream: a peer killed or cut off mid-frame ends it that
+ * way too, so it is an interruption, never a penalty.
+ */
+const TRUNCATED_FRAME = 'ERR_UNEXPECTED_EOF'
+
 /** A responder at capacity answers BUSY instead of HELLO's reply. */
 export const BUSY_FRAME = encodeFrame({ type: FrameType.Busy })
 
@@ -342,7 +350,7 @@ class Session {
     let assembly: Assembly | undefined
     while (true) {
       const before = this.fs.bytesIn
-      const bytes = await this.fs.read()
+      const bytes = await this.readFrame()
       if (bytes === undefined) throw interrupted('peer closed the stream mid-exchange')
       const frame = decodeFrame(bytes)
       const n = this.fs.bytesIn - before
@@ -363,6 +371,21 @@ class Session {
       }
       this.stats.stateBytesReceived += n
       await this.merge(frame.states)
+    }
+  }
+
+  /**
+   * The next frame's bytes. A length prefix past the frame limit, or one that is not a varint,
+   * is the peer's fault like any bad frame: a violation (ProtocolError), not a failure of ours.
+   */
+  private async readFrame (): Promise<Uint8Array | undefined> {
+    try {
+      return await this.fs.read()
+    } catch (err) {
+      const code = String((err as { code?: unknown }).code)
+      if (FRAMING_ERRORS.has(code)) throw violation(`bad frame length: ${(err as Error).message}`, err)
+      if (code === TRUNCATED_FRAME) throw interrupted(`frame cut short: ${(err as Error).message}`, err)
+      throw err
     }
   }
 

@@ -6,7 +6,7 @@ import { antiEntropyProtocol } from '../../src/constants.js'
 import { bucketOf, FANOUT } from '../../src/merkle/index.js'
 import { FrameType, LEAF_BYTES, NODE_BYTES, PROTOCOL_VERSION, type Frame } from '../../src/antientropy/wire.js'
 import { allStates, puts, writeMany } from './helpers/data.js'
-import { connect, createHost, createPeer, type TestPeer } from './helpers/peers.js'
+import { connect, createHost, createPeer, waitFor, type TestPeer } from './helpers/peers.js'
 import { dialRaw, serveRaw, type RawIO } from './helpers/raw.js'
 
 /** Random hashes with no zero window, so the honest side sees every node as differing. */
@@ -261,5 +261,33 @@ describe('a lying peer is reset and cannot harm the honest node', () => {
 
     expect(ending).toBe('reset')
     await expectUnharmed(a, b, rootBefore)
+  })
+
+  it('regression (hostile-peer kit): a length prefix past the limit, or one that never ends, is a violation on either side, not an error of ours', async () => {
+    const a = await createPeer({ timeoutMs: 2000 })
+    const liar = await createHost()
+    const prefixes = [Uint8Array.of(0x80, 0x80, 0x80, 0x20), new Uint8Array(11).fill(0xff)]
+    const count = async (role: string): Promise<string> => await a.metrics.getSingleMetricAsString('chorus_ae_exchanges_total').then(text => text.split('\n').filter(l => l.includes(`role="${role}"`)).join('\n'))
+    // a as responder: the liar dials and sends only a bad prefix (and some bytes).
+    for (const prefix of prefixes) {
+      const stream = await liar.dialProtocol(a.libp2p.getMultiaddrs()[0] as never, antiEntropyProtocol('default'))
+      void stream.sink((async function * () { yield prefix; yield randomBytes(64) })()).catch(() => {})
+      try { for await (const _ of stream.source) {} } catch {}
+    }
+    await waitFor(async () => (await count('responder')).includes('outcome="violation"} 2'), 'two responder violations')
+    expect(await count('responder')).not.toContain('outcome="error"')
+    // a as initiator: the liar answers HELLO with a bad prefix.
+    let next = 0
+    await liar.handle(antiEntropyProtocol('default'), ({ stream }) => {
+      const prefix = prefixes[next++ % prefixes.length] as Uint8Array
+      void stream.sink((async function * () { yield prefix; yield randomBytes(64) })()).catch(() => {})
+    })
+    await connect(a, { libp2p: liar })
+    for (let i = 0; i < prefixes.length; i++) {
+      const failure = await a.ae.sync(liar.peerId.toString()).catch((err: unknown) => err)
+      expect(failure).toMatchObject({ code: 'ERR_SYNC_FAILED' })
+      expect((failure as Error).cause).toMatchObject({ code: 'ERR_PROTOCOL' })
+    }
+    expect(await count('initiator')).toContain('outcome="violation"} 2')
   })
 })
