@@ -78,6 +78,11 @@ export interface NodeInit {
   /** Test-only: when false, changes are not published over gossip (anti-entropy alone repairs). @default true */
   gossip?: boolean
   /**
+   * Test-only: when false, misbehaving peers are neither scored by gossipsub nor penalised or
+   * banned, so a hostile-input test can send thousands of bad frames from one peer. @default true
+   */
+  peerPenalties?: boolean
+  /**
    * A register that is all tombstones is collected no sooner than this after it became one,
    * and only once every live member has synced with us since.
    * @default 3_600_000 (1 hour)
@@ -118,6 +123,7 @@ export const NODE_DEFAULTS = {
   logLevel: 'info' as LogLevel,
   now: Date.now,
   gossip: true,
+  peerPenalties: true,
   maxConnections: 64,
   tombstoneGraceMs: 3_600_000,
   memberTtlMs: 604_800_000,
@@ -164,6 +170,7 @@ export function resolveNodeConfig (init: NodeInit = {}): NodeConfig {
     logDestination: init.logDestination,
     now: init.now ?? NODE_DEFAULTS.now,
     gossip: init.gossip ?? NODE_DEFAULTS.gossip,
+    peerPenalties: init.peerPenalties ?? NODE_DEFAULTS.peerPenalties,
     maxConnections: init.maxConnections ?? NODE_DEFAULTS.maxConnections,
     tombstoneGraceMs: init.tombstoneGraceMs ?? NODE_DEFAULTS.tombstoneGraceMs,
     memberTtlMs: init.memberTtlMs ?? NODE_DEFAULTS.memberTtlMs,

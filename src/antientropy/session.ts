@@ -370,6 +370,9 @@ class Session {
         return frame
       }
       this.stats.stateBytesReceived += n
+      // An honest sender never sends an empty STATES frame (sendStates flushes only a batch);
+      // a stream of them would keep the exchange, and its slot, alive for nothing.
+      if (frame.states.length === 0) throw violation('empty STATES frame')
       await this.merge(frame.states)
     }
   }

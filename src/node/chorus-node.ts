@@ -108,10 +108,10 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       const gate = new PeerGate({ loopbackOnly: config.loopbackOnly })
       this.gate = gate
       const topics = [changesTopic(config.clusterName), digestTopic(config.clusterName)]
-      const libp2p = await createHost({ privateKey, listen: config.listen, mdns: config.mdns, clusterKey: config.clusterKey, maxConnections: config.maxConnections, topics, connectionGater: gate.gater() })
+      const libp2p = await createHost({ privateKey, listen: config.listen, mdns: config.mdns, clusterKey: config.clusterKey, maxConnections: config.maxConnections, topics, connectionGater: gate.gater(), scorePeers: config.peerPenalties })
       this.libp2p = libp2p
       const logger = this.logger.child({ peer: libp2p.peerId.toString() })
-      const penalties = new PeerPenalties({ gate, logger: logger.child({ part: 'peers' }), hangUp: async peer => { await libp2p.hangUp(peerIdFromString(peer)) } })
+      const penalties = new PeerPenalties({ gate, logger: logger.child({ part: 'peers' }), enabled: config.peerPenalties, hangUp: async peer => { await libp2p.hangUp(peerIdFromString(peer)) } })
       this.penalties = penalties
       // A jump shifts the offsets we have; fresh samples confirm them (late-bound: the sampler
       // needs libp2p, which needs nothing of the clock).

@@ -35,6 +35,8 @@ export interface HostInit {
   topics: string[]
   /** Who may connect (node/peer-gate.ts). */
   connectionGater: ConnectionGater
+  /** Score peers (below). Off only in hostile-input tests. */
+  scorePeers: boolean
 }
 
 /**
@@ -101,8 +103,7 @@ export async function createHost (init: HostInit): Promise<ChorusLibp2p> {
         // Subscriptions to other topics are dropped unread: gossipsub keeps state per topic,
         // and a peer subscribing to millions of invented topics would grow it without bound.
         allowedTopics: init.topics,
-        scoreParams: gossipScoreParams(init.topics),
-        scoreThresholds: GOSSIP_SCORE_THRESHOLDS,
+        ...(init.scorePeers ? { scoreParams: gossipScoreParams(init.topics), scoreThresholds: GOSSIP_SCORE_THRESHOLDS } : {}),
         maxInboundDataLength: MAX_INBOUND_RPC_BYTES,
         decodeRpcLimits: {
           maxSubscriptions: 64,

@@ -35,6 +35,8 @@ export interface PeerPenaltiesInit {
   threshold?: number
   halfLifeMs?: number
   banMs?: number
+  /** Test-only: false counts offences but never bans. @default true */
+  enabled?: boolean
 }
 
 interface Tally { points: number, atMs: number }
@@ -67,7 +69,7 @@ export class PeerPenalties {
     this.tallies.set(peer, { points, atMs: this.now() })
     if (this.tallies.size > MAX_PENALISED_PEERS) this.forgetLeastPenalised()
     this.init.logger.warn({ remote: peer, offence, detail, points: Math.round(points) }, 'peer misbehaved')
-    if (points >= this.threshold) this.banAndHangUp(peer, offence)
+    if (points >= this.threshold && this.init.enabled !== false) this.banAndHangUp(peer, offence)
   }
 
   private banAndHangUp (peer: string, offence: Offence): void {

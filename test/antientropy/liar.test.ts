@@ -290,4 +290,16 @@ describe('a lying peer is reset and cannot harm the honest node', () => {
     }
     expect(await count('initiator')).toContain('outcome="violation"} 2')
   })
+
+  it('regression (hostile-peer kit): an empty STATES frame, which no honest sender sends, is a violation (it kept a slot alive before HELLO)', async () => {
+    const a = await createPeer({ timeoutMs: 5000 })
+    const liar = await createHost()
+    const ending = await dialRaw(liar, a.libp2p, async io => {
+      await io.write({ type: FrameType.States, states: [] })
+      await io.read()
+    })
+    expect(ending).toBe('reset')
+    const text = await a.metrics.getSingleMetricAsString('chorus_ae_exchanges_total')
+    expect(text).toContain('chorus_ae_exchanges_total{role="responder",outcome="violation"} 1')
+  })
 })

@@ -68,7 +68,9 @@ export interface Started { node: ChorusNode, dir: string }
 /** A Chorus node on loopback, mDNS off, silent; its data directory is removed by `stopNode`. */
 export async function startChorus (aeIntervalMs: number): Promise<Started> {
   const dir = await mkdtemp(join(tmpdir(), 'chorus-hostile-'))
-  const node = await createChorusNode({ dataDir: dir, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, logLevel: 'silent', aeIntervalMs })
+  // Penalties off: the kit sends thousands of bad frames from one peer to test validation;
+  // scoring and bans have their own test (test/integration/peer-bans.test.ts).
+  const node = await createChorusNode({ dataDir: dir, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, logLevel: 'silent', aeIntervalMs, peerPenalties: false })
   return { node, dir }
 }
 
