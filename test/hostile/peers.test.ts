@@ -366,24 +366,26 @@ describe('hostile peers against a real node', () => {
       }
       ctx.unique = `fzr${i}`
       const label = `case ${i} (${describeCase(c)})`
-      if (c.expect === 'violation') await settled(hostile, a.node)
-      const mBefore = c.expect === 'violation' ? await readMetrics(a.node) : undefined
+      const resets = c.expect === 'violation' || c.expect === 'interrupted'
+      if (resets) await settled(hostile, a.node)
+      const mBefore = resets ? await readMetrics(a.node) : undefined
       const caseStarted = Date.now()
       const totalBefore = responderTotal(await readMetrics(a.node))
       const result = await runAsInitiator(hostile, a.node, c, ctx)
       counts.aeResponder++
       await waitFor(async () => responderTotal(await readMetrics(a.node)) >= totalBefore + result.attempts, { what: `${label}: a to record the exchange`, timeoutMs: 15_000, intervalMs: 10 })
       slowest.push([Date.now() - caseStarted, label])
-      if (c.expect === 'violation') {
-        certain++
+      if (resets) {
+        if (c.expect === 'violation') certain++
+        const wanted = c.expect
         expect(result.ending, `${label}: a must reset the stream`).toBe('reset')
-        // Counted as a violation, not as an error of a's own (slow peers alongside add violations, never errors).
+        // Counted as a violation (or an interruption), not as an error of a's own (slow peers alongside add violations and interruptions, never errors).
         const outcome = (x: Map<string, number>, o: string): number => m(x, aeOutcome('responder', o)) - m(mBefore as Map<string, number>, aeOutcome('responder', o))
         const mAfter = await waitFor(async () => {
           const x = await readMetrics(a.node)
-          return outcome(x, 'violation') + outcome(x, 'error') > 0 ? x : false
+          return outcome(x, wanted) + outcome(x, 'error') > 0 ? x : false
         }, { what: `${label}: a to count the exchange`, timeoutMs: 10_000 })
-        expect({ violation: outcome(mAfter, 'violation') > 0, error: outcome(mAfter, 'error') }, `${label}: a's outcome`).toEqual({ violation: true, error: 0 })
+        expect({ [wanted]: outcome(mAfter, wanted) > 0, error: outcome(mAfter, 'error') }, `${label}: a's outcome`).toEqual({ [wanted]: true, error: 0 })
       } else if (c.expect === 'ok') {
         expect(result.ending, `${label}: a must end the exchange gracefully`).toBe('closed')
       } else {
@@ -451,6 +453,7 @@ describe('hostile peers against a real node', () => {
           expect(sync, label).toMatchObject({ ok: false, code: 'ERR_SYNC_FAILED', causeCode: 'ERR_PROTOCOL' })
           confirmed++
           break
+        case 'interrupted': expect(sync, label).toMatchObject({ ok: false, code: 'ERR_SYNC_FAILED', causeCode: 'ERR_EXCHANGE_INTERRUPTED' }); break
         case 'refused': expect(sync, label).toMatchObject({ ok: false, code: 'ERR_SYNC_FAILED', refused: 1 + ((c as { seed: number }).seed % 100) }); break
         case 'busy': expect(sync, label).toMatchObject({ ok: false, busy: true }); break
         case 'ok': expect(sync, label).toEqual({ ok: true }); break
