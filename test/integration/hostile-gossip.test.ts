@@ -5,10 +5,9 @@
  */
 import { describe, expect, it } from 'vitest'
 import { encodeRegister } from '../../src/codec/index.js'
-import { changesTopic, MAX_EVENT_COUNTER } from '../../src/constants.js'
+import { MAX_EVENT_COUNTER } from '../../src/constants.js'
 import { encodeGossip } from '../../src/gossip/message.js'
-import { multiaddr } from '@multiformats/multiaddr'
-import { createHost } from '../antientropy/helpers/peers.js'
+import { connectGossipLiar } from '../helpers/gossip-liar.js'
 import { connectAll, startNodes, waitConverged, waitFor } from '../helpers/nodes.js'
 
 const metric = async (node: { metricsText: () => Promise<string> }, name: string): Promise<number> => {
@@ -21,16 +20,7 @@ describe('hostile gossip', () => {
     const [a, b] = await startNodes(2)
     if (a === undefined || b === undefined) throw new Error('two nodes')
     await connectAll([a, b])
-    const liar = await createHost({ pubsub: true })
-    const pubsub = liar.services.pubsub as unknown as {
-      subscribe: (t: string) => void
-      publish: (t: string, d: Uint8Array) => Promise<unknown>
-      getSubscribers: (t: string) => Array<{ toString: () => string }>
-    }
-    const topic = changesTopic('default')
-    pubsub.subscribe(topic)
-    await liar.dial(multiaddr(a.multiaddrs()[0] as string))
-    await waitFor(() => pubsub.getSubscribers(topic).some(p => p.toString() === a.peerId), { what: 'the liar to see a on the topic' })
+    const { liar, pubsub, topic } = await connectGossipLiar(a)
 
     const hlc = { wall: Date.now(), logical: 0 }
     const outOfRange = (key: string): { storeKey: string, state: Uint8Array } => ({

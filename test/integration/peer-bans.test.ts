@@ -6,10 +6,11 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { describe, expect, it } from 'vitest'
 import { encodeRegister } from '../../src/codec/index.js'
-import { changesTopic, MAX_EVENT_COUNTER } from '../../src/constants.js'
+import { MAX_EVENT_COUNTER } from '../../src/constants.js'
 import { encodeGossip } from '../../src/gossip/message.js'
 import { createHost } from '../antientropy/helpers/peers.js'
 import { dialRaw } from '../antientropy/helpers/raw.js'
+import { connectGossipLiar } from '../helpers/gossip-liar.js'
 import { connectAll, startNodes, waitConverged, waitFor } from '../helpers/nodes.js'
 import type { ChorusNode } from '../../src/node/index.js'
 
@@ -37,16 +38,7 @@ describe('peer bans', () => {
     const [a, b] = await startNodes(2)
     if (a === undefined || b === undefined) throw new Error('two nodes')
     await connectAll([a, b])
-    const liar = await createHost({ pubsub: true })
-    const pubsub = liar.services.pubsub as unknown as {
-      subscribe: (t: string) => void
-      publish: (t: string, d: Uint8Array) => Promise<unknown>
-      getSubscribers: (t: string) => Array<{ toString: () => string }>
-    }
-    const topic = changesTopic('default')
-    pubsub.subscribe(topic)
-    await liar.dial(multiaddr(a.multiaddrs()[0] as string))
-    await waitFor(() => pubsub.getSubscribers(topic).some(p => p.toString() === a.peerId), { what: 'the liar to see a on the topic' })
+    const { liar, pubsub, topic } = await connectGossipLiar(a)
 
     const poison = (i: number): Uint8Array => encodeGossip([{
       storeKey: `r/poison${i}`,
@@ -69,16 +61,7 @@ describe('peer bans', () => {
     const [a, b] = await startNodes(2)
     if (a === undefined || b === undefined) throw new Error('two nodes')
     await connectAll([a, b])
-    const liar = await createHost({ pubsub: true })
-    const gossipsub = liar.services.pubsub as unknown as {
-      subscribe: (t: string) => void
-      getSubscribers: (t: string) => Array<{ toString: () => string }>
-      sendRpc: (peer: string, rpc: unknown) => boolean
-    }
-    const topic = changesTopic('default')
-    gossipsub.subscribe(topic)
-    await liar.dial(multiaddr(a.multiaddrs()[0] as string))
-    await waitFor(() => gossipsub.getSubscribers(topic).some(p => p.toString() === a.peerId), { what: 'the liar to see a on the topic' })
+    const { liar, pubsub: gossipsub, topic } = await connectGossipLiar(a)
     const started = Date.now()
     const flood = setInterval(() => {
       const messageIDs = Array.from({ length: 100 }, () => crypto.getRandomValues(new Uint8Array(20)))
