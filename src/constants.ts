@@ -118,8 +118,6 @@ export const PEER_BAN_MS = 10 * 60_000
 /** Peers tallied / banned at once; past it the least penalised / soonest released are forgotten. */
 export const MAX_PENALISED_PEERS = 10_000
 export const MAX_BANNED_PEERS = 10_000
-/** How often connected peers' gossipsub scores are checked against the graylist threshold. */
-export const GOSSIP_SCORE_CHECK_MS = 1_000
 /**
  * Members remembered for tombstone GC. Only peers that hold the cluster key and speak our
  * protocol become members; past this many, GC waits rather than forget one (node/membership.ts).

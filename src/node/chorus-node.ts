@@ -15,9 +15,8 @@ import { ClusterTime, HybridLogicalClock } from '../clock/index.js'
 import { resolveNodeConfig, type NodeConfig, type NodeInit } from '../config.js'
 import { peerIdFromString } from '@libp2p/peer-id'
 import {
-  antiEntropyProtocol, changesTopic, digestTopic, GOSSIP_SCORE_CHECK_MS, TIME_SAMPLE_TIMEOUT_MS, TIME_SYNC_INTERVAL_MS, timeProtocol
+  antiEntropyProtocol, changesTopic, digestTopic, TIME_SAMPLE_TIMEOUT_MS, TIME_SYNC_INTERVAL_MS, timeProtocol
 } from '../constants.js'
-import { GossipScoreWatch } from './gossip-score-watch.js'
 import { warnAboutExposure } from './exposure.js'
 import { PeerGate } from './peer-gate.js'
 import { PeerPenalties } from './peer-penalties.js'
@@ -28,7 +27,7 @@ import { Store } from '../store/index.js'
 import type { ChangeEvent, ChorusApi, ChorusApiExtras, NodeInfo, PeerInfo, SyncReport } from './api.js'
 import { DataMethods } from './data-methods.js'
 import { loadOrCreateIdentity, markIdentityConflict } from './identity.js'
-import { createHost, GOSSIP_SCORE_THRESHOLDS, type ChorusLibp2p } from './libp2p.js'
+import { createHost, type ChorusLibp2p } from './libp2p.js'
 import { Membership } from './membership.js'
 import { createMetrics } from './metrics.js'
 import { Redialer } from './redialer.js'
@@ -84,7 +83,6 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
   private collector?: TombstoneCollector
   private gate?: PeerGate
   private penalties?: PeerPenalties
-  private scoreWatch?: GossipScoreWatch
 
   constructor (config: NodeConfig) {
     super()
@@ -138,7 +136,6 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
         logger: logger.child({ part: 'gossip' }),
         onInvalid: (peer, why) => { penalties.penalise(peer, 'invalid-gossip', why) }
       }, { clusterName: config.clusterName, publish: config.gossip })
-      this.scoreWatch = new GossipScoreWatch({ pubsub, penalties, graylistThreshold: GOSSIP_SCORE_THRESHOLDS.graylistThreshold, intervalMs: GOSSIP_SCORE_CHECK_MS })
       this.metrics = createMetrics({ replica: this.replica, gossip: this.gossip, connections: () => this.libp2p?.getConnections().length ?? 0, penalties, bannedPeers: () => gate.bannedCount() })
       this.antiEntropy = createAntiEntropy(
         {
@@ -192,7 +189,6 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       await this.antiEntropy.start()
       this.redialer.start()
       this.collector.start()
-      this.scoreWatch.start()
       this.clockWatch = setInterval(() => { time.raw() }, CLOCK_WATCH_MS)
       this.clockWatch.unref()
       this.ready = true
@@ -208,7 +204,6 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
     this.stopping ??= (async () => {
       this.ready = false
       clearInterval(this.clockWatch)
-      this.scoreWatch?.stop()
       this.redialer?.stop()
       await this.collector?.stop()
       if (this.membership !== undefined && this.store !== undefined && this.replica !== undefined) {

@@ -48,8 +48,10 @@ export interface HostInit {
  *   One broken now and then (a message that left the cache) stays under the threshold.
  * - P3 (too few mesh deliveries) is off: an idle cluster delivers nothing, honestly.
  * - P6 (many peers on one IP) is off: nodes on one host, or behind one NAT, are normal here.
- * Below the graylist gossipsub ignores the peer; node/chorus-node.ts also disconnects and
- * bans it (node/peer-penalties.ts).
+ * Below the graylist gossipsub ignores the peer's gossip until its score decays; it is not
+ * banned for it: under a one-way partition or a clock jump honest nodes break IHAVE promises by
+ * the hundred (the fault harness saw −578,000), and a ban would have kept them apart for good.
+ * Anti-entropy repairs whatever gossip ignored.
  */
 export const GOSSIP_SCORE_THRESHOLDS = createPeerScoreThresholds({ gossipThreshold: -10, publishThreshold: -50, graylistThreshold: -80 })
 

@@ -51,12 +51,12 @@ export function createMetrics (sources: MetricSources): Registry {
   gauge('chorus_peers_banned', 'Peers banned now (refused both ways until their ban ends)', sources.bannedPeers)
   void new Counter({
     name: 'chorus_peer_penalties_total',
-    help: 'Penalties given to peers, by offence (invalid-gossip, ae-violation, gossip-score)',
+    help: 'Penalties given to peers, by offence (invalid-gossip, ae-violation)',
     labelNames: ['offence'],
     registers: [register],
     collect () {
       this.reset()
-      for (const offence of ['invalid-gossip', 'ae-violation', 'gossip-score']) this.inc({ offence }, sources.penalties.stats.penalties[offence] ?? 0)
+      for (const offence of ['invalid-gossip', 'ae-violation']) this.inc({ offence }, sources.penalties.stats.penalties[offence] ?? 0)
     }
   })
   return register

@@ -1,7 +1,6 @@
 /**
  * Peer accountability: a tally of points per peer for things an honest Chorus node never
- * does (a gossip message whose every state is invalid, an anti-entropy protocol violation, a
- * gossipsub score below the graylist). Points decay with a half-life, so a rare glitch is
+ * does (a gossip message whose every state is invalid, an anti-entropy protocol violation). Points decay with a half-life, so a rare glitch is
  * forgiven; a peer that reaches the threshold is disconnected and banned (node/peer-gate.ts).
  *
  * What is never penalised: slowness. A paused or overloaded honest node misses deadlines too,
@@ -14,16 +13,14 @@ import {
 } from '../constants.js'
 import type { PeerGate } from './peer-gate.js'
 
-export type Offence = 'invalid-gossip' | 'ae-violation' | 'gossip-score'
+export type Offence = 'invalid-gossip' | 'ae-violation'
 
 /** Points per offence; the threshold is PEER_PENALTY_THRESHOLD (100). */
 export const OFFENCE_POINTS: Readonly<Record<Offence, number>> = {
   // A message is rejected only when every state in it is invalid: 4 within ~20 s ban.
   'invalid-gossip': 30,
   // A violation ends the exchange: 2 within ~35 s ban.
-  'ae-violation': 60,
-  // gossipsub already weighed the evidence (broken IHAVE promises, invalid deliveries).
-  'gossip-score': PEER_PENALTY_THRESHOLD
+  'ae-violation': 60
 }
 
 export interface PeerPenaltiesInit {

@@ -46,9 +46,10 @@ describe('peer penalties', () => {
     expect(penalties.points('slow-glitch')).toBeLessThan(30)
   })
 
-  it('a gossipsub graylist verdict bans at once; other peers are untouched', () => {
+  it('other peers are untouched by one peer\'s ban', () => {
     const { penalties, gate } = tally({ t: 0 })
-    penalties.penalise('bad', 'gossip-score')
+    penalties.penalise('bad', 'ae-violation')
+    penalties.penalise('bad', 'ae-violation')
     expect(gate.isBanned('bad')).toBe(true)
     expect(gate.isBanned('good')).toBe(false)
   })
