@@ -29,7 +29,7 @@ export type NodeState = 'down' | 'up' | 'paused'
 
 export interface ClusterEvent { t: number, node: number, what: string, detail?: unknown }
 
-export interface ClusterOptions { fsync: boolean, logDir: string, onEvent: (e: ClusterEvent) => void }
+export interface ClusterOptions { fsync: boolean, logLevel: string, logDir: string, onEvent: (e: ClusterEvent) => void }
 /** What every node of one trial shares besides the options: the cluster key (nodes on 10.x need one). */
 interface NodeOptions extends ClusterOptions { clusterKeyFile: string }
 
@@ -65,7 +65,7 @@ export class ChorusNode {
     const args = [
       'netns', 'exec', this.net.ns, 'env', ...Object.entries(faketimeEnv(this.clockFile)).map(([k, v]) => `${k}=${v}`),
       process.execPath, CHORUS_BIN, 'start', '--data', this.dataDir, '--rpc', RPC_ADDR,
-      '--listen', `/ip4/${this.net.ip}/tcp/${P2P_PORT}`, '--no-mdns', '--log-level', 'warn',
+      '--listen', `/ip4/${this.net.ip}/tcp/${P2P_PORT}`, '--no-mdns', '--log-level', this.opts.logLevel,
       '--cluster-key', this.opts.clusterKeyFile,
       ...this.bootstrap().flatMap(b => ['--bootstrap', b]),
       ...(this.opts.fsync ? ['--fsync'] : [])

@@ -16,6 +16,9 @@ import { FAULT_KINDS, parseKinds } from './schedule.js'
 import { runTrial, teardownNow, type TrialResult } from './trial.js'
 import { CHORUS_BIN } from './cluster.js'
 
+/** What `chorus start --log-level` accepts. */
+const NODE_LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace']
+
 const HELP = `npm run faults -- [options]
 
 Runs real bin/chorus nodes in network namespaces, a mixed workload on every node, and a
@@ -32,6 +35,7 @@ Options:
                     is a whole cluster, so the nodes share the CPU: see docs/reliability.md)
   --fsync           run the nodes with --fsync
   --keep            keep each seed's data dirs (copied into its out dir)
+  --node-log-level L  the nodes' --log-level (default warn; debug shows every exchange)
   --out DIR         where histories, schedules and node logs go (default: a temp dir;
                     a failing seed's directory is always kept and printed)
   --converge SEC    how long to wait for equal digests after the last heal (default 60; the goal is 30)
@@ -85,7 +89,7 @@ async function main (): Promise<void> {
   const { values } = parseArgs({
     options: {
       seed: { type: 'string' }, seeds: { type: 'string' }, duration: { type: 'string' }, faults: { type: 'string' },
-      nodes: { type: 'string' }, jobs: { type: 'string' }, fsync: { type: 'boolean' }, keep: { type: 'boolean' }, out: { type: 'string' },
+      nodes: { type: 'string' }, jobs: { type: 'string' }, fsync: { type: 'boolean' }, keep: { type: 'boolean' }, out: { type: 'string' }, 'node-log-level': { type: 'string' },
       converge: { type: 'string' }, report: { type: 'string' }, help: { type: 'boolean' }
     },
     strict: true
@@ -98,6 +102,8 @@ async function main (): Promise<void> {
   if (nodes < 3 || nodes > 20) fail('--nodes must be 3..20')
   if (durationSec < 5) fail('--duration must be at least 5')
   const jobs = intArg(values.jobs, 'jobs', 1)
+  const nodeLogLevel = values['node-log-level'] ?? 'warn'
+  if (!NODE_LOG_LEVELS.includes(nodeLogLevel)) fail(`--node-log-level must be one of ${NODE_LOG_LEVELS.join(', ')}`)
   if (jobs < 1 || jobs > 8) fail('--jobs must be 1..8')
   let kinds
   try { kinds = parseKinds(values.faults) } catch (err) { fail((err as Error).message) }
@@ -118,7 +124,7 @@ async function main (): Promise<void> {
     while (next < first + count) {
       const seed = next++
       const dir = join(out, `seed-${seed}`)
-      const r = await runTrial({ seed, durationSec, kinds, nodes, fsync: values.fsync === true, keep: values.keep === true, dir, prefix, convergeDeadlineMs })
+      const r = await runTrial({ seed, durationSec, kinds, nodes, fsync: values.fsync === true, keep: values.keep === true, nodeLogLevel, dir, prefix, convergeDeadlineMs })
       results.push(r)
       await reportSeed(r, dir, outGiven)
     }

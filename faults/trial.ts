@@ -24,6 +24,8 @@ export interface TrialOptions {
   nodes: number
   fsync: boolean
   keep: boolean
+  /** The nodes' --log-level. */
+  nodeLogLevel: string
   dir: string
   prefix: string
   convergeDeadlineMs: number
@@ -83,7 +85,7 @@ export async function runTrial (o: TrialOptions): Promise<TrialResult> {
     await firewall.init()
     const mounts = topo.nodes.map(n => join(mountBase, `n${n.index}`))
     for (const m of mounts) await mountTmpfs(m)
-    cluster = await Cluster.create(topo.nodes, mounts, o.dir, { fsync: o.fsync, logDir: o.dir, onEvent: record })
+    cluster = await Cluster.create(topo.nodes, mounts, o.dir, { fsync: o.fsync, logLevel: o.nodeLogLevel, logDir: o.dir, onEvent: record })
     mine.cluster = cluster
     await cluster.startAll()
     await waitConnected(cluster, 60_000)
@@ -101,7 +103,7 @@ export async function runTrial (o: TrialOptions): Promise<TrialResult> {
     const quiet = Math.max(injector.lastHealAt, stoppedAt)
     record({ t: quiet, phase: 'quiet' })
 
-    const equalAt = await waitDigestsEqual(cluster, quiet + o.convergeDeadlineMs)
+    const equalAt = await waitDigestsEqual(cluster, quiet + o.convergeDeadlineMs, record)
     record({ t: Date.now(), phase: equalAt === null ? 'not-converged' : 'converged' })
     const snaps: Snapshot[] = []
     for (const n of cluster.nodes) snaps.push(await readNode(n.index, n.agent))
@@ -172,15 +174,30 @@ async function waitConnected (cluster: Cluster, deadlineMs: number): Promise<voi
   }
 }
 
-/** Polls node.info on every node until all digests are equal; the time they were, or null at the deadline. */
-async function waitDigestsEqual (cluster: Cluster, until: number): Promise<number | null> {
+/**
+ * Polls node.info on every node until all digests are equal; the time they were, or null at the
+ * deadline. Each change in which nodes agree is recorded (phase `digests`), so a slow convergence
+ * shows which node lagged.
+ */
+async function waitDigestsEqual (cluster: Cluster, until: number, record: (e: InjectEvent) => void): Promise<number | null> {
+  let last = ''
   for (;;) {
     const digests = await Promise.all(cluster.nodes.map(async n => {
       const o = await n.agent.call('node.info', {}, 2000)
       return o.kind === 'ok' ? (o.result as { digest: string }).digest : `down-${n.index}`
     }))
-    if (new Set(digests).size === 1) return Date.now()
+    const groups = agreeingGroups(digests, cluster.nodes.map(n => n.index))
+    const shape = JSON.stringify(groups)
+    if (shape !== last) { record({ t: Date.now(), phase: 'digests', detail: { groups } }); last = shape }
+    if (groups.length === 1) return Date.now()
     if (Date.now() > until) return null
     await new Promise(resolve => setTimeout(resolve, 250))
   }
+}
+
+/** Node indexes grouped by equal digest, largest group first. */
+function agreeingGroups (digests: string[], indexes: number[]): number[][] {
+  const by = new Map<string, number[]>()
+  digests.forEach((d, i) => { by.set(d, [...(by.get(d) ?? []), indexes[i] ?? i]) })
+  return [...by.values()].sort((a, b) => b.length - a.length)
 }
