@@ -5,7 +5,7 @@
 import type { HybridLogicalClock } from '../clock/index.js'
 import type { RegisterState } from '../causal/index.js'
 import { MAX_VALUE_BYTES } from '../constants.js'
-import { fromStoreKey, jsonDepthProblem, keyProblem, SPACE_TYPES, type KeySpace } from '../model/index.js'
+import { fromStoreKey, jsonDepthProblem, keyProblem, nonFiniteTextProblem, SPACE_TYPES, type KeySpace } from '../model/index.js'
 import { valueBoundsProblem } from './state-bounds.js'
 
 export type RemoteVerdict =
@@ -29,9 +29,12 @@ export function checkRemoteChange (storeKey: string, bytes: Uint8Array, clock: H
       if (s.value !== undefined) {
         if (Buffer.byteLength(s.value, 'utf8') > MAX_VALUE_BYTES) return { ok: false, reason: 'too-large' }
         // Reads parse every sibling: a value that is not JSON would break them for everyone.
-        try { JSON.parse(s.value) } catch { return { ok: false, reason: 'corrupt' } }
+        let parsed: unknown
+        try { parsed = JSON.parse(s.value) } catch { return { ok: false, reason: 'corrupt' } }
         // A value too deep to serialise would fail every read of it that a client makes.
         if (jsonDepthProblem(s.value) !== undefined) return { ok: false, reason: 'out-of-range' }
+        // One holding 1e400 would be read back as null.
+        if (nonFiniteTextProblem(s.value, parsed) !== undefined) return { ok: false, reason: 'out-of-range' }
       }
     }
     // A version stamped in our future is taken all the same: it is an acknowledged write of a

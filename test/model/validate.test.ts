@@ -83,6 +83,16 @@ describe('encodeValue', () => {
     expect(encodeValue({ toJSON: () => undefined })).toEqual({ problem: 'must be JSON-serialisable' })
   })
 
+  it('regression: refuses NaN and ±Infinity (JSON.parse("1e400")) instead of storing them as null', () => {
+    const problem = { problem: expect.stringContaining('finite numbers') as unknown }
+    expect(encodeValue(JSON.parse('1e400'))).toEqual(problem)
+    expect(encodeValue(JSON.parse('[1, -1e999]'))).toEqual(problem)
+    expect(encodeValue({ a: { b: [null, Number.NaN] } })).toEqual(problem)
+    // The largest double and real nulls, also in strings, are values like any other.
+    expect(encodeValue(JSON.parse('1.7976931348623157e308'))).toEqual({ json: '1.7976931348623157e+308' })
+    expect(encodeValue({ a: null, b: 'null', c: [null] })).toEqual({ json: '{"a":null,"b":"null","c":[null]}' })
+  })
+
   it('enforces the 1 MiB limit on the encoded JSON', () => {
     const fits = 'x'.repeat(MAX_VALUE_BYTES - 2) // plus two quotes
     expect(encodeValue(fits)).toEqual({ json: JSON.stringify(fits) })

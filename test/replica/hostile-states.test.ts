@@ -161,4 +161,19 @@ describe('hostile remote states', () => {
     expect((await replica.read('kv', 'deep')).siblings).toEqual([])
     expect((await replica.applyRemote([{ storeKey: 'r/edge', state: state(edge) }], 'eve')).rejected).toBe(0)
   })
+
+  it('regression (1e400): a sibling whose JSON holds a number beyond a double is refused; every read would give null', async () => {
+    const { replica } = await openReplica()
+    const state = (value: string): Uint8Array => register({ vv: { eve: 1 }, siblings: [{ node: 'eve', counter: 1, hlc: { wall: NOW, logical: 0 }, value }] })
+    const beyond = ['1e400', '[1, -2E308]', `{"a": 1${'0'.repeat(309)}}`]
+    for (const [i, value] of beyond.entries()) {
+      expect((await replica.applyRemote([{ storeKey: `r/big${i}`, state: state(value) }], 'eve')).rejected, value).toBe(1)
+      expect((await replica.read('kv', `big${i}`)).siblings).toEqual([])
+    }
+    expect(replica.stats.remoteRejected['out-of-range']).toBe(beyond.length)
+    // Large but finite numbers, and "e" in strings, are taken.
+    for (const [i, value] of ['1.7976931348623157e308', '"1e400"', `1${'0'.repeat(308)}`].entries()) {
+      expect((await replica.applyRemote([{ storeKey: `r/fine${i}`, state: state(value) }], 'eve')).rejected, value).toBe(0)
+    }
+  })
 })
