@@ -8,11 +8,12 @@
  * A message that found no subscriber — right after a dial, before subscriptions are known —
  * is kept (bounded) and published again when a peer subscribes; anti-entropy covers the rest.
  */
+import { randomInt } from 'node:crypto'
 import { TopicValidatorResult, type Message, type PeerId, type PubSub } from '@libp2p/interface'
 import type { Logger } from 'pino'
 import { changesTopic, MAX_GOSSIP_MESSAGE_BYTES } from '../constants.js'
 import type { AppliedChange, EncodedChange } from '../replica/index.js'
-import { decodeGossip, encodeGossip, packGossip } from './message.js'
+import { decodeGossip, encodeGossip, MAX_REPUBLISH_TAG, packGossip } from './message.js'
 
 /** What gossip needs from the replica. */
 export interface GossipReplica {
@@ -45,10 +46,15 @@ export interface GossipStats {
   pendingDropped: number
   /** Changes too large for one message, left to anti-entropy. */
   tooLarge: number
+  /** Kept messages published again when a peer subscribed. */
+  republished: number
 }
 
+/** A message of local changes; `offered` once gossipsub has been given its bytes. */
+interface OutgoingMessage { changes: EncodedChange[], data: Uint8Array, offered: boolean }
+
 export class Gossip {
-  readonly stats: GossipStats = { published: 0, publishedChanges: 0, received: 0, receivedChanges: 0, invalid: 0, pendingDropped: 0, tooLarge: 0 }
+  readonly stats: GossipStats = { published: 0, publishedChanges: 0, received: 0, receivedChanges: 0, invalid: 0, pendingDropped: 0, tooLarge: 0, republished: 0 }
   private readonly pubsub: PubSub
   private readonly replica: GossipReplica
   private readonly logger: Logger
@@ -58,7 +64,7 @@ export class Gossip {
   private readonly maxPendingBytes: number
   private outbox = new Map<string, Uint8Array>()
   private flushScheduled = false
-  private pending: Uint8Array[] = []
+  private pending: OutgoingMessage[] = []
   private pendingBytes = 0
   private unsubscribeReplica?: () => void
   private running = false
@@ -110,39 +116,43 @@ export class Gossip {
           this.stats.tooLarge++
           continue
         }
-        void this.publish(data, message.length)
+        void this.publish({ changes: message, data, offered: false })
       }
     })
   }
 
-  private async publish (data: Uint8Array, count: number): Promise<void> {
+  private async publish (message: OutgoingMessage): Promise<void> {
     if (!this.running) return
     if (this.pubsub.getSubscribers(this.topic).length === 0) {
       // Nobody to send to (yet): keep it for the first subscriber instead of encoding for no one.
-      this.keepPending(data)
+      this.keepPending(message)
       return
     }
+    // gossipsub remembers the bytes of everything it was given, sent or not, and refuses them
+    // again as a duplicate: a message it has seen goes out re-tagged (message.ts).
+    const data = message.offered ? encodeGossip(message.changes, randomInt(MAX_REPUBLISH_TAG + 1)) : message.data
+    const sent: OutgoingMessage = { ...message, data, offered: true }
     try {
       const { recipients } = await this.pubsub.publish(this.topic, data)
       this.stats.published++
-      this.stats.publishedChanges += count
-      if (recipients.length === 0) this.keepPending(data)
+      this.stats.publishedChanges += message.changes.length
+      if (recipients.length === 0) this.keepPending(sent)
     } catch (err) {
-      this.logger.warn({ err }, 'gossip publish failed; anti-entropy will repair')
-      this.keepPending(data)
+      this.logger.warn({ err }, 'gossip publish failed; kept for the next subscriber, and anti-entropy repairs anyway')
+      this.keepPending(sent)
     }
   }
 
-  private keepPending (data: Uint8Array): void {
-    if (this.pendingBytes + data.byteLength > this.maxPendingBytes) {
+  private keepPending (message: OutgoingMessage): void {
+    if (this.pendingBytes + message.data.byteLength > this.maxPendingBytes) {
       // Past the bound, anti-entropy (which runs when a peer connects) is the cheaper repair.
       this.stats.pendingDropped += this.pending.length + 1
       this.pending = []
       this.pendingBytes = 0
       return
     }
-    this.pending.push(data)
-    this.pendingBytes += data.byteLength
+    this.pending.push(message)
+    this.pendingBytes += message.data.byteLength
   }
 
   private readonly onSubscriptionChange = (evt: CustomEvent<{ peerId: PeerId, subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void => {
@@ -151,7 +161,8 @@ export class Gossip {
     const pending = this.pending
     this.pending = []
     this.pendingBytes = 0
-    for (const data of pending) void this.publish(data, 0)
+    this.stats.republished += pending.length
+    for (const message of pending) void this.publish(message)
   }
 
   /**

@@ -1,7 +1,8 @@
 /**
- * The gossip message: `CBOR [1, [[storeKey, state], …]]` — the full encoded state of every key
- * a group of local writes changed. Full states (not operations) make delivery idempotent and
- * order-free: a duplicate or late message merges to the same result.
+ * The gossip message: `CBOR [1, [[storeKey, state], …]]` (or `[1, changes, republish]` when sent
+ * again) — the full encoded state of every key a group of local writes changed. Full states (not
+ * operations) make delivery idempotent and order-free: a duplicate or late message merges to
+ * the same result.
  */
 import { decodeCbor, encodeCbor } from '../codec/index.js'
 import { MAX_GOSSIP_MESSAGE_BYTES } from '../constants.js'
@@ -12,8 +13,17 @@ export const GOSSIP_VERSION = 1
 /** Bytes of framing per message and per change, bounded generously for packing. */
 const OVERHEAD = 16
 
-export function encodeGossip (changes: EncodedChange[]): Uint8Array {
-  return encodeCbor([GOSSIP_VERSION, changes.map(c => [c.storeKey, c.state])])
+/** The largest `republish` tag: a 32-bit unsigned integer. */
+export const MAX_REPUBLISH_TAG = 0xffff_ffff
+
+/**
+ * `republish` tags a message sent again: gossipsub names a message by the hash of its bytes and
+ * refuses to publish the same bytes twice (its seen cache holds them for minutes), so a message
+ * kept for a later subscriber must differ from the first attempt. Receivers ignore the tag.
+ */
+export function encodeGossip (changes: EncodedChange[], republish?: number): Uint8Array {
+  const body = changes.map(c => [c.storeKey, c.state])
+  return encodeCbor(republish === undefined ? [GOSSIP_VERSION, body] : [GOSSIP_VERSION, body, republish])
 }
 
 /** Throws ProtocolError for anything but a well-formed message; states are validated by the replica. */
@@ -25,8 +35,11 @@ export function decodeGossip (bytes: Uint8Array): EncodedChange[] {
   } catch (err) {
     throw new ProtocolError('gossip message is not CBOR', { cause: err })
   }
-  if (!Array.isArray(raw) || raw.length !== 2 || raw[0] !== GOSSIP_VERSION || !Array.isArray(raw[1])) {
-    throw new ProtocolError('gossip message is not [1, changes]')
+  if (!Array.isArray(raw) || (raw.length !== 2 && raw.length !== 3) || raw[0] !== GOSSIP_VERSION || !Array.isArray(raw[1])) {
+    throw new ProtocolError('gossip message is not [1, changes] or [1, changes, republish]')
+  }
+  if (raw.length === 3 && !(Number.isInteger(raw[2]) && (raw[2] as number) >= 0 && (raw[2] as number) <= MAX_REPUBLISH_TAG)) {
+    throw new ProtocolError('gossip republish tag is not a 32-bit unsigned integer')
   }
   return (raw[1] as unknown[]).map(entry => {
     if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string' || !(entry[1] instanceof Uint8Array)) {

@@ -46,6 +46,10 @@ export interface HostInit {
  *   invalid): three of them take a peer below the graylist.
  * - P7, broken IHAVE promises: a peer that keeps advertising messages it never delivers.
  *   One broken now and then (a message that left the cache) stays under the threshold.
+ * - P1 (time in the mesh) and P2 (first deliveries) reward a peer by at most +36 and +10, so a
+ *   peer that was good for an hour is forgiven about one invalid message, not a flood. (The
+ *   library's defaults, 1 point per *millisecond* in the mesh up to 3,600 per topic and 1 per
+ *   delivery up to 2,000, outweighed P4 and P7 alike: 3 invalid messages cost 90.)
  * - P3 (too few mesh deliveries) is off: an idle cluster delivers nothing, honestly.
  * - P6 (many peers on one IP) is off: nodes on one host, or behind one NAT, are normal here.
  * Below the graylist gossipsub ignores the peer's gossip until its score decays; it is not
@@ -58,6 +62,11 @@ export const GOSSIP_SCORE_THRESHOLDS = createPeerScoreThresholds({ gossipThresho
 function gossipScoreParams (topics: string[]): ReturnType<typeof createPeerScoreParams> {
   const topic = createTopicScoreParams({
     topicWeight: 1,
+    timeInMeshWeight: 0.01,
+    timeInMeshQuantum: 1000,
+    timeInMeshCap: 3600,
+    firstMessageDeliveriesWeight: 0.1,
+    firstMessageDeliveriesCap: 100,
     meshMessageDeliveriesWeight: 0,
     meshFailurePenaltyWeight: 0,
     invalidMessageDeliveriesWeight: -10,
