@@ -83,6 +83,12 @@ export const MAX_CONTEXT_DOTS = 64
 
 /** Gossip messages stay well under gossipsub's default 4 MiB inbound limit. */
 export const MAX_GOSSIP_MESSAGE_BYTES = 2 * 1024 * 1024
+/**
+ * Gossip messages being merged at once, in bytes, from one peer and from all: past either, a
+ * message is ignored (anti-entropy repairs it), so a flood cannot make a node hold it all.
+ */
+export const MAX_GOSSIP_IN_FLIGHT_BYTES_PER_PEER = 8 * 1024 * 1024
+export const MAX_GOSSIP_IN_FLIGHT_BYTES = 64 * 1024 * 1024
 /** gossipsub's inbound frame limit we configure on every node. */
 export const MAX_INBOUND_RPC_BYTES = 4 * 1024 * 1024
 

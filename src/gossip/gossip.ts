@@ -11,8 +11,9 @@
 import { randomInt } from 'node:crypto'
 import { TopicValidatorResult, type Message, type PeerId, type PubSub } from '@libp2p/interface'
 import type { Logger } from 'pino'
-import { changesTopic, MAX_GOSSIP_MESSAGE_BYTES } from '../constants.js'
+import { changesTopic, MAX_GOSSIP_IN_FLIGHT_BYTES, MAX_GOSSIP_IN_FLIGHT_BYTES_PER_PEER, MAX_GOSSIP_MESSAGE_BYTES } from '../constants.js'
 import type { AppliedChange, EncodedChange } from '../replica/index.js'
+import { InFlightBudget } from './in-flight.js'
 import { decodeGossip, encodeGossip, MAX_REPUBLISH_TAG, packGossip } from './message.js'
 
 /** What gossip needs from the replica. */
@@ -35,6 +36,10 @@ export interface GossipInit {
   publish?: boolean
   /** Bytes of unsent messages kept for peers that have not subscribed yet. @default 8 MiB */
   maxPendingBytes?: number
+  /** Bytes of received messages merged at once from one peer. @default MAX_GOSSIP_IN_FLIGHT_BYTES_PER_PEER */
+  maxInFlightBytesPerPeer?: number
+  /** Bytes of received messages merged at once from all peers. @default MAX_GOSSIP_IN_FLIGHT_BYTES */
+  maxInFlightBytes?: number
 }
 
 export interface GossipStats {
@@ -48,13 +53,15 @@ export interface GossipStats {
   tooLarge: number
   /** Kept messages published again when a peer subscribed. */
   republished: number
+  /** Messages ignored because their sender, or all peers, had too many bytes being merged. */
+  shed: number
 }
 
 /** A message of local changes; `offered` once gossipsub has been given its bytes. */
 interface OutgoingMessage { changes: EncodedChange[], data: Uint8Array, offered: boolean }
 
 export class Gossip {
-  readonly stats: GossipStats = { published: 0, publishedChanges: 0, received: 0, receivedChanges: 0, invalid: 0, pendingDropped: 0, tooLarge: 0, republished: 0 }
+  readonly stats: GossipStats = { published: 0, publishedChanges: 0, received: 0, receivedChanges: 0, invalid: 0, pendingDropped: 0, tooLarge: 0, republished: 0, shed: 0 }
   private readonly pubsub: PubSub
   private readonly replica: GossipReplica
   private readonly logger: Logger
@@ -62,6 +69,7 @@ export class Gossip {
   private readonly onInvalid: ((peer: string, why: string) => void) | undefined
   private readonly publishEnabled: boolean
   private readonly maxPendingBytes: number
+  private readonly inFlight: InFlightBudget
   private outbox = new Map<string, Uint8Array>()
   private flushScheduled = false
   private pending: OutgoingMessage[] = []
@@ -77,6 +85,7 @@ export class Gossip {
     this.topic = changesTopic(init.clusterName ?? 'default')
     this.publishEnabled = init.publish ?? true
     this.maxPendingBytes = init.maxPendingBytes ?? 8 * 1024 * 1024
+    this.inFlight = new InFlightBudget(init.maxInFlightBytesPerPeer ?? MAX_GOSSIP_IN_FLIGHT_BYTES_PER_PEER, init.maxInFlightBytes ?? MAX_GOSSIP_IN_FLIGHT_BYTES)
   }
 
   start (): void {
@@ -170,9 +179,26 @@ export class Gossip {
    * only once this node has taken it, and one whose every state was refused as invalid is
    * rejected, so gossipsub relays it to no one and counts it against the peer that sent it
    * (topic scoring, node/libp2p.ts), and so does our own tally (onInvalid). A failure
-   * of our own (a full disk) is no fault of the sender: the message is still relayed.
+   * of our own (a full disk) is no fault of the sender: the message is still relayed. Past the
+   * in-flight bounds (in-flight.ts) a message is ignored, unmerged, for anti-entropy to repair.
    */
   private readonly validate = async (peer: PeerId, message: Message): Promise<TopicValidatorResult> => {
+    // Before anything awaits: gossipsub starts the validators of a whole frame's messages at once.
+    const sender = peer.toString()
+    const bytes = message.data.byteLength
+    if (!this.inFlight.tryTake(sender, bytes)) {
+      this.stats.shed++
+      return TopicValidatorResult.Ignore
+    }
+    try {
+      return await this.merge(peer, message)
+    } finally {
+      this.inFlight.release(sender, bytes)
+    }
+  }
+
+  /** Merges the message; what the validator then tells gossipsub to do with it. */
+  private async merge (peer: PeerId, message: Message): Promise<TopicValidatorResult> {
     let changes: EncodedChange[]
     try {
       changes = decodeGossip(message.data)

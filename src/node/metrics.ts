@@ -37,6 +37,7 @@ export function createMetrics (sources: MetricSources): Registry {
   counter('chorus_gossip_published_changes_total', 'Key states published over gossip', () => gossip.stats.publishedChanges)
   counter('chorus_gossip_received_total', 'Gossip messages received', () => gossip.stats.received)
   counter('chorus_gossip_invalid_total', 'Malformed gossip messages rejected', () => gossip.stats.invalid)
+  counter('chorus_gossip_shed_total', 'Gossip messages ignored (left to anti-entropy) because their sender, or all peers, had too many bytes being merged', () => gossip.stats.shed)
   counter('chorus_gossip_republished_total', 'Gossip messages that found no recipient, published again when a peer subscribed', () => gossip.stats.republished)
   void new Counter({
     name: 'chorus_remote_rejected_total',
