@@ -32,10 +32,10 @@ import { encodeRegister } from '../../src/codec/index.js'
 import {
   antiEntropyProtocol, changesTopic, digestTopic, MAX_AE_FRAME_BYTES, MAX_AE_STATE_BYTES, MAX_EVENT_COUNTER, MAX_GOSSIP_MESSAGE_BYTES
 } from '../../src/constants.js'
-import { BUCKETS, bucketOf, leafHash, MerkleTree, nextBucketHash } from '../../src/merkle/index.js'
-import { fromStoreKey, SPACE_TYPES } from '../../src/model/index.js'
+import { bucketOf, leafHash, nextBucketHash } from '../../src/merkle/index.js'
 import { createChorusNode, type ChorusNode } from '../../src/node/index.js'
-import type { AntiEntropyReplica, ApplyReport, BucketEntry, EncodedChange } from '../../src/replica/types.js'
+import type { EncodedChange } from '../../src/replica/types.js'
+import { MemoryReplica, type ReplicaSnapshot } from '../antientropy/helpers/memory-replica.js'
 import { createHost } from '../antientropy/helpers/peers.js'
 import { waitFor } from '../helpers/nodes.js'
 import { cbor, RawText } from './cbor-raw.js'
@@ -516,14 +516,9 @@ export function sameCounts (seen: GossipExpectation, want: GossipExpectation): b
 // ---- the hostile side's replica (for driven sessions)
 
 /** A snapshot of what the node held, as the base every driven session starts from. */
-export interface Base {
-  states: Map<string, Uint8Array>
-  leaves: Map<string, Uint8Array>
-  buckets: Map<number, string[]>
-  hashes: Map<number, Uint8Array>
-}
+export type Base = ReplicaSnapshot
 
-export function baseOf (states: Map<string, Uint8Array>): Base {
+export function baseOf (states: ReadonlyMap<string, Uint8Array>): Base {
   const leaves = new Map<string, Uint8Array>()
   const buckets = new Map<number, string[]>()
   const hashes = new Map<number, Uint8Array>()
@@ -537,67 +532,6 @@ export function baseOf (states: Map<string, Uint8Array>): Base {
   return { states, leaves, buckets, hashes }
 }
 
-/** An in-memory replica over a base snapshot plus this case's own states; merges what it receives (like test/antientropy/helpers/memory-replica.ts). */
-export class HostileReplica implements AntiEntropyReplica {
-  readonly tree: MerkleTree
-  private readonly states: Map<string, Uint8Array>
-  private readonly leaves: Map<string, Uint8Array>
-  private readonly buckets = new Map<number, Set<string>>()
-
-  constructor (base: Base) {
-    this.tree = MerkleTree.fromBuckets(base.hashes)
-    this.states = new Map(base.states)
-    this.leaves = new Map(base.leaves)
-    for (const [b, keys] of base.buckets) this.buckets.set(b, new Set(keys))
-  }
-
-  set (storeKey: string, state: Uint8Array): void {
-    const b = bucketOf(storeKey)
-    const leaf = Uint8Array.from(leafHash(storeKey, state))
-    this.tree.setBucket(b, nextBucketHash(this.tree.bucket(b), this.leaves.get(storeKey), leaf))
-    this.states.set(storeKey, state)
-    this.leaves.set(storeKey, leaf)
-    let keys = this.buckets.get(b)
-    if (keys === undefined) this.buckets.set(b, keys = new Set())
-    keys.add(storeKey)
-  }
-
-  keysIn (bucket: number): string[] { return [...this.buckets.get(bucket) ?? []] }
-
-  async applyRemote (changes: EncodedChange[]): Promise<ApplyReport> {
-    const report = { applied: 0, changed: 0, rejected: 0 }
-    for (const { storeKey, state } of changes) {
-      const addr = fromStoreKey(storeKey)
-      if (addr === undefined) { report.rejected++; continue }
-      const type = SPACE_TYPES[addr.space] as (typeof SPACE_TYPES)['kv']
-      try {
-        const current = this.states.get(storeKey)
-        const merged = type.encode(type.merge(current === undefined ? type.empty : type.decode(current), type.decode(state)))
-        report.applied++
-        if (current === undefined || Buffer.compare(current, merged) !== 0) { report.changed++; this.set(storeKey, merged) }
-      } catch {
-        report.rejected++
-      }
-    }
-    return report
-  }
-
-  async bucketEntries (bucket: number): Promise<BucketEntry[]> {
-    return this.keysIn(bucket).map(storeKey => ({ storeKey, leaf: this.leaves.get(storeKey) as Uint8Array }))
-  }
-
-  async readStates (storeKeys: string[]): Promise<Array<Uint8Array | undefined>> { return storeKeys.map(k => this.states.get(k)) }
-
-  async * statesInBuckets (from: number, to: number): AsyncIterable<EncodedChange> {
-    for (let b = from; b < Math.min(to, BUCKETS); b++) {
-      const keys = this.buckets.get(b)
-      if (keys === undefined) continue
-      for (const storeKey of keys) yield { storeKey, state: this.states.get(storeKey) as Uint8Array }
-    }
-  }
-
-  keyCount (): number { return this.states.size }
-}
 
 // ---- anti-entropy cases
 
@@ -810,7 +744,7 @@ class MutatingFs {
   private readonly invented = new Map<string, string>()
   private requested: string[] = []
 
-  constructor (private readonly w: Wire, private readonly c: SessionCase, private readonly replica: HostileReplica, private readonly rng: Rng) {}
+  constructor (private readonly w: Wire, private readonly c: SessionCase, private readonly replica: MemoryReplica, private readonly rng: Rng) {}
 
   async read (): Promise<Uint8Array | undefined> {
     // Once we have lied, the node may wait for what we dropped while we wait for its answer:
@@ -987,7 +921,8 @@ class MutatingFs {
 
 /** Runs the honest session code over a mutating stream, for either role, from the base plus this case's states. */
 async function sessionCase (c: SessionCase, w: Wire, ctx: AeContext, role: 'initiator' | 'responder'): Promise<void> {
-  const replica = new HostileReplica(ctx.base)
+  // The hostile side's replica: the base plus this case's own states; it merges what it receives.
+  const replica = new MemoryReplica(ctx.base)
   for (const e of extrasOf(c, ctx)) replica.set(e.storeKey, e.state)
   const rng = new Rng(c.seed)
   const fs = new MutatingFs(w, c, replica, rng)

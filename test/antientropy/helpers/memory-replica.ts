@@ -7,11 +7,26 @@ import { BUCKETS, bucketOf, leafHash, MerkleTree, nextBucketHash } from '../../.
 import { fromStoreKey, SPACE_TYPES } from '../../../src/model/index.js'
 import type { AntiEntropyReplica, ApplyReport, BucketEntry, EncodedChange } from '../../../src/replica/types.js'
 
+/** What a replica held: its states, their leaf hashes, the keys in each bucket and each bucket's hash. */
+export interface ReplicaSnapshot {
+  states: ReadonlyMap<string, Uint8Array>
+  leaves: ReadonlyMap<string, Uint8Array>
+  buckets: ReadonlyMap<number, readonly string[]>
+  hashes: ReadonlyMap<number, Uint8Array>
+}
+
 export class MemoryReplica implements AntiEntropyReplica {
-  readonly tree = new MerkleTree()
-  private readonly states = new Map<string, Uint8Array>()
-  private readonly leaves = new Map<string, Uint8Array>()
+  readonly tree: MerkleTree
+  private readonly states: Map<string, Uint8Array>
+  private readonly leaves: Map<string, Uint8Array>
   private readonly buckets: Array<Set<string> | undefined> = new Array(BUCKETS)
+
+  constructor (snapshot?: ReplicaSnapshot) {
+    this.tree = snapshot === undefined ? new MerkleTree() : MerkleTree.fromBuckets(snapshot.hashes)
+    this.states = new Map(snapshot?.states)
+    this.leaves = new Map(snapshot?.leaves)
+    for (const [b, keys] of snapshot?.buckets ?? []) this.buckets[b] = new Set(keys)
+  }
 
   /** Store a state as is (a local write), moving the tree. */
   set (storeKey: string, state: Uint8Array): void {
@@ -27,6 +42,10 @@ export class MemoryReplica implements AntiEntropyReplica {
 
   get (storeKey: string): Uint8Array | undefined {
     return this.states.get(storeKey)
+  }
+
+  keysIn (bucket: number): string[] {
+    return [...this.buckets[bucket] ?? []]
   }
 
   async applyRemote (changes: EncodedChange[]): Promise<ApplyReport> {
