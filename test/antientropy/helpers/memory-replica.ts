@@ -80,7 +80,8 @@ export class MemoryReplica implements AntiEntropyReplica {
   }
 
   async * statesInBuckets (fromBucket: number, toBucket: number): AsyncIterable<EncodedChange> {
-    for (let b = fromBucket; b < toBucket; b++) {
+    // A hostile peer's request can name a range past the last bucket (the hostile kit sends them).
+    for (let b = fromBucket; b < Math.min(toBucket, BUCKETS); b++) {
       for (const storeKey of this.buckets[b] ?? []) yield { storeKey, state: this.states.get(storeKey) as Uint8Array }
     }
   }
