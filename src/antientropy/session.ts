@@ -275,7 +275,7 @@ class Session {
       if (state === undefined) return
       const theirs = this.receiver.final.get(storeKey)
       if (theirs !== undefined) {
-        if (sameBytes(theirs, state)) return
+        if (sameBytes(theirs, leafHash(storeKey, state))) return
       } else if (hex(windowOf(leafHash(storeKey, state), this.rights.window, LEAF_BYTES)) !== wantedWindow.get(storeKey)) {
         // Written since we listed it: the peer would rightly refuse it; gossip or the next exchange carries it.
         return

@@ -26,7 +26,11 @@ export class StateReceiver {
   /** Streamed states arrive in bucket order; this is how a replay is caught without remembering every key. */
   private lastBucket = -1
   private readonly keysInBucket = new Set<string>()
-  /** States received in differing buckets, by key (the ENTRIES side echoes merges from these). */
+  /**
+   * Leaf hashes of the states received in differing buckets, by key: the ENTRIES side sends back
+   * its merge of each unless it came out equal. Hashes, not the states: a peer may send many
+   * (a large repair, or invented keys) before its WANT, and this is held until then.
+   */
   readonly final = new Map<string, Uint8Array>()
 
   constructor (private readonly rights: Entitlements) {}
@@ -56,12 +60,12 @@ export class StateReceiver {
       // Differing buckets first: a liar cannot dodge the leaf check by naming a bucket we were empty in.
       if (this.rights.diff?.has(bucket) === true) {
         if (this.final.has(storeKey)) throw violation('state repeated')
+        const leaf = Uint8Array.from(leafHash(storeKey, state))
         const wanted = this.rights.wanted
         if (wanted !== undefined && !this.rights.sentFinal.has(storeKey)) {
-          const leaf = Buffer.from(windowOf(leafHash(storeKey, state), this.rights.window, LEAF_BYTES)).toString('hex')
-          if (!wanted.has(leaf)) throw violation('state does not hash to a wanted leaf')
+          if (!wanted.has(Buffer.from(windowOf(leaf, this.rights.window, LEAF_BYTES)).toString('hex'))) throw violation('state does not hash to a wanted leaf')
         }
-        this.final.set(storeKey, state)
+        this.final.set(storeKey, leaf)
         continue
       }
       if (!this.rights.streamed.has(bucket)) throw violation(`state for bucket ${bucket}, which was not asked for`)
