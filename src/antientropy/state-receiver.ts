@@ -60,6 +60,7 @@ export class StateReceiver {
       // Differing buckets first: a liar cannot dodge the leaf check by naming a bucket we were empty in.
       if (this.rights.diff?.has(bucket) === true) {
         if (this.final.has(storeKey)) throw violation('state repeated')
+        // A copy: kept until WANT, it must not pin the 32-byte digest it was cut from.
         const leaf = Uint8Array.from(leafHash(storeKey, state))
         const wanted = this.rights.wanted
         if (wanted !== undefined && !this.rights.sentFinal.has(storeKey)) {

@@ -14,7 +14,7 @@ import type { Logger } from 'pino'
 import { changesTopic, MAX_GOSSIP_IN_FLIGHT_BYTES, MAX_GOSSIP_IN_FLIGHT_BYTES_PER_PEER, MAX_GOSSIP_MESSAGE_BYTES } from '../constants.js'
 import type { AppliedChange, EncodedChange } from '../replica/index.js'
 import { InFlightBudget } from './in-flight.js'
-import { decodeGossip, encodeGossip, MAX_REPUBLISH_TAG, packGossip } from './message.js'
+import { decodeGossip, encodeGossip, MAX_REPUBLISH_TAG, MAX_REPUBLISH_TAG_BYTES, packGossip } from './message.js'
 
 /** What gossip needs from the replica. */
 export interface GossipReplica {
@@ -51,14 +51,17 @@ export interface GossipStats {
   pendingDropped: number
   /** Changes too large for one message, left to anti-entropy. */
   tooLarge: number
-  /** Kept messages published again when a peer subscribed. */
+  /** Kept messages that reached a peer when published again (after a peer subscribed). */
   republished: number
   /** Messages ignored because their sender, or all peers, had too many bytes being merged. */
   shed: number
 }
 
-/** A message of local changes; `offered` once gossipsub has been given its bytes. */
-interface OutgoingMessage { changes: EncodedChange[], data: Uint8Array, offered: boolean }
+/**
+ * A message of local changes; `offered` once gossipsub has been given its bytes, `kept` once it
+ * waited for a subscriber.
+ */
+interface OutgoingMessage { changes: EncodedChange[], data: Uint8Array, offered: boolean, kept: boolean }
 
 export class Gossip {
   readonly stats: GossipStats = { published: 0, publishedChanges: 0, received: 0, receivedChanges: 0, invalid: 0, pendingDropped: 0, tooLarge: 0, republished: 0, shed: 0 }
@@ -120,12 +123,13 @@ export class Gossip {
       this.outbox = new Map()
       for (const message of packGossip(changes, MAX_GOSSIP_MESSAGE_BYTES)) {
         const data = encodeGossip(message)
-        // Receivers reject (and penalise) anything larger; such a state travels by anti-entropy.
-        if (data.byteLength > MAX_GOSSIP_MESSAGE_BYTES) {
+        // Receivers reject (and penalise) anything larger, and a retry carries a tag as well;
+        // such a state travels by anti-entropy.
+        if (data.byteLength + MAX_REPUBLISH_TAG_BYTES > MAX_GOSSIP_MESSAGE_BYTES) {
           this.stats.tooLarge++
           continue
         }
-        void this.publish({ changes: message, data, offered: false })
+        void this.publish({ changes: message, data, offered: false, kept: false })
       }
     })
   }
@@ -144,8 +148,9 @@ export class Gossip {
     try {
       const { recipients } = await this.pubsub.publish(this.topic, data)
       this.stats.published++
-      this.stats.publishedChanges += message.changes.length
+      if (!message.kept) this.stats.publishedChanges += message.changes.length
       if (recipients.length === 0) this.keepPending(sent)
+      else if (message.kept) this.stats.republished++
     } catch (err) {
       this.logger.warn({ err }, 'gossip publish failed; kept for the next subscriber, and anti-entropy repairs anyway')
       this.keepPending(sent)
@@ -160,7 +165,7 @@ export class Gossip {
       this.pendingBytes = 0
       return
     }
-    this.pending.push(message)
+    this.pending.push({ ...message, kept: true })
     this.pendingBytes += message.data.byteLength
   }
 
@@ -170,7 +175,6 @@ export class Gossip {
     const pending = this.pending
     this.pending = []
     this.pendingBytes = 0
-    this.stats.republished += pending.length
     for (const message of pending) void this.publish(message)
   }
 

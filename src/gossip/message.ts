@@ -15,6 +15,8 @@ const OVERHEAD = 16
 
 /** The largest `republish` tag: a 32-bit unsigned integer. */
 export const MAX_REPUBLISH_TAG = 0xffff_ffff
+/** What a tag adds to a message: the CBOR head of a 32-bit integer. */
+export const MAX_REPUBLISH_TAG_BYTES = 5
 
 /**
  * `republish` tags a message sent again: gossipsub names a message by the hash of its bytes and

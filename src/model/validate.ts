@@ -43,25 +43,30 @@ export function encodeValue (value: unknown): { json: string } | { problem: stri
   }
   // Functions, symbols and toJSON() returning undefined have no JSON text.
   if (json === undefined) return { problem: 'must be JSON-serialisable' }
-  // JSON.stringify writes NaN and ±Infinity (what JSON.parse makes of 1e400) as null: the value
-  // read back would not be the one written. Only text holding "null" can hide one.
-  if (json.includes('null') && holdsNonFiniteNumber(value)) return { problem: NON_FINITE_PROBLEM }
   if (Buffer.byteLength(json, 'utf8') > MAX_VALUE_BYTES) return { problem: `must be at most ${MAX_VALUE_BYTES} bytes encoded as JSON` }
   const depth = jsonDepthProblem(json)
   if (depth !== undefined) return { problem: depth }
+  // JSON.stringify writes NaN and ±Infinity (what JSON.parse makes of 1e400) as null: the value
+  // read back would not be the one written. Only text holding "null" can hide one.
+  if (json.includes('null') && holdsNonFiniteNumber(value)) return { problem: NON_FINITE_PROBLEM }
   return { json }
 }
+
+/**
+ * Text that may hold a number beyond a double: a digit, an exponent and a digit (1e400,
+ * 1.5E+309), or more digits in a row than Number.MAX_VALUE has (309). It may match a string too.
+ */
+const MAY_OVERFLOW = /\d[eE]\+?\d|\d{309}/
 
 const NON_FINITE_PROBLEM = 'must hold only finite numbers (at most ±1.7976931348623157e308): JSON has no form for NaN or ±Infinity, which a number like 1e400 becomes'
 
 /**
  * Why JSON text from a peer cannot be stored, or undefined: a number beyond a double (1e400)
  * parses as ±Infinity, which every read would turn into null. `parsed` is JSON.parse(json),
- * and the text is known to nest within MAX_VALUE_DEPTH. Only text with an exponent or a run of
- * 309 digits can hold such a number.
+ * and the text is known to nest within MAX_VALUE_DEPTH.
  */
 export function nonFiniteTextProblem (json: string, parsed: unknown): string | undefined {
-  if (!/[eE]|\d{309}/.test(json)) return undefined
+  if (!MAY_OVERFLOW.test(json)) return undefined
   return holdsNonFiniteNumber(parsed) ? NON_FINITE_PROBLEM : undefined
 }
 

@@ -46,10 +46,10 @@ export interface HostInit {
  *   invalid): three of them take a peer below the graylist.
  * - P7, broken IHAVE promises: a peer that keeps advertising messages it never delivers.
  *   One broken now and then (a message that left the cache) stays under the threshold.
- * - P1 (time in the mesh) and P2 (first deliveries) reward a peer by at most +36 and +10, so a
- *   peer that was good for an hour is forgiven about one invalid message, not a flood. (The
+ * - P1 (time in the mesh) and P2 (first deliveries) reward a peer by at most +3.6 and +1 per
+ *   topic, +9.2 over our two topics, so they never offset three invalid messages (−90). (The
  *   library's defaults, 1 point per *millisecond* in the mesh up to 3,600 per topic and 1 per
- *   delivery up to 2,000, outweighed P4 and P7 alike: 3 invalid messages cost 90.)
+ *   delivery up to 2,000, outweighed P4 entirely; the topic score cap of 10 hid it.)
  * - P3 (too few mesh deliveries) is off: an idle cluster delivers nothing, honestly.
  * - P6 (many peers on one IP) is off: nodes on one host, or behind one NAT, are normal here.
  * Below the graylist gossipsub ignores the peer's gossip until its score decays; it is not
@@ -62,10 +62,10 @@ export const GOSSIP_SCORE_THRESHOLDS = createPeerScoreThresholds({ gossipThresho
 function gossipScoreParams (topics: string[]): ReturnType<typeof createPeerScoreParams> {
   const topic = createTopicScoreParams({
     topicWeight: 1,
-    timeInMeshWeight: 0.01,
+    timeInMeshWeight: 0.001,
     timeInMeshQuantum: 1000,
     timeInMeshCap: 3600,
-    firstMessageDeliveriesWeight: 0.1,
+    firstMessageDeliveriesWeight: 0.01,
     firstMessageDeliveriesCap: 100,
     meshMessageDeliveriesWeight: 0,
     meshFailurePenaltyWeight: 0,

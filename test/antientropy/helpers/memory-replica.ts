@@ -1,5 +1,6 @@
 /**
- * An AntiEntropyReplica in memory, for benchmarks at sizes LevelDB would take minutes to fill.
+ * An AntiEntropyReplica in memory: for benchmarks at sizes LevelDB would take minutes to fill,
+ * and as the hostile peer's side of the hostile kit's exchanges (test/hostile/kit.ts).
  * It uses the real tree, leaf hashes, buckets and merges (SPACE_TYPES), so what it exchanges
  * is byte for byte what a LevelDB replica would.
  */
