@@ -412,7 +412,8 @@ export function gossipCaseArb (donor: readonly DonorState[]): fc.Arbitrary<Gossi
         ['version as bigint', (es, u) => envelope(es, u, 2n ** 64n - 1n)],
         ['version non-minimal', (es, u) => envelope(es, u, new Wide(1, 8))],
         ['no changes', () => cbor([1])],
-        ['extra field', (es, u) => cbor([1, es.map((e, i) => [e.key(`${u}.${i}`), e.state]), 0])],
+        // A third field is a republish tag (a 32-bit unsigned integer); anything else there is not.
+        ['tag past 32 bits', (es, u) => cbor([1, es.map((e, i) => [e.key(`${u}.${i}`), e.state]), 2 ** 32])],
         ['changes a map', () => cbor([1, { a: 1 }])],
         ['a map', () => cbor({ 1: [] })],
         ['entry of one', (es, u) => cbor([1, es.map((e, i) => [e.key(`${u}.${i}`)])])],
