@@ -92,6 +92,24 @@ export const MAX_GOSSIP_IN_FLIGHT_BYTES = 64 * 1024 * 1024
 /** gossipsub's inbound frame limit we configure on every node. */
 export const MAX_INBOUND_RPC_BYTES = 4 * 1024 * 1024
 
+// ---- What an honest gossipsub router sends at most (gossip/control-audit.ts; docs/security.md).
+
+/** A gossip message id: SHA-256 of the message, gossipsub's id when messages are unsigned. */
+export const GOSSIP_MESSAGE_ID_BYTES = 32
+/** Ids in one IHAVE entry (gossipsub's GossipsubMaxIHaveLength: it truncates to this). */
+export const MAX_IHAVE_IDS_PER_TOPIC = 5000
+/** Ids a peer asks for with IWANT per heartbeat (the same constant caps what it asks). */
+export const MAX_IWANT_IDS_PER_HEARTBEAT = 5000
+/** gossipsub's heartbeat: an honest router sends one round of gossip per heartbeat. */
+export const GOSSIP_HEARTBEAT_MS = 1000
+/**
+ * Heartbeats of gossip an audited peer may send at once, beyond the steady rate: a node that
+ * stalled reads what its peers queued meanwhile in one go (fault pauses last up to 5 s).
+ */
+export const GOSSIP_CONTROL_BURST_HEARTBEATS = 30
+/** Peers whose gossip control rate is tracked at once; past it, those with a full allowance are forgotten. */
+export const MAX_AUDITED_GOSSIP_PEERS = 10_000
+
 /** Anti-entropy frames larger than this are a protocol violation. */
 export const MAX_AE_FRAME_BYTES = 4 * 1024 * 1024
 /** Key states sent per anti-entropy frame (chunking of the repair stream). */

@@ -13,7 +13,7 @@ import type { Registry } from 'prom-client'
 import { createAntiEntropy, type AntiEntropy } from '../antientropy/index.js'
 import { ClusterTime, HybridLogicalClock } from '../clock/index.js'
 import { resolveNodeConfig, type NodeConfig, type NodeInit } from '../config.js'
-import { peerIdFromString } from '@libp2p/peer-id'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import {
   antiEntropyProtocol, changesTopic, digestTopic, TIME_SAMPLE_TIMEOUT_MS, TIME_SYNC_INTERVAL_MS, timeProtocol
 } from '../constants.js'
@@ -21,7 +21,7 @@ import { warnAboutExposure } from './exposure.js'
 import { PeerGate } from './peer-gate.js'
 import { PeerPenalties } from './peer-penalties.js'
 import { InvalidParamsError, NotReadyError } from '../errors.js'
-import { Gossip } from '../gossip/index.js'
+import { Gossip, GossipControlAudit } from '../gossip/index.js'
 import { Replica } from '../replica/index.js'
 import { Store } from '../store/index.js'
 import type { ChangeEvent, ChorusApi, ChorusApiExtras, NodeInfo, PeerInfo, SyncReport } from './api.js'
@@ -106,11 +106,17 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       const gate = new PeerGate({ loopbackOnly: config.loopbackOnly })
       this.gate = gate
       const topics = [changesTopic(config.clusterName), digestTopic(config.clusterName)]
-      const libp2p = await createHost({ privateKey, listen: config.listen, mdns: config.mdns, clusterKey: config.clusterKey, maxConnections: config.maxConnections, topics, connectionGater: gate.gater(), scorePeers: config.peerPenalties })
-      this.libp2p = libp2p
-      const logger = this.logger.child({ peer: libp2p.peerId.toString() })
-      const penalties = new PeerPenalties({ gate, logger: logger.child({ part: 'peers' }), enabled: config.peerPenalties, hangUp: async peer => { await libp2p.hangUp(peerIdFromString(peer)) } })
+      const logger = this.logger.child({ peer: peerIdFromPrivateKey(privateKey).toString() })
+      // Before the host: gossipsub reports floods from its first RPC on. The host it hangs up
+      // with exists by the time a peer can have sent one.
+      const penalties = new PeerPenalties({ gate, logger: logger.child({ part: 'peers' }), enabled: config.peerPenalties, hangUp: async peer => { await this.libp2p?.hangUp(peerIdFromString(peer)) } })
       this.penalties = penalties
+      const controlAuditing = {
+        audit: new GossipControlAudit({ topics: topics.length, now: () => performance.now() }),
+        onFlood: (peer: string, why: string) => { penalties.penalise(peer, 'gossip-flood', why) }
+      }
+      const libp2p = await createHost({ privateKey, listen: config.listen, mdns: config.mdns, clusterKey: config.clusterKey, maxConnections: config.maxConnections, topics, connectionGater: gate.gater(), scorePeers: config.peerPenalties, controlAuditing })
+      this.libp2p = libp2p
       // A jump shifts the offsets we have; fresh samples confirm them (late-bound: the sampler
       // needs libp2p, which needs nothing of the clock).
       const time = clusterTime(config, logger.child({ part: 'clock' }), () => { this.timeSync?.resampleAll() })

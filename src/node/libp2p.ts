@@ -3,7 +3,7 @@
  * Everything stays on the libp2p 2.x line (gossipsub 14 needs @libp2p/interface 2).
  */
 import '../util/polyfills.js'
-import { gossipsub, type GossipsubEvents } from '@chainsafe/libp2p-gossipsub'
+import type { GossipsubEvents } from '@chainsafe/libp2p-gossipsub'
 import { createPeerScoreParams, createPeerScoreThresholds, createTopicScoreParams } from '@chainsafe/libp2p-gossipsub/score'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
@@ -16,6 +16,7 @@ import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { MAX_INBOUND_RPC_BYTES } from '../constants.js'
+import { auditedGossipsub, type ControlAuditing } from './audited-gossipsub.js'
 
 export type ChorusServices = {
   identify: Identify
@@ -37,6 +38,8 @@ export interface HostInit {
   connectionGater: ConnectionGater
   /** Score peers (below). Off only in hostile-input tests. */
   scorePeers: boolean
+  /** Inbound gossip control that no honest router sends is dropped and reported (node/audited-gossipsub.ts). */
+  controlAuditing: ControlAuditing
 }
 
 /**
@@ -100,7 +103,7 @@ export async function createHost (init: HostInit): Promise<ChorusLibp2p> {
     services: {
       identify: identify(),
       ping: ping(),
-      pubsub: gossipsub({
+      pubsub: auditedGossipsub({
         // Unsigned: gossiped states are merged, never trusted, so a signature adds nothing a
         // peer inside the cluster could not already do — and signing capped throughput at a
         // few thousand messages/s (docs/architecture.md). Peers are still authenticated by
@@ -125,7 +128,7 @@ export async function createHost (init: HostInit): Promise<ChorusLibp2p> {
           maxControlMessages: 256,
           maxPeerInfos: 64
         }
-      })
+      }, init.controlAuditing)
     }
   })
 }

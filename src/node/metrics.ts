@@ -5,7 +5,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
 import type { Gossip } from '../gossip/index.js'
 import type { Replica } from '../replica/index.js'
-import type { PeerPenalties } from './peer-penalties.js'
+import { OFFENCE_POINTS, type PeerPenalties } from './peer-penalties.js'
 
 export interface MetricSources {
   replica: Replica
@@ -53,12 +53,12 @@ export function createMetrics (sources: MetricSources): Registry {
   gauge('chorus_peers_banned', 'Peers banned now (refused both ways until their ban ends)', sources.bannedPeers)
   void new Counter({
     name: 'chorus_peer_penalties_total',
-    help: 'Penalties given to peers, by offence (invalid-gossip, ae-violation)',
+    help: 'Penalties given to peers, by offence (invalid-gossip, ae-violation, gossip-flood)',
     labelNames: ['offence'],
     registers: [register],
     collect () {
       this.reset()
-      for (const offence of ['invalid-gossip', 'ae-violation']) this.inc({ offence }, sources.penalties.stats.penalties[offence] ?? 0)
+      for (const offence of Object.keys(OFFENCE_POINTS)) this.inc({ offence }, sources.penalties.stats.penalties[offence] ?? 0)
     }
   })
   return register

@@ -13,14 +13,16 @@ import {
 } from '../constants.js'
 import type { PeerGate } from './peer-gate.js'
 
-export type Offence = 'invalid-gossip' | 'ae-violation'
+export type Offence = 'invalid-gossip' | 'ae-violation' | 'gossip-flood'
 
 /** Points per offence; the threshold is PEER_PENALTY_THRESHOLD (100). */
 export const OFFENCE_POINTS: Readonly<Record<Offence, number>> = {
   // A message is rejected only when every state in it is invalid: 4 within ~20 s ban.
   'invalid-gossip': 30,
   // A violation ends the exchange: 2 within ~35 s ban.
-  'ae-violation': 60
+  'ae-violation': 60,
+  // Gossip control past what any honest router sends (gossip/control-audit.ts): proof, one bans.
+  'gossip-flood': 100
 }
 
 export interface PeerPenaltiesInit {
@@ -60,6 +62,8 @@ export class PeerPenalties {
   }
 
   penalise (peer: string, offence: Offence, detail?: string): void {
+    // What a banned peer had in flight when it was cut off adds nothing (and would flood the log).
+    if (this.init.gate.isBanned(peer)) return
     const points = this.points(peer) + OFFENCE_POINTS[offence]
     this.stats.penalties[offence] = (this.stats.penalties[offence] ?? 0) + 1
     this.tallies.delete(peer)

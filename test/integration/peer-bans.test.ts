@@ -3,14 +3,15 @@
  * — gossip messages whose every state is invalid, anti-entropy frames that break the protocol
  * — is disconnected and then refused, while the honest nodes go on converging.
  */
+import { randomBytes } from 'node:crypto'
 import { multiaddr } from '@multiformats/multiaddr'
 import { describe, expect, it } from 'vitest'
 import { encodeRegister } from '../../src/codec/index.js'
-import { MAX_EVENT_COUNTER } from '../../src/constants.js'
+import { digestTopic, MAX_EVENT_COUNTER, MAX_IHAVE_IDS_PER_TOPIC } from '../../src/constants.js'
 import { encodeGossip } from '../../src/gossip/message.js'
 import { createHost } from '../antientropy/helpers/peers.js'
 import { dialRaw } from '../antientropy/helpers/raw.js'
-import { connectGossipLiar } from '../helpers/gossip-liar.js'
+import { connectGossipLiar, type LiarPubSub } from '../helpers/gossip-liar.js'
 import { connectAll, startNodes, waitConverged, waitFor } from '../helpers/nodes.js'
 import type { ChorusNode } from '../../src/node/index.js'
 
@@ -31,6 +32,22 @@ async function dialFails (host: Awaited<ReturnType<typeof createHost>>, node: Ch
   } catch {
     return true
   }
+}
+
+/** An RPC advertising `perTopic` invented message ids on each of `topics`: ids nobody can deliver. */
+function ihaveRpc (topics: string[], perTopic: number): unknown {
+  const ihave = topics.map(topicID => ({ topicID, messageIDs: Array.from({ length: perTopic }, () => randomBytes(32)) }))
+  return { subscriptions: [], messages: [], control: { ihave, iwant: [], graft: [], prune: [], idontwant: [] } }
+}
+
+/** Sends IHAVE frames every `everyMs` until `stop()` says so or the node hangs up; resolves to the frames sent. */
+async function advertise (pubsub: LiarPubSub, node: ChorusNode, rpc: () => unknown, everyMs: number, stop: () => boolean): Promise<number> {
+  let frames = 0
+  while (!stop() && pubsub.sendRpc(node.peerId, rpc())) {
+    frames++
+    await new Promise(resolve => setTimeout(resolve, everyMs))
+  }
+  return frames
 }
 
 describe('peer bans', () => {
@@ -72,6 +89,51 @@ describe('peer bans', () => {
     await waitFor(async () => await metric(a, 'chorus_peer_bans_total') === 1, { what: 'the second violation to ban the liar' })
     await waitFor(async () => !(await connected(a, liar.peerId.toString())), { what: 'a to hang up on the liar' })
     expect(await dialFails(liar, a)).toBe(true)
+    await liar.stop()
+  })
+
+  it('a member advertising gossip it never delivers, faster or bigger than any honest router, is banned; the honest nodes converge', async () => {
+    const [a, b] = await startNodes(2)
+    if (a === undefined || b === undefined) throw new Error('two nodes')
+    await connectAll([a, b])
+    const topics = (t: string): string[] => [t, digestTopic('default')]
+
+    // 80,000 ids in one frame: more than one heartbeat of gossip on two topics (10,000).
+    const big = await connectGossipLiar(a)
+    expect(big.pubsub.sendRpc(a.peerId, ihaveRpc(topics(big.topic), 40_000))).toBe(true)
+    await waitFor(async () => !(await connected(a, big.liar.peerId.toString())), { what: 'a to hang up on the 80,000-id frame', timeoutMs: 10_000 })
+    expect(await dialFails(big.liar, a)).toBe(true)
+
+    // Frames an honest router could send, 20 times a second: past the burst allowance in seconds.
+    const fast = await connectGossipLiar(a)
+    let hungUp = false
+    const flooding = advertise(fast.pubsub, a, () => ihaveRpc(topics(fast.topic), MAX_IHAVE_IDS_PER_TOPIC), 50, () => hungUp)
+    await waitFor(async () => !(await connected(a, fast.liar.peerId.toString())), { what: 'a to hang up on the IHAVE flood', timeoutMs: 20_000 })
+    hungUp = true
+    expect(await flooding).toBeGreaterThan(30)
+    expect(await dialFails(fast.liar, a)).toBe(true)
+
+    expect(await metric(a, 'chorus_peer_bans_total')).toBe(2)
+    expect(await metric(a, 'chorus_peer_penalties_total{offence="gossip-flood"}')).toBe(2)
+    await a.kvPut('after-flood', 1)
+    await waitFor(async () => (await b.kvGet('after-flood')).found, { what: 'honest gossip to flow on' })
+    await waitConverged([a, b])
+    await big.liar.stop()
+    await fast.liar.stop()
+  })
+
+  it('a member advertising at an honest router\'s rate what it never delivers stays connected: an honest node under a one-way partition looks the same', async () => {
+    const [a] = await startNodes(1)
+    if (a === undefined) throw new Error('a node')
+    const { liar, pubsub, topic } = await connectGossipLiar(a)
+    // One heartbeat's worth a second for longer than a promise lasts (3 s): the promises break,
+    // as an honest node's do under a one-way partition.
+    const started = Date.now()
+    const frames = await advertise(pubsub, a, () => ihaveRpc([topic, digestTopic('default')], MAX_IHAVE_IDS_PER_TOPIC), 1_000, () => Date.now() - started > 8_000)
+    expect(frames).toBeGreaterThanOrEqual(8)
+    expect(await connected(a, liar.peerId.toString())).toBe(true)
+    expect(await metric(a, 'chorus_peer_penalties_total{offence="gossip-flood"}')).toBe(0)
+    expect(await metric(a, 'chorus_peer_bans_total')).toBe(0)
     await liar.stop()
   })
 })
