@@ -12,7 +12,7 @@ export const changesTopic = (cluster: string): string => `/chorus/${cluster}/cha
 export const digestTopic = (cluster: string): string => `/chorus/${cluster}/digest/1`
 
 /** Anti-entropy stream protocol. Like the topics it names the cluster: two clusters that meet never exchange data. */
-export const antiEntropyProtocol = (cluster: string): string => `/chorus/${cluster}/anti-entropy/1.0.0`
+export const antiEntropyProtocol = (cluster: string): string => `/chorus/${cluster}/anti-entropy/2.0.0`
 
 /** Clock offset protocol: one round trip tells a peer's clock (node/time-sync.ts). */
 export const timeProtocol = (cluster: string): string => `/chorus/${cluster}/time/1.0.0`
@@ -114,6 +114,12 @@ export const MAX_AUDITED_GOSSIP_PEERS = 10_000
 export const MAX_AE_FRAME_BYTES = 4 * 1024 * 1024
 /** Key states sent per anti-entropy frame (chunking of the repair stream). */
 export const AE_STATES_PER_FRAME_BYTES = 512 * 1024
+/**
+ * Leaves listed per ENTRIES frame (384 KiB of leaf windows): the differing buckets of an exchange
+ * go in parts of about this many, one part per round trip, so what either side holds for the
+ * comparison is bounded by a part, not by the difference.
+ */
+export const AE_LEAVES_PER_ENTRIES = 65_536
 /**
  * The largest single state anti-entropy carries, in STATE_PART frames when it exceeds a frame
  * (a register of many concurrent 1 MiB values). It bounds what a peer can make us buffer.

@@ -2,7 +2,7 @@
  * Anti-entropy options and their defaults, resolved once. Every number a peer could exploit
  * (time, concurrency, sizes) has a bound here.
  */
-import { AE_STATES_PER_FRAME_BYTES, MAX_AE_FRAME_BYTES } from '../constants.js'
+import { AE_LEAVES_PER_ENTRIES, AE_STATES_PER_FRAME_BYTES, MAX_AE_FRAME_BYTES } from '../constants.js'
 
 export interface AntiEntropyInit {
   /** Mean time between scheduled exchanges; each wait is jittered by ±`jitter`. @default 3000 */
@@ -35,6 +35,8 @@ export interface AntiEntropyInit {
   maxFrameBytes?: number
   /** Target size of one STATES frame. @default AE_STATES_PER_FRAME_BYTES */
   statesFrameBytes?: number
+  /** Leaves listed per ENTRIES frame; the differing buckets go in parts of about this many. @default AE_LEAVES_PER_ENTRIES */
+  leavesPerEntries?: number
   /** Re-announce our digest this often even when unchanged, for newcomers. @default 10000 */
   announceIntervalMs?: number
   /** How often the root is checked for a change worth announcing (the throttle). @default 1000 */
@@ -76,6 +78,7 @@ export function resolveConfig (init: AntiEntropyInit = {}): AntiEntropyConfig {
     slotHoldMs: init.slotHoldMs ?? DEFAULT_SLOT_HOLD_MS,
     maxFrameBytes: init.maxFrameBytes ?? MAX_AE_FRAME_BYTES,
     statesFrameBytes: init.statesFrameBytes ?? AE_STATES_PER_FRAME_BYTES,
+    leavesPerEntries: init.leavesPerEntries ?? AE_LEAVES_PER_ENTRIES,
     announceIntervalMs: init.announceIntervalMs ?? DEFAULT_ANNOUNCE_INTERVAL_MS,
     announceCheckMs: init.announceCheckMs ?? DEFAULT_ANNOUNCE_CHECK_MS,
     schedule: init.schedule ?? true,

@@ -180,16 +180,21 @@ class AntiEntropyService implements AntiEntropy {
     this.newPeerTimer.unref()
   }
 
-  /** A scheduled exchange: newly identified peers first, else a random one; skipped when all outbound slots are busy. */
+  /**
+   * A scheduled exchange: newly identified peers first, else a random one; skipped when all
+   * outbound slots are busy. A peer already running an exchange with us is left out: that
+   * exchange repairs both directions, and a second one would only send the same states again
+   * (a large repair takes minutes, during which the peer's own timer fires many times).
+   */
   private async scheduled (): Promise<void> {
     if (!this.running || this.outbound >= this.config.maxOutbound) return
     let peer: PeerId | undefined
     for (const id of this.newPeers) {
       this.newPeers.delete(id)
-      peer = this.connectedPeer(id)
+      peer = this.isServing(id) ? undefined : this.connectedPeer(id)
       if (peer !== undefined) break
     }
-    peer ??= await this.randomPeer()
+    peer ??= await this.randomPeer(id => !this.isServing(id))
     if (peer === undefined || !this.running || this.outbound >= this.config.maxOutbound) return
     this.outbound++
     try {
@@ -206,10 +211,18 @@ class AntiEntropyService implements AntiEntropy {
     return this.c.libp2p.getConnections().find(conn => conn.remotePeer.toString() === id && conn.status === 'open')?.remotePeer
   }
 
-  /** A random connected peer known to speak the protocol; any connected peer when identify has told us nothing. */
-  private async randomPeer (): Promise<PeerId | undefined> {
+  private isServing (peer: string): boolean {
+    for (const e of this.inbound) if (e.peer === peer) return true
+    return false
+  }
+
+  /** A random connected peer (of those `eligible`) known to speak the protocol; any connected peer when identify has told us nothing. */
+  private async randomPeer (eligible: (peer: string) => boolean = () => true): Promise<PeerId | undefined> {
     const peers = new Map<string, PeerId>()
-    for (const conn of this.c.libp2p.getConnections()) if (conn.status === 'open') peers.set(conn.remotePeer.toString(), conn.remotePeer)
+    for (const conn of this.c.libp2p.getConnections()) {
+      const id = conn.remotePeer.toString()
+      if (conn.status === 'open' && eligible(id)) peers.set(id, conn.remotePeer)
+    }
     const all = [...peers.values()]
     const speaking: PeerId[] = []
     for (const p of all) {
@@ -368,7 +381,7 @@ class AntiEntropyService implements AntiEntropy {
   }
 
   private sessionContext (peer: string): Parameters<typeof runSession>[1] {
-    return { replica: this.c.replica, peer, statesFrameBytes: this.config.statesFrameBytes, maxFrameBytes: this.config.maxFrameBytes, log: this.log }
+    return { replica: this.c.replica, peer, statesFrameBytes: this.config.statesFrameBytes, maxFrameBytes: this.config.maxFrameBytes, leavesPerEntries: this.config.leavesPerEntries, log: this.log }
   }
 }
 

@@ -29,6 +29,8 @@ export interface SessionContext {
   peer: string
   statesFrameBytes: number
   maxFrameBytes: number
+  /** Leaves listed per ENTRIES frame: the differing buckets go in parts of about this many (memory per part, not per exchange). */
+  leavesPerEntries: number
   log: Logger
 }
 
@@ -41,6 +43,12 @@ const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
 
 /** Bucket listings read from storage concurrently (LevelDB serves them from its thread pool). */
 const ENTRY_READS_IN_FLIGHT = 16
+/** States read from storage at once when answering ENTRIES or WANT. */
+const STATE_READS_PER_BATCH = 256
+/** An ENTRIES frame's own bytes besides its leaves: CBOR headers, with room to spare. */
+const ENTRIES_FRAME_OVERHEAD = 64
+/** What one more bucket adds to ENTRIES besides its leaves: a u16 index and a CBOR count (≤ 5 bytes). */
+const ENTRIES_BYTES_PER_BUCKET = 7
 
 /** What it-length-prefixed throws for a length prefix the peer got wrong (framed-stream.ts reads through it). */
 const FRAMING_ERRORS = new Set(['ERR_MSG_DATA_TOO_LONG', 'ERR_MSG_LENGTH_TOO_LONG', 'ERR_INVALID_MSG_LENGTH'])
@@ -83,6 +91,11 @@ class Session {
   private expected = new Set<FrameType>([FrameType.Hello])
   /** When we sent ENTRIES: leaf window (hex) → our keys with that window. */
   private advertised: Map<string, string[]> | undefined
+  /** Responder: the differing buckets, listed in ENTRIES frames from `unlistedAt` on, one part per round trip. */
+  private differing: number[] = []
+  private unlistedAt = 0
+  /** Initiator: the last bucket the peer's ENTRIES listed; each part must list later buckets only. */
+  private listedUpTo = -1
   /** After our DONE only a plain DONE may follow: a peer cannot keep the conversation going by pulling. */
   private sentDone = false
 
@@ -189,21 +202,49 @@ class Session {
     return await this.sendEntries(diff, pull)
   }
 
+  /** The differing buckets are listed in parts: the first now (with the pulls), the others after each WANT. */
   private async sendEntries (buckets: number[], pull: number[]): Promise<boolean> {
+    this.differing = buckets
+    this.unlistedAt = 0
+    return await this.sendNextEntries(pull)
+  }
+
+  /**
+   * Lists the next differing buckets, about `leavesPerEntries` leaves of them, in one ENTRIES
+   * frame; this side then holds what it advertised for that part only.
+   */
+  private async sendNextEntries (pull: number[]): Promise<boolean> {
     const advertised = new Map<string, string[]>()
+    const buckets: number[] = []
     const counts: number[] = []
     const windows: Uint8Array[] = []
-    const lists = await mapLimit(buckets, ENTRY_READS_IN_FLIGHT, async b => await this.ctx.replica.bucketEntries(b))
-    for (const entries of lists) {
-      counts.push(entries.length)
-      for (const e of entries) {
-        const w = windowOf(e.leaf, this.rights.window, LEAF_BYTES)
-        windows.push(w)
-        const key = hex(w)
-        const same = advertised.get(key)
-        if (same === undefined) advertised.set(key, [e.storeKey])
-        else same.push(e.storeKey)
+    let room = this.ctx.maxFrameBytes - ENTRIES_FRAME_OVERHEAD - pull.length * 2
+    let leaves = 0
+    let full = false
+    while (!full && leaves < this.ctx.leavesPerEntries && this.unlistedAt < this.differing.length) {
+      const batch = this.differing.slice(this.unlistedAt, this.unlistedAt + ENTRY_READS_IN_FLIGHT)
+      const lists = await mapLimit(batch, ENTRY_READS_IN_FLIGHT, async b => await this.ctx.replica.bucketEntries(b))
+      for (const [i, entries] of lists.entries()) {
+        const bytes = ENTRIES_BYTES_PER_BUCKET + entries.length * LEAF_BYTES
+        if (bytes > room || (leaves >= this.ctx.leavesPerEntries && buckets.length > 0)) { full = true; break }
+        room -= bytes
+        leaves += entries.length
+        buckets.push(batch[i] as number)
+        counts.push(entries.length)
+        this.unlistedAt++
+        for (const e of entries) {
+          const w = windowOf(e.leaf, this.rights.window, LEAF_BYTES)
+          windows.push(w)
+          const key = hex(w)
+          const same = advertised.get(key)
+          if (same === undefined) advertised.set(key, [e.storeKey])
+          else same.push(e.storeKey)
+        }
       }
+    }
+    if (buckets.length === 0) {
+      // Only a bucket holding hundreds of thousands of keys gets here (docs/protocol.md, limits).
+      throw new Error(`bucket ${this.differing[this.unlistedAt] as number} holds more keys than one ENTRIES frame of ${this.ctx.maxFrameBytes} bytes can list`)
     }
     this.advertised = advertised
     this.rights.diff = setOf(buckets)
@@ -216,41 +257,66 @@ class Session {
     if (this.lastSent.level !== DEPTH - 1) throw violation('ENTRIES before the last level')
     this.checkChildren(DEPTH, frame.buckets, 'ENTRIES')
     this.checkChildren(DEPTH, frame.pull, 'ENTRIES pull')
+    if (frame.buckets.length === 0) throw violation('ENTRIES lists no bucket')
+    if ((frame.buckets[0] as number) <= this.listedUpTo) throw violation('ENTRIES lists a bucket again')
+    if (this.listedUpTo >= 0 && frame.pull.length > 0) throw violation('ENTRIES pull after the first part')
     if (frame.counts.length !== frame.buckets.length) throw violation('ENTRIES counts do not match buckets')
     const total = frame.counts.reduce((a, b) => a + b, 0)
     if (total * LEAF_BYTES !== frame.leaves.length) throw violation('ENTRIES leaves do not match counts')
+    this.listedUpTo = frame.buckets[frame.buckets.length - 1] as number
     this.owe(DEPTH, frame.pull)
+    // A new part: the rights of the last one end with it.
     this.rights.diff = setOf(frame.buckets)
-    const toSend: string[] = []
+    this.rights.sentFinal.clear()
+    this.receiver.final.clear()
     const wanted: Uint8Array[] = []
-    let at = 0
-    const lists = await mapLimit(frame.buckets, ENTRY_READS_IN_FLIGHT, async b => await this.ctx.replica.bucketEntries(b))
-    for (const [i, mine] of lists.entries()) {
-      const count = frame.counts[i] as number
-      const theirs = new Map<string, Uint8Array>()
-      for (let j = 0; j < count; j++, at += LEAF_BYTES) {
-        const w = frame.leaves.subarray(at, at + LEAF_BYTES)
-        theirs.set(hex(w), w)
-      }
-      for (const e of mine) {
-        const key = hex(windowOf(e.leaf, this.rights.window, LEAF_BYTES))
-        if (theirs.has(key)) theirs.delete(key)
-        else toSend.push(e.storeKey)
-      }
-      wanted.push(...theirs.values())
-    }
-    const states = await this.ctx.replica.readStates(toSend)
-    const changes: EncodedChange[] = []
-    toSend.forEach((storeKey, i) => {
-      const state = states[i]
-      if (state !== undefined) changes.push({ storeKey, state })
-    })
-    for (const c of changes) this.rights.sentFinal.add(c.storeKey)
-    await this.streamOwed([], changes)
+    await this.streamOwed([], this.statesPeerLacks(frame, wanted))
     this.rights.wanted = new Set(wanted.map(hex))
     await this.send({ type: FrameType.Want, leaves: concat(wanted, LEAF_BYTES) })
-    this.expected = new Set([FrameType.Done])
+    this.expected = new Set([FrameType.Done, FrameType.Entries])
     return false
+  }
+
+  /**
+   * Our states in the buckets the peer listed whose leaf it does not have, read a few buckets
+   * at a time; the leaves it has and we lack are collected into `wanted` on the way.
+   */
+  private async * statesPeerLacks (frame: EntriesFrame, wanted: Uint8Array[]): AsyncGenerator<EncodedChange> {
+    let at = 0
+    for (let first = 0; first < frame.buckets.length; first += ENTRY_READS_IN_FLIGHT) {
+      const batch = frame.buckets.slice(first, first + ENTRY_READS_IN_FLIGHT)
+      const lists = await mapLimit(batch, ENTRY_READS_IN_FLIGHT, async b => await this.ctx.replica.bucketEntries(b))
+      const toSend: string[] = []
+      for (const [i, mine] of lists.entries()) {
+        const count = frame.counts[first + i] as number
+        const theirs = new Map<string, Uint8Array>()
+        for (let j = 0; j < count; j++, at += LEAF_BYTES) {
+          const w = frame.leaves.subarray(at, at + LEAF_BYTES)
+          theirs.set(hex(w), w)
+        }
+        for (const e of mine) {
+          const key = hex(windowOf(e.leaf, this.rights.window, LEAF_BYTES))
+          if (theirs.has(key)) theirs.delete(key)
+          else toSend.push(e.storeKey)
+        }
+        for (const w of theirs.values()) wanted.push(w)
+      }
+      for await (const change of this.readStates(toSend)) {
+        this.rights.sentFinal.add(change.storeKey)
+        yield change
+      }
+    }
+  }
+
+  /** The current states of `storeKeys` (absent ones skipped), read a batch at a time. */
+  private async * readStates (storeKeys: readonly string[]): AsyncGenerator<EncodedChange> {
+    for (let first = 0; first < storeKeys.length; first += STATE_READS_PER_BATCH) {
+      const batch = storeKeys.slice(first, first + STATE_READS_PER_BATCH)
+      const states = await this.ctx.replica.readStates(batch)
+      for (const [i, state] of states.entries()) {
+        if (state !== undefined) yield { storeKey: batch[i] as string, state }
+      }
+    }
   }
 
   private async onWant (frame: WantFrame): Promise<boolean> {
@@ -265,25 +331,27 @@ class Session {
       for (const k of owners) { keys.add(k); wantedWindow.set(k, w) }
     }
     // Merged states the peer lacks: what it sent us, unless our merge came out equal to it.
-    const received = [...this.receiver.final.keys()]
-    for (const k of received) keys.add(k)
-    const list = [...keys]
-    const states = await this.ctx.replica.readStates(list)
-    const changes: EncodedChange[] = []
-    list.forEach((storeKey, i) => {
-      const state = states[i]
-      if (state === undefined) return
+    for (const k of this.receiver.final.keys()) keys.add(k)
+    await this.streamOwed([], this.statesPeerWants([...keys], wantedWindow))
+    this.advertised = undefined
+    this.receiver.final.clear()
+    if (this.unlistedAt < this.differing.length) return await this.sendNextEntries([])
+    return await this.sendDone(DEPTH, [])
+  }
+
+  /** Of `storeKeys`, the states to send back after WANT: wanted ones still as advertised, and merges that differ from what the peer sent. */
+  private async * statesPeerWants (storeKeys: readonly string[], wantedWindow: ReadonlyMap<string, string>): AsyncGenerator<EncodedChange> {
+    for await (const change of this.readStates(storeKeys)) {
+      const { storeKey, state } = change
       const theirs = this.receiver.final.get(storeKey)
       if (theirs !== undefined) {
-        if (sameBytes(theirs, leafHash(storeKey, state))) return
+        if (sameBytes(theirs, leafHash(storeKey, state))) continue
       } else if (hex(windowOf(leafHash(storeKey, state), this.rights.window, LEAF_BYTES)) !== wantedWindow.get(storeKey)) {
         // Written since we listed it: the peer would rightly refuse it; gossip or the next exchange carries it.
-        return
+        continue
       }
-      changes.push({ storeKey, state })
-    })
-    await this.streamOwed([], changes)
-    return await this.sendDone(DEPTH, [])
+      yield change
+    }
   }
 
   private async onDone (frame: DoneFrame): Promise<boolean> {
@@ -407,7 +475,7 @@ class Session {
    * Streams what the peer asked for plus `more`, in bucket order, never a bucket twice, then
    * `after` — all packed into as few frames as possible, since the peer commits per frame.
    */
-  private async streamOwed (more: Array<[number, number]>, after: Iterable<EncodedChange> = []): Promise<void> {
+  private async streamOwed (more: Array<[number, number]>, after: AsyncIterable<EncodedChange> | Iterable<EncodedChange> = []): Promise<void> {
     const ranges = [...this.owed, ...more].sort((a, b) => a[0] - b[0])
     this.owed = []
     const allowed = new BucketSet()

@@ -8,7 +8,7 @@ import { MAX_AE_STATE_BYTES, MAX_KEY_BYTES } from '../constants.js'
 import { ExchangeInterruptedError, ProtocolError } from '../errors.js'
 import { HASH_BYTES } from '../merkle/index.js'
 
-export const PROTOCOL_VERSION = 1
+export const PROTOCOL_VERSION = 2
 /** Bytes of an inner-node hash on the wire: a window of the 16-byte hash (see `window`). */
 export const NODE_BYTES = 4
 /** Bytes of a leaf hash on the wire; also how a key is named in WANT. */

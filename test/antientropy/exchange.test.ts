@@ -1,8 +1,18 @@
 import { contextOf } from '../../src/causal/index.js'
 import { describe, expect, it } from 'vitest'
+import { bucketOf } from '../../src/merkle/index.js'
 import type { LocalOp } from '../../src/replica/index.js'
 import { allStates, copyAll, diffOf, puts, writeMany } from './helpers/data.js'
 import { connect, createPeer } from './helpers/peers.js'
+
+/** `count` puts of new keys `${prefix}N` whose bucket is below `buckets`. */
+function putsInBuckets (prefix: string, count: number, buckets: number): LocalOp[] {
+  const out: LocalOp[] = []
+  for (let i = 0; out.length < count; i++) {
+    if (bucketOf(`r/${prefix}${i}`) < buckets) out.push(...puts(prefix, i, i + 1))
+  }
+  return out
+}
 
 describe('anti-entropy exchange over real libp2p (loopback, real LevelDB replicas)', () => {
   it('repairs exactly the differing keys in both directions, in one exchange', async () => {
@@ -152,6 +162,32 @@ describe('anti-entropy exchange over real libp2p (loopback, real LevelDB replica
     await connect(clean, c)
     await clean.ae.sync(c.id)
     expect(completed).toEqual([c.id])
+  })
+
+  it('regression: a difference too large for one ENTRIES frame is listed in parts, and repaired in one exchange', async () => {
+    // Scaled down: 16 KiB frames hold about 2,700 leaves, and a part lists about 64. The new
+    // keys all fall in 256 buckets, so the descent stays small and the leaves of those buckets
+    // (about 3,000 on b) do not fit one frame. Before parts, every differing bucket's leaves
+    // went in one frame, and past the frame limit every exchange failed the same way (at the
+    // default 4 MiB: about 700k leaves).
+    const frames = { maxFrameBytes: 16 * 1024, statesFrameBytes: 4 * 1024, leavesPerEntries: 64 }
+    const a = await createPeer(frames)
+    const b = await createPeer(frames)
+    await connect(a, b)
+    await writeMany(a.replica, puts('k', 0, 3000))
+    await copyAll(a.replica, b.replica)
+    await writeMany(a.replica, putsInBuckets('onlyA', 1500, 256))
+    await writeMany(b.replica, putsInBuckets('onlyB', 3000, 256))
+
+    const report = await a.ae.sync(b.id)
+
+    expect(a.root()).toBe(b.root())
+    expect(await allStates(a.replica)).toEqual(await allStates(b.replica))
+    expect(report.keysSent).toBe(1500)
+    expect(report.keysReceived).toBe(3000)
+    // One round trip per part of about 64 of b's leaves (some buckets each), besides the descent (4).
+    expect(report.roundTrips).toBeGreaterThan(20)
+    expect((await b.ae.sync(a.id)).inSync).toBe(true)
   })
 
   it('a state larger than a frame travels in STATE_PART frames, in both directions', async () => {

@@ -112,6 +112,18 @@ describe('a lying peer is reset and cannot harm the honest node', () => {
       await io.write({ type: FrameType.States, states: [{ storeKey: liarKey(b => b === bucket), state: evilState() }] })
       await io.write({ type: FrameType.Done, level: 4, pull: [] })
     }],
+    ['ENTRIES listing a bucket again in a later part (an endless conversation)', async io => {
+      const bucket = await descendToBuckets(io)
+      await io.write({ type: FrameType.Entries, buckets: [bucket], counts: [1], leaves: randomBytes(LEAF_BYTES), pull: [] })
+      await expectFrame(io, FrameType.Want)
+      await io.write({ type: FrameType.Entries, buckets: [bucket], counts: [1], leaves: randomBytes(LEAF_BYTES), pull: [] })
+    }],
+    ['a later ENTRIES part listing no bucket', async io => {
+      const bucket = await descendToBuckets(io)
+      await io.write({ type: FrameType.Entries, buckets: [bucket], counts: [1], leaves: randomBytes(LEAF_BYTES), pull: [] })
+      await expectFrame(io, FrameType.Want)
+      await io.write({ type: FrameType.Entries, buckets: [], counts: [], leaves: new Uint8Array(0), pull: [] })
+    }],
     ['a state outside the differing buckets', async io => {
       const bucket = await descendToBuckets(io)
       await io.write({ type: FrameType.Entries, buckets: [bucket], counts: [1], leaves: randomBytes(LEAF_BYTES), pull: [] })

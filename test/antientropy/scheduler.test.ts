@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { puts, writeMany } from './helpers/data.js'
-import { connect, createPeer, waitFor } from './helpers/peers.js'
+import { connect, createHost, createPeer, waitFor } from './helpers/peers.js'
+import { dialRaw, serveRaw } from './helpers/raw.js'
+import { FrameType, PROTOCOL_VERSION } from '../../src/antientropy/wire.js'
 import { encodeCbor } from '../../src/codec/index.js'
 import { digestTopic } from '../../src/constants.js'
 
@@ -28,6 +30,28 @@ describe('anti-entropy scheduling and digests', () => {
 
     await waitFor(() => a.root() === b.root(), 'the new-peer exchange', 10_000)
     expect(a.replica.keyCount()).toBe(550)
+  })
+
+  it('does not start an exchange with a peer whose exchange with it is still running (that one repairs both ways)', async () => {
+    const a = await createPeer({ schedule: true, intervalMs: 50, jitter: 0, newPeerDelayMs: 60_000, timeoutMs: 5_000 })
+    await writeMany(a.replica, puts('a', 0, 10))
+    const peer = await createHost()
+    const dialledByA = await serveRaw(peer, async io => { await io.write({ type: FrameType.Busy }) })
+    await connect({ libp2p: peer }, a)
+    let stalled = false
+    let release = (): void => {}
+    const held = dialRaw(peer, a.libp2p, async io => {
+      await io.write({ type: FrameType.Hello, version: PROTOCOL_VERSION, root: new Uint8Array(16).fill(1), keys: 1, window: 0 })
+      await io.read() // a's first answer: a is now serving us, and waits for our next turn
+      stalled = true
+      await new Promise<void>(resolve => { release = resolve })
+    })
+    await waitFor(() => stalled, 'a to serve the held exchange')
+    await new Promise(resolve => setTimeout(resolve, 1_500)) // some 30 of a's scheduled rounds
+    expect(dialledByA).toHaveLength(0)
+    release()
+    await held
+    await waitFor(() => dialledByA.length > 0, 'a to dial the peer once its exchange ended')
   })
 
   it('announces digests on the cluster topic and records the peers\' announcements', async () => {
