@@ -33,6 +33,29 @@ async function aeBytes (node: ChorusNode): Promise<{ meta: number, state: number
   return { meta: get('sent', 'meta'), state: get('sent', 'state') }
 }
 
+/** `role outcome count` of every exchange the node ended (its counters start at its own start). */
+async function exchangeSummary (node: ChorusNode): Promise<string> {
+  const text = await (await fetch(node.url.replace(/\/rpc$/, '/metrics'))).text()
+  return text.split('\n').filter(l => l.startsWith('chorus_ae_exchanges_total{') && !l.endsWith(' 0'))
+    .map(l => l.replace(/^chorus_ae_exchanges_total\{role="(\w+)",outcome="(\w+)"\} (\d+)$/, '$1 $2 $3')).join(', ')
+}
+
+async function exchangesEnded (node: ChorusNode): Promise<number> {
+  const text = await (await fetch(node.url.replace(/\/rpc$/, '/metrics'))).text()
+  return text.split('\n').filter(l => l.startsWith('chorus_ae_exchanges_total{')).reduce((sum, l) => sum + Number(l.split(' ')[1] ?? 0), 0)
+}
+
+/** Waits (up to 30 s) until both nodes have ended another exchange since now: the repairing ones are then counted. */
+async function settledExchanges (nodes: ChorusNode[]): Promise<void> {
+  const start = await Promise.all(nodes.map(exchangesEnded))
+  const deadline = now() + 30_000
+  while (now() < deadline) {
+    const counts = await Promise.all(nodes.map(exchangesEnded))
+    if (counts.every((c, i) => c >= (start[i] ?? 0) + 2)) return
+    await sleep(200)
+  }
+}
+
 /** Peak RSS of each node while `work` runs, sampled every 100 ms. */
 async function withRssPeaks<T> (nodes: ChorusNode[], work: () => Promise<T>): Promise<{ result: T, before: number[], peaks: number[] }> {
   const before = nodes.map(n => n.rss().rss ?? 0)
@@ -120,6 +143,8 @@ export const suite: Suite = {
           return r.ms
         })
         if (second === undefined) throw new Error('no second node')
+        // An exchange counts its bytes when it ends, a moment after the last state merged.
+        await settledExchanges([a, second])
         const bytesA = await aeBytes(a)
         const bytesB = await aeBytes(second)
         // The second node's counters start at its restart; the first node's are the difference.
@@ -137,6 +162,7 @@ export const suite: Suite = {
             'state bytes per difference': round(state / repair.d, 0)
           }
         })
+        notes.push(`${repair.name}: exchanges ${await exchangeSummary(a)} on the first node, ${await exchangeSummary(second)} on the second.`)
         data[`repair${i}S`] = ms == null ? null : ms / 1000
         data[`repair${i}MetaPerDiff`] = meta / repair.d
         data[`repair${i}PeakMB`] = Math.max(peaks[0] ?? 0, second.rss().peak ?? 0) / MB

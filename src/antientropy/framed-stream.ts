@@ -8,6 +8,9 @@ import * as lp from 'it-length-prefixed'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { interrupted, violation } from './wire.js'
 
+/** What the muxer throws at a reader once the remote reset or abandoned the stream. */
+const STREAM_GONE = new Set(['StreamResetError', 'StreamStateError'])
+
 export interface FramedStreamOptions {
   maxFrameBytes: number
   /** Deadline of each read and write. */
@@ -35,7 +38,11 @@ export class FramedStream {
 
   /** Next frame, or undefined when the remote closed its side. */
   async read (): Promise<Uint8Array | undefined> {
-    const result = await this.deadline(this.reader.next(), 'read')
+    const result = await this.deadline(this.reader.next(), 'read').catch((err: unknown) => {
+      // The peer reset the stream (it was stopped, or gave the exchange up): not our failure.
+      if (STREAM_GONE.has((err as Error | undefined)?.name ?? '')) throw interrupted('the peer reset the stream', err)
+      throw err
+    })
     if (result.done === true) return undefined
     const frame = result.value.subarray()
     this.bytesIn += frame.length + varintLength(frame.length)

@@ -76,6 +76,8 @@ class AntiEntropyService implements AntiEntropy {
   /** Inbound exchanges in flight: at most maxInbound (admit() preempts before it adds). */
   private readonly inbound = new Set<InboundExchange>()
   private outbound = 0
+  /** Scheduled exchanges we are running as initiator, by peer: how to abort each. */
+  private readonly scheduledTo = new Map<string, (reason: Error) => void>()
   /** Explicit syncs waiting for an outbound slot. */
   private readonly slotWaiters: Array<() => void> = []
   private readonly newPeers = new Set<string>()
@@ -198,7 +200,7 @@ class AntiEntropyService implements AntiEntropy {
     if (peer === undefined || !this.running || this.outbound >= this.config.maxOutbound) return
     this.outbound++
     try {
-      await this.track(this.initiate(peer))
+      await this.track(this.initiate(peer, true))
     } catch (err) {
       this.log.debug({ err, peer: peer.toString() }, 'scheduled anti-entropy exchange failed')
     } finally {
@@ -209,6 +211,16 @@ class AntiEntropyService implements AntiEntropy {
 
   private connectedPeer (id: string): PeerId | undefined {
     return this.c.libp2p.getConnections().find(conn => conn.remotePeer.toString() === id && conn.status === 'open')?.remotePeer
+  }
+
+  /**
+   * Two nodes that dial each other at once (on connect, say) would each send the other every
+   * differing state, twice over. Either exchange repairs both directions, so the one started by
+   * the node with the higher id gives way, if it was only scheduled (an explicit sync() never does).
+   */
+  private yieldToPeer (peer: string): void {
+    if (this.c.libp2p.peerId.toString() < peer) return
+    this.scheduledTo.get(peer)?.(interrupted('the peer started an exchange with us at the same time, and either one repairs both ways'))
   }
 
   private isServing (peer: string): boolean {
@@ -277,12 +289,13 @@ class AntiEntropyService implements AntiEntropy {
     return new FramedStream(stream, { maxFrameBytes: this.config.maxFrameBytes, timeoutMs: this.config.timeoutMs, signal })
   }
 
-  private async initiate (peer: PeerId): Promise<DetailedSyncReport> {
+  private async initiate (peer: PeerId, scheduled = false): Promise<DetailedSyncReport> {
     const started = performance.now()
     const startedAtMs = this.config.now()
     const peerName = peer.toString()
-    const { signal, end } = this.exchangeScope()
+    const { signal, abort, end } = this.exchangeScope()
     let fs: FramedStream | undefined
+    if (scheduled) this.scheduledTo.set(peerName, abort)
     try {
       const stream = await this.c.libp2p.dialProtocol(peer, this.protocol, { signal: AbortSignal.any([signal, AbortSignal.timeout(this.config.timeoutMs)]) })
       fs = this.framed(stream, signal)
@@ -315,6 +328,7 @@ class AntiEntropyService implements AntiEntropy {
       if (err instanceof StatesRefusedError) data.refused = err.count
       throw new SyncFailedError(`anti-entropy with ${peerName} failed: ${(err as Error).message}`, { cause: err, data })
     } finally {
+      if (scheduled && this.scheduledTo.get(peerName) === abort) this.scheduledTo.delete(peerName)
       end()
     }
   }
@@ -337,6 +351,7 @@ class AntiEntropyService implements AntiEntropy {
     }
     const exchange: InboundExchange = { peer: peerName, startedAt: performance.now(), scope }
     this.inbound.add(exchange)
+    this.yieldToPeer(peerName)
     try {
       const stats = await runSession(fs, this.sessionContext(peerName), 'responder')
       await fs.close()

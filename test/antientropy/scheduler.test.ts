@@ -54,6 +54,21 @@ describe('anti-entropy scheduling and digests', () => {
     await waitFor(() => dialledByA.length > 0, 'a to dial the peer once its exchange ended')
   })
 
+  it('two nodes that start an exchange with each other at once run one of them: the higher id gives way', async () => {
+    const a = await createPeer({ schedule: true, intervalMs: 600_000, newPeerDelayMs: 20 })
+    const b = await createPeer({ schedule: true, intervalMs: 600_000, newPeerDelayMs: 20 })
+    await writeMany(a.replica, puts('a', 0, 5000))
+    await writeMany(b.replica, puts('b', 0, 5000))
+
+    await connect(a, b)
+
+    await waitFor(() => a.root() === b.root(), 'the new-peer exchanges', 20_000)
+    const outcomes = async (peer: typeof a): Promise<string[]> => (await peer.metrics.getSingleMetric('chorus_ae_exchanges_total')?.get())?.values.filter(v => v.value > 0).map(v => `${String(v.labels.role)} ${String(v.labels.outcome)} ${v.value}`) ?? []
+    const keys = async (peer: typeof a): Promise<number> => (await peer.metrics.getSingleMetric('chorus_ae_keys_total')?.get())?.values.find(v => v.labels.direction === 'sent')?.value ?? 0
+    // Each key crossed once: 5,000 each way (an exchange that gave way counts nothing).
+    expect((await keys(a)) + (await keys(b)), `${(await outcomes(a)).join(', ')} / ${(await outcomes(b)).join(', ')}`).toBe(10_000)
+  })
+
   it('announces digests on the cluster topic and records the peers\' announcements', async () => {
     const init = { pubsub: true, clusterName: 'digest-test', announceCheckMs: 50, announceIntervalMs: 60_000 }
     const a = await createPeer(init)

@@ -72,5 +72,5 @@ export async function dialRaw (host: Libp2p<any>, peer: Libp2p<any>, script: (io
 /** Errors the muxer raises when the other side resets, as opposed to the script's own. */
 function isStreamError (err: unknown): boolean {
   const name = (err as Error | undefined)?.name ?? ''
-  return /Reset|Abort|Closed|Stream|ProtocolError/i.test(name)
+  return /Reset|Abort|Closed|Stream|ProtocolError|Interrupted/i.test(name)
 }
