@@ -238,6 +238,21 @@ describe('a lying peer is reset and cannot harm the honest node', () => {
     expect(a.root()).toBe(rootBefore)
   })
 
+  it('regression: an initiator that resets the stream mid-exchange is an interruption on the responder (not an error of its own, not a violation)', async () => {
+    const a = await createPeer({ timeoutMs: 60_000 })
+    await writeMany(a.replica, puts('k', 0, 100))
+    const liar = await createHost()
+    await dialRaw(liar, a.libp2p, async io => {
+      await io.write({ type: FrameType.Hello, version: PROTOCOL_VERSION, root: new Uint8Array(16).fill(3), keys: 1, window: 0 })
+      await io.read()
+      io.stream.abort(new Error('the initiator went away'))
+    })
+    const outcome = async (): Promise<string[]> => ((await a.metrics.getSingleMetric('chorus_ae_exchanges_total')?.get())?.values ?? [])
+      .filter(v => v.value > 0).map(v => `${String(v.labels.role)} ${String(v.labels.outcome)}`)
+    await waitFor(async () => (await outcome()).length > 0, 'the responder to end the exchange')
+    expect(await outcome()).toEqual(['responder interrupted'])
+  })
+
   it('responder facing silence times out and resets', async () => {
     const a = await createPeer({ timeoutMs: 300 })
     const liar = await createHost()
