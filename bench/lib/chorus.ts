@@ -38,6 +38,8 @@ export interface ChorusNode {
   stop: (graceMs?: number) => Promise<number>
   /** Current and peak resident set size of the node's process tree, bytes (Linux /proc). */
   rss: () => { rss: number | null, peak: number | null }
+  /** CPU time the node's process tree has used so far, all threads, user + system, ms (Linux /proc); null when unreadable. */
+  cpuMs: () => number | null
   stderrTail: () => string
   /** undefined while running; the exit code (or null for a signal) once the process has exited. */
   exitCode: () => number | null | undefined
@@ -89,6 +91,23 @@ function procStatus (pid: number): Record<string, number> {
     }
   } catch {}
   return out
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ: 100 on every Linux build that matters). */
+const CLOCK_TICKS_PER_S = 100
+
+/** utime + stime of the process (all its threads), ms. */
+export function processCpuMs (pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // The command name (field 2) may hold spaces; the fields after its closing parenthesis are fixed.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const utime = Number(fields[11])
+    const stime = Number(fields[12])
+    return Number.isFinite(utime) && Number.isFinite(stime) ? (utime + stime) * 1000 / CLOCK_TICKS_PER_S : null
+  } catch {
+    return null
+  }
 }
 
 function descendants (pid: number): number[] {
@@ -192,6 +211,15 @@ export async function startChorus (opts: StartOptions = {}): Promise<ChorusNode>
       }
       return any ? { rss, peak } : { rss: null, peak: null }
     },
+    cpuMs: () => {
+      let total = 0
+      for (const p of descendants(pid)) {
+        const ms = processCpuMs(p)
+        if (ms == null) return null
+        total += ms
+      }
+      return total
+    },
     stderrTail: () => errLines.slice(-10).join('\n'),
     exitCode: () => exited
   }
@@ -261,4 +289,16 @@ export function crashNotes (nodes: ChorusNode[], label: string): string[] {
 export async function stopAll (nodes: ChorusNode[], removeData = true): Promise<void> {
   await Promise.all(nodes.map(async (n) => { await n.stop().catch(() => 0) }))
   if (removeData) await Promise.all(nodes.map(async (n) => { await removeDir(n.dataDir) }))
+}
+
+/** CPU the nodes used while `work` ran, ms per node (null where unreadable). */
+export async function cpuDuring<T> (nodes: ChorusNode[], work: () => Promise<T>): Promise<{ result: T, cpuMs: Array<number | null> }> {
+  const before = nodes.map(n => n.cpuMs())
+  const result = await work()
+  const cpuMs = nodes.map((n, i) => {
+    const a = before[i]
+    const b = n.cpuMs()
+    return a == null || b == null ? null : b - a
+  })
+  return { result, cpuMs }
 }

@@ -149,7 +149,17 @@ export async function steadyLatency (nodes: ChorusNode[], rate: number, duration
   }
 }
 
-export interface RampStep { target: number, achieved: number, convergeMs: number | null, ok: boolean, errors: number }
+export interface RampStep {
+  target: number
+  achieved: number
+  convergeMs: number | null
+  ok: boolean
+  errors: number
+  /** Writes acknowledged in the step. */
+  writes: number
+  /** CPU each node used from the step's start until the digests agreed, ms (null where unreadable). */
+  cpuMs: Array<number | null>
+}
 
 /**
  * Open-loop writes at each target rate (kv.batch of `batch` puts, round-robin over all
@@ -167,6 +177,7 @@ export async function rampSustained (nodes: ChorusNode[], targets: number[], ste
     let done = 0
     let errors = 0
     let inFlight = 0
+    const cpuBefore = nodes.map(n => n.cpuMs())
     const t0 = now()
     while (issued < totalReqs && now() - t0 < stepMs * 1.5) {
       const due = Math.min(totalReqs, Math.floor(((now() - t0) * reqRate) / 1000) + 1)
@@ -186,7 +197,8 @@ export async function rampSustained (nodes: ChorusNode[], targets: number[], ste
     const achieved = (done * batch) / (Math.min(writeMs, stepMs * 3) / 1000)
     const convergeMs = await waitConverged(nodes, Math.max(maxLagMs * 10, 10_000), 10)
     const ok = achieved >= target * 0.95 && convergeMs != null && convergeMs <= maxLagMs && errors === 0
-    steps.push({ target, achieved, convergeMs, ok, errors })
+    const cpuMs = nodes.map((n, i) => { const a = cpuBefore[i]; const b = n.cpuMs(); return a == null || b == null ? null : b - a })
+    steps.push({ target, achieved, convergeMs, ok, errors, writes: done * batch, cpuMs })
     if (!ok) break
   }
   return steps

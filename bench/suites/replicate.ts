@@ -3,10 +3,27 @@
  * earlier ones). Write-to-visible latency on every other node at a steady 1,000 writes/s spread
  * over all leaders, and the highest aggregate write rate sustained while every node keeps up.
  */
-import { chorusUnavailable, crashNotes, startCluster, stopAll, waitConverged, waitMesh, type ChorusNode } from '../lib/chorus.js'
+import { chorusUnavailable, cpuDuring, crashNotes, startCluster, stopAll, waitConverged, waitMesh, type ChorusNode } from '../lib/chorus.js'
 import { rampSustained, steadyLatency } from '../lib/load.js'
 import { round, value100 } from '../lib/stats.js'
 import type { BarChart, LatencyChart, Suite, SuiteResult, SuiteRow } from '../lib/types.js'
+
+interface CpuPerWrite { meanUs: number, maxUs: number, clusterUs: number }
+
+/** µs of CPU per acknowledged write, per node and summed, or null when a node's CPU was unreadable. */
+function cpuPerWrite (cpuMs: Array<number | null>, writes: number): CpuPerWrite | null {
+  if (writes <= 0 || cpuMs.some(c => c == null)) return null
+  const us = (cpuMs as number[]).map(c => c * 1000 / writes)
+  const clusterUs = us.reduce((a, b) => a + b, 0)
+  return { meanUs: clusterUs / us.length, maxUs: Math.max(...us), clusterUs }
+}
+
+function cpuColumns (cpu: CpuPerWrite | null): Record<string, string | number | null> {
+  return {
+    'CPU/write, each node (mean / max)': cpu == null ? null : `${Math.round(cpu.meanUs)} / ${Math.round(cpu.maxUs)}`,
+    'CPU/write, cluster': cpu == null ? null : Math.round(cpu.clusterUs)
+  }
+}
 
 export const suite: Suite = {
   name: 'replicate',
@@ -43,8 +60,10 @@ export const suite: Suite = {
         await steadyLatency(nodes, rate, warmupMs, `warm${n}`)
         await waitConverged(nodes, 15_000)
 
-        const r = await steadyLatency(nodes, rate, durationMs, `n${n}`)
+        const { result: r, cpuMs } = await cpuDuring(nodes, async () => await steadyLatency(nodes, rate, durationMs, `n${n}`))
+        const cpu = cpuPerWrite(cpuMs, r.writes)
         data[`n${n}`] = r.dist
+        data[`n${n}CpuUsPerWrite`] = cpu
         data[`n${n}mode`] = r.mode
         rows.push({
           name: `${n} nodes, ${rate.toLocaleString('en-US')} writes/s, write → visible`,
@@ -55,18 +74,20 @@ export const suite: Suite = {
             p99: round(r.dist.p99, 2),
             max: round(r.dist.max, 1),
             observed: `${r.observed}/${r.expected}`,
-            via: r.mode === 'watch' ? 'kv.watch' : 'kv.get poll'
+            via: r.mode === 'watch' ? 'kv.watch' : 'kv.get poll',
+            ...cpuColumns(cpu)
           }
         })
         if (r.errors > 0) notes.push(`${n} nodes, latency run: ${r.errors} write errors, first: ${r.firstError ?? '?'}`)
         series.push({ label: `${n} nodes, ${rate} w/s`, p50: r.dist.p50, p95: r.dist.p95, p99: r.dist.p99, max: r.dist.max })
 
         if (lightRate != null) {
-          const l = await steadyLatency(nodes, lightRate, 5000, `light${n}`)
+          const { result: l, cpuMs: lightCpuMs } = await cpuDuring(nodes, async () => await steadyLatency(nodes, lightRate, 5000, `light${n}`))
+          const lightCpu = cpuPerWrite(lightCpuMs, l.writes)
           data[`n${n}light`] = l.dist
           rows.push({
             name: `${n} nodes, ${lightRate} writes/s, write → visible`,
-            metrics: { 'writes/s': round(l.achievedRate, 0), p50: round(l.dist.p50, 2), p95: round(l.dist.p95, 2), p99: round(l.dist.p99, 2), max: round(l.dist.max, 1), observed: `${l.observed}/${l.expected}`, via: l.mode === 'watch' ? 'kv.watch' : 'kv.get poll' }
+            metrics: { 'writes/s': round(l.achievedRate, 0), p50: round(l.dist.p50, 2), p95: round(l.dist.p95, 2), p99: round(l.dist.p99, 2), max: round(l.dist.max, 1), observed: `${l.observed}/${l.expected}`, via: l.mode === 'watch' ? 'kv.watch' : 'kv.get poll', ...cpuColumns(lightCpu) }
           })
           series.push({ label: `${n} nodes, ${lightRate} w/s`, p50: l.dist.p50, p95: l.dist.p95, p99: l.dist.p99, max: l.dist.max })
         }
@@ -74,11 +95,12 @@ export const suite: Suite = {
         const steps = await rampSustained(nodes, targets, quick ? 1000 : 3000, 50, 1000, `n${n}`)
         let best = 0
         for (const s of steps) {
+          const stepCpu = cpuPerWrite(s.cpuMs, s.writes)
           rows.push({
             name: `${n} nodes, sustained: target ${s.target.toLocaleString('en-US')} writes/s`,
-            metrics: { 'writes/s': round(s.achieved, 0), p50: null, p95: null, p99: null, max: null, observed: s.convergeMs == null ? 'no agreement' : `agree +${Math.round(s.convergeMs)} ms`, via: s.ok ? 'sustained' : 'NOT sustained' }
+            metrics: { 'writes/s': round(s.achieved, 0), p50: null, p95: null, p99: null, max: null, observed: s.convergeMs == null ? 'no agreement' : `agree +${Math.round(s.convergeMs)} ms`, via: s.ok ? 'sustained' : 'NOT sustained', ...cpuColumns(stepCpu) }
           })
-          if (s.ok) best = Math.max(best, s.achieved)
+          if (s.ok) { best = Math.max(best, s.achieved); data[`sustained${n}CpuUsPerWrite`] = stepCpu }
         }
         data[`sustained${n}`] = best > 0 ? best : null
         tput.bars.push({ label: `${n} nodes`, value: best })
@@ -93,9 +115,10 @@ export const suite: Suite = {
         await stopAll(nodes)
       }
     }
+    notes.unshift('CPU/write: each node process\'s own CPU time (all threads, user + system, /proc/<pid>/stat) over the run, divided by the writes acknowledged; every node applies every write, so "each node" is what one write costs a node (as its leader for 1/N of the writes, as a receiver for the rest) and "cluster" is the sum over the N nodes.')
     notes.unshift(`Latency runs last ${durationMs / 1000} s each, after ${warmupMs / 1000} s of the same load (discarded) to let V8 optimise; sustained steps ${quick ? 1 : 3} s each. Client and all nodes share the 2 cores, so larger clusters are CPU-starved: read the figures as lower bounds.`)
     return {
-      units: { 'writes/s': 'writes/s', p50: 'ms', p95: 'ms', p99: 'ms', max: 'ms' },
+      units: { 'writes/s': 'writes/s', p50: 'ms', p95: 'ms', p99: 'ms', max: 'ms', 'CPU/write, each node (mean / max)': 'µs', 'CPU/write, cluster': 'µs' },
       rows,
       data,
       notes,

@@ -4,7 +4,7 @@
  * of the same run (the level suite).
  */
 import { spawn } from 'node:child_process'
-import { chorusUnavailable, crashNotes, startChorus, stopAll, type ChorusNode } from '../lib/chorus.js'
+import { chorusUnavailable, cpuDuring, crashNotes, startChorus, stopAll, type ChorusNode } from '../lib/chorus.js'
 import { RpcClient } from '../lib/rpc.js'
 import { distribution, now, pool, round, value100 } from '../lib/stats.js'
 import type { LatencyChart, Suite, SuiteResult, SuiteRow } from '../lib/types.js'
@@ -73,6 +73,11 @@ async function runCase (rpc: RpcClient, opts: { clients: number, batch: number, 
   return { writes: (requests - errors) * opts.batch, requests, ms, lat, errors, ...(firstError != null ? { firstError } : {}) }
 }
 
+/** µs of CPU per operation, from ms of CPU over a run. */
+function perOp (cpuMs: number | null | undefined, ops: number): number | null {
+  return cpuMs == null || ops <= 0 ? null : cpuMs * 1000 / ops
+}
+
 export const suite: Suite = {
   name: 'write',
   description: 'One Chorus node (`bin/chorus start`), raw JSON-RPC 2.0 over HTTP keep-alive, 100-byte values: `kv.put` one per request with 1 and 64 concurrent clients, `kv.batch` of 100 with 1 and 8 clients; "vs level" compares with the raw LevelDB figure of the same run (awaited put, or batch of 100).',
@@ -107,8 +112,8 @@ export const suite: Suite = {
       // Ceilings of the request path itself, same client, same run: Chorus's JSON-RPC stack
       // without storage (node.info), and a bare node:http server in its own process. First, while
       // the node's LevelDB has no compaction running to compete with them.
-      const ceilings: Array<{ name: string, id: string, run: () => Promise<CaseResult> }> = [
-        { name: 'ceiling: Chorus node.info (JSON-RPC, no storage), 64 clients', id: 'rpcOnly64', run: async () => await runCase(rpc, { clients: 64, batch: 1, budgetMs, maxRequests: quick ? 20_000 : 500_000, tag: 'info', method: 'node.info' }) },
+      const ceilings: Array<{ name: string, id: string, measuresNode?: boolean, run: () => Promise<CaseResult> }> = [
+        { name: 'ceiling: Chorus node.info (JSON-RPC, no storage), 64 clients', id: 'rpcOnly64', measuresNode: true, run: async () => await runCase(rpc, { clients: 64, batch: 1, budgetMs, maxRequests: quick ? 20_000 : 500_000, tag: 'info', method: 'node.info' }) },
         {
           name: 'ceiling: bare node:http JSON server (no storage), 64 clients',
           id: 'bareHttp64',
@@ -123,26 +128,32 @@ export const suite: Suite = {
       ]
       for (const c of ceilings) {
         try {
-          const r = await c.run()
+          const { result: r, cpuMs } = await cpuDuring([node], c.run)
           const d = distribution(r.lat)
           const rps = (r.requests - r.errors) / (r.ms / 1000)
           data[`${c.id}RequestsPerSec`] = rps
-          ceilingRows.push({ name: c.name, metrics: { 'writes/s': null, 'requests/s': round(rps, 0), p50: round(d.p50, 3), p95: round(d.p95, 3), p99: round(d.p99, 3), max: round(d.max, 2), errors: r.errors, 'vs level': null } })
+          const perRequest = c.measuresNode === true ? perOp(cpuMs[0], r.requests - r.errors) : null
+          if (perRequest != null) data[`${c.id}CpuUsPerRequest`] = perRequest
+          ceilingRows.push({ name: c.name, metrics: { 'writes/s': null, 'requests/s': round(rps, 0), 'node CPU/write': null, 'node CPU/request': round(perRequest, 1), p50: round(d.p50, 3), p95: round(d.p95, 3), p99: round(d.p99, 3), max: round(d.max, 2), errors: r.errors, 'vs level': null } })
           bars.push({ label: c.name.replace('ceiling: ', ''), value: rps, group: 'request-path ceilings (requests/s, same run)' })
         } catch (err) {
           notes.push(`${c.name}: ${(err as Error).message}`)
         }
       }
       for (const c of cases) {
-        const r = await runCase(rpc, { clients: c.clients, batch: c.batch, budgetMs, maxRequests: quick ? 20_000 : 500_000, tag: c.id })
+        const { result: r, cpuMs } = await cpuDuring([node], async () => await runCase(rpc, { clients: c.clients, batch: c.batch, budgetMs, maxRequests: quick ? 20_000 : 500_000, tag: c.id }))
         const d = distribution(r.lat)
         const wps = r.writes / (r.ms / 1000)
         data[`${c.id}OpsPerSec`] = wps
+        const cpuPerWrite = perOp(cpuMs[0], r.writes)
+        if (cpuPerWrite != null) data[`${c.id}CpuUsPerWrite`] = cpuPerWrite
         rows.push({
           name: c.name,
           metrics: {
             'writes/s': round(wps, 0),
             'requests/s': round((r.requests - r.errors) / (r.ms / 1000), 0),
+            'node CPU/write': round(cpuPerWrite, 1),
+            'node CPU/request': round(perOp(cpuMs[0], r.requests - r.errors), 1),
             p50: round(d.p50, 3),
             p95: round(d.p95, 3),
             p99: round(d.p99, 3),
@@ -161,11 +172,11 @@ export const suite: Suite = {
       if (data.batch8OpsPerSec != null && levelBatch != null) data.batchVsLevelPct = Math.max(data.batch8OpsPerSec, data.batch1OpsPerSec ?? 0) / levelBatch * 100
       const mem = node.rss()
       if (mem.peak != null) { data.peakRssBytes = mem.peak; notes.push(`Node peak RSS: ${(mem.peak / 1024 / 1024).toFixed(0)} MB.`) }
-      notes.unshift(`Each case runs ${budgetMs / 1000} s after a warm-up; latency is per request, client-side (includes HTTP and JSON). Client and node share the 2 cores. The two "ceiling" rows store nothing: they bound what one Node.js process answering JSON over HTTP/1.1 can do here, whatever it stores.`)
+      notes.unshift(`Each case runs ${budgetMs / 1000} s after a warm-up; latency is per request, client-side (includes HTTP and JSON). "node CPU" is the node process's own CPU time (all threads, user + system, from /proc/<pid>/stat) over the case, divided by the writes (or requests) acknowledged: far less sensitive to the machine's other load than a rate. Client and node share the 2 cores. The two "ceiling" rows store nothing: they bound what one Node.js process answering JSON over HTTP/1.1 can do here, whatever it stores.`)
       notes.push(...crashNotes(nodes, 'write'))
       rpc.close()
       return {
-        units: { 'writes/s': 'keys/s', p50: 'ms', p95: 'ms', p99: 'ms', max: 'ms' },
+        units: { 'writes/s': 'keys/s', 'node CPU/write': 'µs', 'node CPU/request': 'µs', p50: 'ms', p95: 'ms', p99: 'ms', max: 'ms' },
         rows,
         data,
         notes,
