@@ -130,6 +130,12 @@ export const MAX_AE_STATE_BYTES = 64 * 1024 * 1024
 export const MAX_RPC_BODY_BYTES = 8 * 1024 * 1024
 /** Largest JSON-RPC batch (array) accepted. */
 export const MAX_RPC_BATCH = 1000
+/**
+ * Requests one WebSocket may have in flight (read, answer not yet handed to the kernel). Past
+ * it the node stops reading that socket until answers drain, so a client that sends without
+ * reading costs a bounded amount of memory. 64 in flight already saturates a 2-core node.
+ */
+export const MAX_WS_IN_FLIGHT = 256
 /** kv.scan / kv.conflicts page size limits. */
 export const DEFAULT_SCAN_LIMIT = 100
 export const MAX_SCAN_LIMIT = 10_000

@@ -1,6 +1,6 @@
 /**
- * The goals of issue 5, checked against whatever the latest results hold. Each suite puts the
- * figures named here into its `data`; a missing figure shows as "not measured".
+ * The goals of issues 5 and 11, checked against whatever the latest results hold. Each suite
+ * puts the figures named here into its `data`; a missing figure shows as "not measured".
  */
 import type { SuiteResult } from './types.js'
 
@@ -59,5 +59,30 @@ export function goalRows (r: Results): GoalRow[] {
   add('1M keys: RSS', '≤ 300 MB', num(r, 'scale', 'rssMB'), (v) => v <= 300, (v) => `${f(v)} MB${at}`, 'scale')
   add('1M keys: restart-to-ready', '≤ 5 s', num(r, 'scale', 'restartReadyS'), (v) => v <= 5, (v) => `${f(v, 2)} s${at}`, 'scale')
   if (!full) for (const g of rows.slice(-2)) if (g.met != null) g.met = null
+  return rows
+}
+
+/** Issue 11: CPU per write (the node's own CPU time), the WebSocket path, repair at scale. */
+export function goalRows11 (r: Results): GoalRow[] {
+  const rows: GoalRow[] = []
+  const add = (goal: string, target: string, value: number | null, ok: (v: number) => boolean, show: (v: number) => string, from: string): void => {
+    rows.push({ goal, target, reached: value == null ? 'not measured' : show(value), met: value == null ? null : ok(value), from })
+  }
+  const us = (v: number): string => `${f(v, 1)} µs`
+  const wps = (v: number): string => `${f(v)} writes/s`
+  const batchCpu = [num(r, 'write', 'batch1CpuUsPerWrite'), num(r, 'write', 'batch8CpuUsPerWrite')].filter((v): v is number => v != null)
+  add('kv.batch: node CPU per write (best of 1 and 8 clients)', '≤ 15 µs', batchCpu.length > 0 ? Math.min(...batchCpu) : null, (v) => v <= 15, us, 'write')
+  add('kv.batch of 100 vs raw level batch of 100 (same run)', '≥ 25 %', num(r, 'write', 'batchVsLevelPct'), (v) => v >= 25, (v) => `${f(v, 1)} %`, 'write + level')
+  add('kv.put one per HTTP request, 64 clients: node CPU per write', '≤ 60 µs', num(r, 'write', 'put64CpuUsPerWrite'), (v) => v <= 60, us, 'write')
+  add('kv.put one per HTTP request, 64 clients', '≥ 15,000 writes/s', num(r, 'write', 'put64OpsPerSec'), (v) => v >= 15_000, wps, 'write')
+  add('kv.put over one WebSocket, 64 in flight', '≥ 25,000 writes/s', num(r, 'write', 'ws64OpsPerSec'), (v) => v >= 25_000, wps, 'write')
+  add('replicated write, 3 nodes at 1,000 writes/s: CPU on each node (mean)', '≤ 50 µs', num(r, 'replicate', 'n3CpuUsPerWrite.meanUs'), (v) => v <= 50, us, 'replicate')
+  add('replication, 3 nodes at 1,000 writes/s: p50', '≤ 5 ms', num(r, 'replicate', 'n3.p50'), (v) => v <= 5, (v) => `${f(v, 2)} ms`, 'replicate')
+  add('replication, 3 nodes at 1,000 writes/s: p99', '≤ 30 ms', num(r, 'replicate', 'n3.p99'), (v) => v <= 30, (v) => `${f(v, 2)} ms`, 'replicate')
+  add('sustained aggregate, 3 leaders, every node applying every write', '≥ 12,000 writes/s', num(r, 'replicate', 'sustained3'), (v) => v >= 12_000, wps, 'replicate')
+  add('repair d = 100k at n = 1M', '≤ 30 s', num(r, 'bigrepair', 'repair1S'), (v) => v <= 30, (v) => `${f(v, 1)} s`, 'bigrepair')
+  add('repair d = n at n = 1M converges', 'converges', num(r, 'bigrepair', 'repair2S'), () => true, (v) => `in ${f(v, 1)} s`, 'bigrepair')
+  const meta = [0, 1, 2].map(i => num(r, 'bigrepair', `repair${i}MetaPerDiff`)).filter((v): v is number => v != null)
+  add('tree metadata per difference (worst repair)', '≤ 300 B', meta.length > 0 ? Math.max(...meta) : null, (v) => v <= 300, (v) => `${f(v, 1)} B`, 'bigrepair')
   return rows
 }

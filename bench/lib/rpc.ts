@@ -247,3 +247,47 @@ function keysIn (p: unknown, out: string[] = [], depth = 0): string[] {
   }
   return out
 }
+
+/**
+ * JSON-RPC over one WebSocket at `/rpc`, many requests in flight, answers matched by id: the
+ * node's fast path for a client with many concurrent calls. As raw as RpcClient, so the
+ * benchmark measures the node.
+ */
+export class WsRpcClient {
+  private readonly waiters = new Map<number, { resolve: (r: RpcResponse) => void, reject: (err: Error) => void }>()
+  private nextId = 1
+
+  private constructor (private readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      const res = JSON.parse(data.toString()) as RpcResponse
+      if (typeof res.id !== 'number') return
+      const w = this.waiters.get(res.id)
+      this.waiters.delete(res.id)
+      w?.resolve(res)
+    })
+    ws.on('close', () => {
+      for (const w of this.waiters.values()) w.reject(new Error('connection closed'))
+      this.waiters.clear()
+    })
+    ws.on('error', () => {})
+  }
+
+  static async open (url: string): Promise<WsRpcClient> {
+    const u = new URL(url)
+    const ws = new WebSocket(`ws://${u.host}/rpc`, { perMessageDeflate: false })
+    await new Promise<void>((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject) })
+    return new WsRpcClient(ws)
+  }
+
+  async call<T = unknown> (method: string, params: unknown = {}): Promise<T> {
+    const id = this.nextId++
+    const res = await new Promise<RpcResponse>((resolve, reject) => {
+      this.waiters.set(id, { resolve, reject })
+      this.ws.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }))
+    })
+    if (res.error != null) throw new RpcError(res.error.code, res.error.message, res.error.data)
+    return res.result as T
+  }
+
+  close (): void { this.ws.terminate() }
+}

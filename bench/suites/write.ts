@@ -1,11 +1,13 @@
 /**
  * write: one Chorus node, raw JSON-RPC over HTTP keep-alive. kv.put one per request with 1 and
- * with 64 concurrent clients, kv.batch of 100 (1 and 8 clients), beside the raw LevelDB figures
- * of the same run (the level suite).
+ * with 64 concurrent clients, kv.batch of 100 (1 and 8 clients), kv.put over one WebSocket with
+ * 64 in flight (raw, and through the typed ChorusClient), beside the raw LevelDB figures of the
+ * same run (the level suite).
  */
 import { spawn } from 'node:child_process'
+import { ChorusClient } from '../../src/rpc/client.js'
 import { chorusUnavailable, cpuDuring, crashNotes, startChorus, stopAll, type ChorusNode } from '../lib/chorus.js'
-import { RpcClient } from '../lib/rpc.js'
+import { RpcClient, WsRpcClient } from '../lib/rpc.js'
 import { distribution, now, pool, round, value100 } from '../lib/stats.js'
 import type { LatencyChart, Suite, SuiteResult, SuiteRow } from '../lib/types.js'
 
@@ -32,8 +34,18 @@ s.keepAliveTimeout = 60000
 s.listen(0, '127.0.0.1', () => console.log('http://127.0.0.1:' + s.address().port + '/rpc'))
 `
 
-async function withBareServer<T> (fn: (url: string) => Promise<T>): Promise<T> {
-  const child = spawn(process.execPath, ['-e', BARE_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] })
+/** The same for JSON-RPC over one WebSocket (the `ws` package the node uses), answers as they come. */
+const BARE_WS_SERVER = `
+const { WebSocketServer } = require('ws')
+const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 }, () => console.log('http://127.0.0.1:' + wss.address().port + '/rpc'))
+wss.on('connection', ws => ws.on('message', data => {
+  const msg = JSON.parse(data.toString())
+  ws.send(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result: { context: 'x' } }))
+}))
+`
+
+async function withBareServer<T> (fn: (url: string) => Promise<T>, script = BARE_SERVER): Promise<T> {
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
   try {
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => { reject(new Error('bare HTTP server did not start in 10 s')) }, 10_000)
@@ -46,7 +58,16 @@ async function withBareServer<T> (fn: (url: string) => Promise<T>): Promise<T> {
   }
 }
 
-async function runCase (rpc: RpcClient, opts: { clients: number, batch: number, budgetMs: number, maxRequests: number, tag: string, method?: string }): Promise<CaseResult> {
+/** What a case needs of a client: RpcClient (HTTP), WsRpcClient or the typed ChorusClient's `call`. */
+interface Caller { call: (method: string, params: Record<string, unknown>) => Promise<unknown> }
+
+/** Runs `fn` with a raw WebSocket client open on `url`, then closes it. */
+async function overWs<T> (url: string, fn: (ws: Caller) => Promise<T>): Promise<T> {
+  const ws = await WsRpcClient.open(url)
+  try { return await fn(ws) } finally { ws.close() }
+}
+
+async function runCase (rpc: Caller, opts: { clients: number, batch: number, budgetMs: number, maxRequests: number, tag: string, method?: string }): Promise<CaseResult> {
   const lat: number[] = []
   let errors = 0
   let firstError: string | undefined
@@ -97,9 +118,30 @@ export const suite: Suite = {
       const rpc = new RpcClient(node.url, 64)
       // warm-up: connections, JIT, LevelDB
       await runCase(rpc, { clients: 8, batch: 1, budgetMs: quick ? 200 : 1500, maxRequests: quick ? 500 : 5000, tag: 'warm' })
-      const cases: Array<{ name: string, id: string, clients: number, batch: number, base: number | null }> = [
+      const maxRequests = quick ? 20_000 : 500_000
+      const http = async (o: { clients: number, batch: number, tag: string }): Promise<CaseResult> => await runCase(rpc, { ...o, budgetMs, maxRequests })
+      const cases: Array<{ name: string, id: string, clients: number, batch: number, base: number | null, run?: () => Promise<CaseResult> }> = [
         { name: 'kv.put, 1 client', id: 'put1', clients: 1, batch: 1, base: levelPut },
         { name: 'kv.put, 64 clients', id: 'put64', clients: 64, batch: 1, base: levelPut },
+        {
+          name: 'kv.put over one WebSocket, 64 in flight',
+          id: 'ws64',
+          clients: 64,
+          batch: 1,
+          base: levelPut,
+          run: async () => await overWs(node.url, async ws => await runCase(ws, { clients: 64, batch: 1, budgetMs, maxRequests, tag: 'ws64' }))
+        },
+        {
+          name: 'kv.put, typed ChorusClient over WebSocket, 64 in flight',
+          id: 'client64',
+          clients: 64,
+          batch: 1,
+          base: levelPut,
+          run: async () => {
+            const client = new ChorusClient(node.url, { transport: 'ws' })
+            try { return await runCase(client, { clients: 64, batch: 1, budgetMs, maxRequests, tag: 'client64' }) } finally { await client.close() }
+          }
+        },
         { name: 'kv.batch of 100, 1 client', id: 'batch1', clients: 1, batch: 100, base: levelBatch },
         { name: 'kv.batch of 100, 8 clients', id: 'batch8', clients: 8, batch: 100, base: levelBatch }
       ]
@@ -113,7 +155,8 @@ export const suite: Suite = {
       // without storage (node.info), and a bare node:http server in its own process. First, while
       // the node's LevelDB has no compaction running to compete with them.
       const ceilings: Array<{ name: string, id: string, measuresNode?: boolean, run: () => Promise<CaseResult> }> = [
-        { name: 'ceiling: Chorus node.info (JSON-RPC, no storage), 64 clients', id: 'rpcOnly64', measuresNode: true, run: async () => await runCase(rpc, { clients: 64, batch: 1, budgetMs, maxRequests: quick ? 20_000 : 500_000, tag: 'info', method: 'node.info' }) },
+        { name: 'ceiling: Chorus node.info (JSON-RPC, no storage), 64 clients', id: 'rpcOnly64', measuresNode: true, run: async () => await runCase(rpc, { clients: 64, batch: 1, budgetMs, maxRequests, tag: 'info', method: 'node.info' }) },
+        { name: 'ceiling: Chorus node.info over one WebSocket, 64 in flight', id: 'wsOnly64', measuresNode: true, run: async () => await overWs(node.url, async ws => await runCase(ws, { clients: 64, batch: 1, budgetMs, maxRequests, tag: 'info', method: 'node.info' })) },
         {
           name: 'ceiling: bare node:http JSON server (no storage), 64 clients',
           id: 'bareHttp64',
@@ -121,9 +164,17 @@ export const suite: Suite = {
             const bare = new RpcClient(url, 64)
             try {
               await runCase(bare, { clients: 8, batch: 1, budgetMs: quick ? 200 : 1000, maxRequests: 5000, tag: 'warm' })
-              return await runCase(bare, { clients: 64, batch: 1, budgetMs, maxRequests: quick ? 20_000 : 500_000, tag: 'bare' })
+              return await runCase(bare, { clients: 64, batch: 1, budgetMs, maxRequests, tag: 'bare' })
             } finally { bare.close() }
           })
+        },
+        {
+          name: 'ceiling: bare ws JSON server (no storage), 64 in flight',
+          id: 'bareWs64',
+          run: async () => await withBareServer(async (url) => await overWs(url, async ws => {
+            await runCase(ws, { clients: 8, batch: 1, budgetMs: quick ? 200 : 1000, maxRequests: 5000, tag: 'warm' })
+            return await runCase(ws, { clients: 64, batch: 1, budgetMs, maxRequests, tag: 'bare' })
+          }), BARE_WS_SERVER)
         }
       ]
       for (const c of ceilings) {
@@ -141,7 +192,7 @@ export const suite: Suite = {
         }
       }
       for (const c of cases) {
-        const { result: r, cpuMs } = await cpuDuring([node], async () => await runCase(rpc, { clients: c.clients, batch: c.batch, budgetMs, maxRequests: quick ? 20_000 : 500_000, tag: c.id }))
+        const { result: r, cpuMs } = await cpuDuring([node], c.run ?? (async () => await http({ clients: c.clients, batch: c.batch, tag: c.id })))
         const d = distribution(r.lat)
         const wps = r.writes / (r.ms / 1000)
         data[`${c.id}OpsPerSec`] = wps
@@ -172,7 +223,7 @@ export const suite: Suite = {
       if (data.batch8OpsPerSec != null && levelBatch != null) data.batchVsLevelPct = Math.max(data.batch8OpsPerSec, data.batch1OpsPerSec ?? 0) / levelBatch * 100
       const mem = node.rss()
       if (mem.peak != null) { data.peakRssBytes = mem.peak; notes.push(`Node peak RSS: ${(mem.peak / 1024 / 1024).toFixed(0)} MB.`) }
-      notes.unshift(`Each case runs ${budgetMs / 1000} s after a warm-up; latency is per request, client-side (includes HTTP and JSON). "node CPU" is the node process's own CPU time (all threads, user + system, from /proc/<pid>/stat) over the case, divided by the writes (or requests) acknowledged: far less sensitive to the machine's other load than a rate. Client and node share the 2 cores. The two "ceiling" rows store nothing: they bound what one Node.js process answering JSON over HTTP/1.1 can do here, whatever it stores.`)
+      notes.unshift(`Each case runs ${budgetMs / 1000} s after a warm-up; latency is per request, client-side (includes HTTP and JSON). "node CPU" is the node process's own CPU time (all threads, user + system, from /proc/<pid>/stat) over the case, divided by the writes (or requests) acknowledged: far less sensitive to the machine's other load than a rate. Client and node share the 2 cores. The "ceiling" rows store nothing: they bound what one Node.js process answering JSON over HTTP/1.1, or over one WebSocket, can do here, whatever it stores. The WebSocket rows keep 64 requests in flight on one socket and match answers by id.`)
       notes.push(...crashNotes(nodes, 'write'))
       rpc.close()
       return {

@@ -1,19 +1,26 @@
 /**
- * ChorusClient: a typed JSON-RPC client over HTTP (fetch) with one method per RPC method, and a
- * minimal WebSocket `watch()`. Every failure is a ChorusRpcError (`code` the JSON-RPC number,
- * `data.code` the stable string code).
+ * ChorusClient: a typed JSON-RPC client with one method per RPC method, over HTTP (one fetch per
+ * call, the default) or over one WebSocket that carries many calls at once (`transport: 'ws'`,
+ * or a `ws://` URL), plus a WebSocket `watch()`. Every failure is a ChorusRpcError (`code` the
+ * JSON-RPC number, `data.code` the stable string code).
  *
  * @example
  * ```ts
  * const client = new ChorusClient('http://127.0.0.1:7070')
  * const { context } = await client.kvPut('greeting', { hello: 'world' })
  * const read = await client.kvGet('greeting')
+ *
+ * // Many writes in flight on one socket: start them all, then await them.
+ * const fast = new ChorusClient('ws://127.0.0.1:7070')
+ * await Promise.all(keys.map(k => fast.kvPut(k, 1)))
+ * await fast.close()
  * ```
  */
 import { JSONRPCClient, JSONRPCErrorException } from 'json-rpc-2.0'
 import type { JSONRPCError, JSONRPCRequest, JSONRPCResponse } from 'json-rpc-2.0'
 import WebSocket from 'ws'
-import { ChorusRpcError, ERR_CONNECTION, ERR_INTERNAL } from './errors.js'
+import { ChorusRpcError, ERR_CONNECTION, ERR_INTERNAL, ERR_TIMEOUT } from './errors.js'
+import { WsConnection, wsUrlOf } from './ws-connection.js'
 import type {
   BatchOp, ChangeEvent, ConflictsOptions, ConflictsResult, CounterResult, KvGetOptions, KvGetResult,
   BatchResult, NodeInfo, PeerInfo, ReadAfterOptions, ScanItem, ScanOptions, ScanResult, SetResult, SyncReport, WriteResult
@@ -24,6 +31,12 @@ export interface ChorusClientOptions {
   token?: string
   /** Per-call deadline. @default 30000 */
   timeoutMs?: number
+  /**
+   * 'http': one HTTP request per call (nothing held open). 'ws': one WebSocket, opened on the
+   * first call and kept, carrying every call at once; the faster path for many concurrent calls.
+   * Call close() when done. @default 'ws' for a ws:// or wss:// URL, else 'http'
+   */
+  transport?: 'http' | 'ws'
 }
 
 export interface WatchHandle {
@@ -43,13 +56,16 @@ export interface WatchCallbacks {
 interface CallParams { transportError?: unknown }
 
 function connectionError (url: string, cause: unknown): ChorusRpcError {
+  if (cause instanceof Error && cause.name === 'TimeoutError') {
+    return new ChorusRpcError({ code: 0, message: `${url} did not answer in time (${cause.message})`, data: { code: ERR_TIMEOUT } }, { cause })
+  }
   const reason = cause instanceof Error ? ((cause.cause as Error | undefined)?.message ?? cause.message) : String(cause)
   return new ChorusRpcError({ code: 0, message: `cannot reach ${url}: ${reason}`, data: { code: ERR_CONNECTION } }, { cause })
 }
 
-/** Accepts `http://h:p`, `http://h:p/` or `http://h:p/rpc`; returns the base without /rpc. */
+/** Accepts `http://h:p`, `http://h:p/` or `http://h:p/rpc` (or ws://…); returns the http(s) base without /rpc. */
 export function baseUrl (url: string): string {
-  return url.replace(/\/+$/, '').replace(/\/rpc$/, '')
+  return url.replace(/\/+$/, '').replace(/\/rpc$/, '').replace(/^ws(s?):/, 'http$1:')
 }
 
 export class ChorusClient {
@@ -57,15 +73,36 @@ export class ChorusClient {
   private readonly token?: string
   private readonly timeoutMs: number
   private readonly rpc: JSONRPCClient<CallParams>
+  private readonly socket: WsConnection | undefined
   private batches = 0
 
   constructor (url: string, options: ChorusClientOptions = {}) {
     this.url = baseUrl(url)
     if (options.token !== undefined) this.token = options.token
     this.timeoutMs = options.timeoutMs ?? 30_000
+    const transport = options.transport ?? (/^wss?:/.test(url) ? 'ws' : 'http')
+    const socket = transport === 'ws'
+      ? new WsConnection({ url: this.url, timeoutMs: this.timeoutMs, ...(this.token !== undefined ? { token: this.token } : {}) })
+      : undefined
+    this.socket = socket
     this.rpc = new JSONRPCClient<CallParams>(async (payload: JSONRPCRequest | JSONRPCRequest[], params: CallParams) => {
-      await this.post(payload, params)
+      if (socket === undefined) await this.post(payload, params)
+      else await this.overSocket(socket, payload, params)
     })
+  }
+
+  /** Closes the WebSocket the 'ws' transport holds open (nothing to do over HTTP). */
+  async close (): Promise<void> {
+    await this.socket?.close()
+  }
+
+  private async overSocket (socket: WsConnection, payload: JSONRPCRequest | JSONRPCRequest[], params: CallParams): Promise<void> {
+    try {
+      this.rpc.receive(await socket.exchange(payload))
+    } catch (err) {
+      params.transportError = err
+      throw err
+    }
   }
 
   private headers (): Record<string, string> {
@@ -234,8 +271,7 @@ export class ChorusClient {
 
   /** Opens a WebSocket, subscribes to changes under `prefix`, and calls back for each. */
   async watch (prefix: string, callbacks: WatchCallbacks): Promise<WatchHandle> {
-    const wsUrl = `${this.url.replace(/^http/, 'ws')}/rpc`
-    const ws = new WebSocket(wsUrl, { headers: this.token !== undefined ? { authorization: `Bearer ${this.token}` } : {} })
+    const ws = new WebSocket(wsUrlOf(this.url), { headers: this.token !== undefined ? { authorization: `Bearer ${this.token}` } : {} })
     const rpc = new JSONRPCClient((payload: unknown) => { ws.send(JSON.stringify(payload)) })
     const closed = new Promise<void>(resolve => { ws.once('close', () => { rpc.rejectAllPendingRequests('connection closed'); resolve() }) })
     await new Promise<void>((resolve, reject) => {

@@ -29,6 +29,8 @@ export const ERR_BODY_TOO_LARGE = 'ERR_BODY_TOO_LARGE'
 export const ERR_UNSUPPORTED_MEDIA_TYPE = 'ERR_UNSUPPORTED_MEDIA_TYPE'
 /** Client side: the server could not be reached or answered something that is not JSON-RPC. */
 export const ERR_CONNECTION = 'ERR_CONNECTION'
+/** Client side: the node did not answer within the client's `timeoutMs` (the call may have been applied). */
+export const ERR_TIMEOUT = 'ERR_TIMEOUT'
 
 export function errorResponse (id: JSONRPCID, code: number, message: string, stringCode: string, extra?: Record<string, unknown>): JSONRPCErrorResponse {
   return { jsonrpc: '2.0', id, error: { code, message, data: { ...extra, code: stringCode } } }

@@ -4,9 +4,13 @@
  * A slow watcher must never slow the node: events are dropped (and counted) while the
  * socket's send buffer is above a bound, and one `{subscription, missed: N}` notification is
  * sent once it has drained.
+ *
+ * A client may keep many requests in flight on one socket; they are handled concurrently and
+ * answered as each completes (match answers by id). Past MAX_WS_IN_FLIGHT unanswered ones the
+ * socket is not read until answers drain.
  */
 import { WebSocketServer, WebSocket } from 'ws'
-import { MAX_RPC_BODY_BYTES } from '../constants.js'
+import { MAX_RPC_BODY_BYTES, MAX_WS_IN_FLIGHT } from '../constants.js'
 import { LimitExceededError } from '../errors.js'
 import { serialiseReply, type RpcHandler, type WatchSession } from './handler.js'
 import type { ChangeEvent, ChorusApi } from '../node/api.js'
@@ -111,11 +115,22 @@ export function createWsBinding (init: WsBindingInit): WsBinding {
       }
     }
 
-    ws.on('message', (data, isBinary) => {
-      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer)
+    let inFlight = 0
+    const settled = (): void => {
+      inFlight--
+      if (inFlight < MAX_WS_IN_FLIGHT && ws.isPaused) ws.resume()
+    }
+    ws.on('message', (data) => {
+      const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data
+      inFlight++
+      if (inFlight >= MAX_WS_IN_FLIGHT && !ws.isPaused) ws.pause()
       handler.handleBytes(bytes, { session }).then(reply => {
-        if (reply !== null && ws.readyState === WebSocket.OPEN) ws.send(serialiseReply(reply))
+        // In flight until the answer has left for the kernel: a client that does not read its
+        // answers fills its own socket, not this node's memory.
+        if (reply !== null && ws.readyState === WebSocket.OPEN) ws.send(serialiseReply(reply), settled)
+        else settled()
       }, (err: unknown) => {
+        settled()
         logger?.error({ err }, 'websocket request failed')
       })
     })

@@ -47,11 +47,14 @@ describe('anti-entropy scheduling and digests', () => {
       await new Promise<void>(resolve => { release = resolve })
     })
     await waitFor(() => stalled, 'a to serve the held exchange')
+    // a may have dialled before it read our HELLO (a round is due every 50 ms, and a loaded
+    // machine can take longer than that to deliver it): only dials from here on count.
+    const dialsBefore = dialledByA.length
     await new Promise(resolve => setTimeout(resolve, 1_500)) // some 30 of a's scheduled rounds
-    expect(dialledByA).toHaveLength(0)
+    expect(dialledByA).toHaveLength(dialsBefore)
     release()
     await held
-    await waitFor(() => dialledByA.length > 0, 'a to dial the peer once its exchange ended')
+    await waitFor(() => dialledByA.length > dialsBefore, 'a to dial the peer once its exchange ended')
   })
 
   it('two nodes that start an exchange with each other at once run one of them: the higher id gives way', async () => {

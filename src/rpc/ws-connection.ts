@@ -1,0 +1,182 @@
+/**
+ * One WebSocket to a node's `/rpc`, kept open for many JSON-RPC calls at once.
+ *
+ * Over HTTP/1.1 a connection carries one call at a time, so a client that wants 64 writes in
+ * flight needs 64 connections and pays a request's headers and parsing for each write. Over this
+ * socket the calls are only JSON frames, matched to their answers by id; the node reads at most
+ * `MAX_WS_IN_FLIGHT` of them at a time per socket and stops reading past that (backpressure),
+ * so starting many more is safe, only not faster.
+ *
+ * The socket opens on the first call and again on the first call after it closed. A socket
+ * that closes fails every call still waiting on it with ERR_CONNECTION: whether such a write was
+ * applied is unknown, as for an HTTP request whose answer was lost.
+ */
+import WebSocket from 'ws'
+import type { JSONRPCError, JSONRPCRequest, JSONRPCResponse } from 'json-rpc-2.0'
+import { ChorusRpcError, ERR_CONNECTION, ERR_TIMEOUT } from './errors.js'
+
+type Payload = JSONRPCRequest | JSONRPCRequest[]
+type Reply = JSONRPCResponse | JSONRPCResponse[]
+
+interface Waiter {
+  resolve: (reply: Reply) => void
+  reject: (err: ChorusRpcError) => void
+  timer: NodeJS.Timeout
+  batch: boolean
+}
+
+export interface WsConnectionInit {
+  /** The node's base URL, http(s):// or ws(s)://, without /rpc. */
+  url: string
+  token?: string
+  timeoutMs: number
+  /** Notifications (messages without an id), e.g. kv.watch events. */
+  onNotification?: (message: { method: string, params?: unknown }) => void
+}
+
+function reasonOf (cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause)
+}
+
+export function wsUrlOf (baseUrl: string): string {
+  return `${baseUrl.replace(/^http/, 'ws')}/rpc`
+}
+
+/** One open socket and the calls waiting on it. */
+interface Link {
+  readonly ws: WebSocket
+  readonly waiters: Map<string | number, Waiter>
+}
+
+export class WsConnection {
+  private readonly init: WsConnectionInit
+  private link: Promise<Link> | undefined
+  /** The socket `link` resolved to, once open: lets its 'close' tell whether it is still current. */
+  private current: Link | undefined
+
+  constructor (init: WsConnectionInit) {
+    this.init = init
+  }
+
+  /** Sends a request or batch and resolves with its answer. Every request in it needs an id. */
+  async exchange (payload: Payload): Promise<Reply> {
+    const link = await this.open()
+    const key = Array.isArray(payload) ? payload.find(r => r.id != null)?.id : payload.id
+    if (key === undefined || key === null) throw new Error('WsConnection.exchange needs a request with an id')
+    if (link.waiters.has(key)) throw new Error(`a call with id ${String(key)} is already in flight`)
+    return await new Promise<Reply>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        link.waiters.delete(key)
+        reject(new ChorusRpcError({ code: 0, message: `${this.init.url} did not answer within ${this.init.timeoutMs} ms`, data: { code: ERR_TIMEOUT } }))
+      }, this.init.timeoutMs)
+      link.waiters.set(key, { resolve, reject, timer, batch: Array.isArray(payload) })
+      link.ws.send(JSON.stringify(payload), (err) => {
+        if (err != null) fail(link, key, this.connectionError(err))
+      })
+    })
+  }
+
+  /** Closes the socket; calls still waiting fail with ERR_CONNECTION. */
+  async close (): Promise<void> {
+    const pending = this.link
+    this.link = undefined
+    this.current = undefined
+    if (pending === undefined) return
+    const link = await pending.catch(() => undefined)
+    if (link === undefined || link.ws.readyState === WebSocket.CLOSED) return
+    await new Promise<void>(resolve => {
+      link.ws.once('close', () => { resolve() })
+      link.ws.close()
+    })
+  }
+
+  private async open (): Promise<Link> {
+    const pending = this.link ?? this.connect()
+    this.link = pending
+    try {
+      return await pending
+    } catch (err) {
+      if (this.link === pending) this.link = undefined
+      throw err
+    }
+  }
+
+  private async connect (): Promise<Link> {
+    const { token, timeoutMs } = this.init
+    const ws = new WebSocket(wsUrlOf(this.init.url), {
+      handshakeTimeout: timeoutMs,
+      headers: token !== undefined ? { authorization: `Bearer ${token}` } : {}
+    })
+    const link: Link = { ws, waiters: new Map() }
+    const opened = new Promise<void>((resolve, reject) => {
+      ws.once('open', () => { resolve() })
+      ws.once('error', (err) => { reject(this.connectionError(err)) })
+      ws.once('unexpected-response', (_req, res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => {
+          ws.terminate()
+          reject(new ChorusRpcError(refusalOf(res.statusCode, Buffer.concat(chunks).toString('utf8'))))
+        })
+      })
+    })
+    ws.on('message', (data) => { this.receive(link, data.toString()) })
+    ws.on('close', () => {
+      // Forget this socket only if it is still the current one: close() may have started another.
+      if (this.current === link) { this.current = undefined; this.link = undefined }
+      const err = this.connectionError(new Error('the connection closed'))
+      for (const key of [...link.waiters.keys()]) fail(link, key, err)
+    })
+    await opened
+    this.current = link
+    ws.on('error', () => {}) // a later error also closes the socket, and 'close' fails the waiters
+    return link
+  }
+
+  private receive (link: Link, text: string): void {
+    let message: unknown
+    try { message = JSON.parse(text) } catch { return }
+    if (!Array.isArray(message) && typeof (message as { method?: unknown }).method === 'string') {
+      this.init.onNotification?.(message as { method: string, params?: unknown })
+      return
+    }
+    const first = Array.isArray(message) ? message.find((r: JSONRPCResponse) => r.id != null) as JSONRPCResponse | undefined : message as JSONRPCResponse
+    if (first === undefined) return
+    if (first.id === null) {
+      // Only a request the node could not read at all is answered with id null; this client
+      // sends well-formed single requests, so it can only be about a batch (too many calls).
+      for (const [key, w] of link.waiters) if (w.batch) settle(link, key, message as Reply)
+      return
+    }
+    settle(link, first.id, message as Reply)
+  }
+
+  private connectionError (cause: unknown): ChorusRpcError {
+    return new ChorusRpcError({ code: 0, message: `cannot reach ${this.init.url}: ${reasonOf(cause)}`, data: { code: ERR_CONNECTION } }, { cause })
+  }
+}
+
+function settle (link: Link, key: string | number, reply: Reply): void {
+  const w = link.waiters.get(key)
+  if (w === undefined) return // answered after its deadline
+  link.waiters.delete(key)
+  clearTimeout(w.timer)
+  w.resolve(reply)
+}
+
+function fail (link: Link, key: string | number, err: ChorusRpcError): void {
+  const w = link.waiters.get(key)
+  if (w === undefined) return
+  link.waiters.delete(key)
+  clearTimeout(w.timer)
+  w.reject(err)
+}
+
+/** The node's JSON-RPC error from a refused upgrade (401, 403…), or a plain connection error. */
+function refusalOf (status: number | undefined, body: string): JSONRPCError {
+  try {
+    const parsed = JSON.parse(body) as JSONRPCResponse
+    if (parsed.error !== undefined) return parsed.error
+  } catch {}
+  return { code: 0, message: `WebSocket upgrade refused with HTTP ${status ?? '?'}`, data: { code: ERR_CONNECTION } }
+}
