@@ -4,23 +4,24 @@
  * binds a context to the key it was read from, so a context of key `x` cannot silently
  * supersede versions of key `y` that the client never saw.
  */
-import { createHash } from 'node:crypto'
 import { compareDots, type CausalContext, type Dot } from '../causal/index.js'
 import { MAX_CONTEXT_DOTS, MAX_EVENT_COUNTER, MAX_VV_ENTRIES } from '../constants.js'
 import { InvalidContextError } from '../errors.js'
-import { decodeCbor, encodeCbor } from './cbor.js'
+import { keyHash } from '../merkle/index.js'
+import { decodeCanonical, encodeCanonicalBase64url } from './canonical-cbor.js'
 import { decodeDot, decodeVv, encodeVv } from './state-codec.js'
 
 const CONTEXT_FORMAT = 1
 const KEY_TAG_BYTES = 8
 
+/** The key's tree hash (merkle/hash.ts): the same 64 bits of SHA-256, already computed by the write. */
 function keyTag (storeKey: string): Uint8Array {
-  return createHash('sha256').update(storeKey).digest().subarray(0, KEY_TAG_BYTES)
+  return keyHash(storeKey).subarray(0, KEY_TAG_BYTES)
 }
 
 export function encodeContext (storeKey: string, context: CausalContext): string {
   const dots = [...context.dots].sort(compareDots).map(d => [d.node, d.counter])
-  return Buffer.from(encodeCbor([CONTEXT_FORMAT, keyTag(storeKey), encodeVv(context.vv), dots])).toString('base64url')
+  return encodeCanonicalBase64url([CONTEXT_FORMAT, keyTag(storeKey), encodeVv(context.vv), dots])
 }
 
 function invalid (why: string, cause?: unknown): InvalidContextError {
@@ -32,7 +33,7 @@ export function decodeContext (storeKey: string, text: string): CausalContext {
   if (text === '' || !/^[A-Za-z0-9_-]+$/.test(text)) throw invalid('not base64url')
   let raw: unknown
   try {
-    raw = decodeCbor(Buffer.from(text, 'base64url'), 'context')
+    raw = decodeCanonical(Buffer.from(text, 'base64url'), 'context')
   } catch (err) {
     throw invalid('not CBOR', err)
   }

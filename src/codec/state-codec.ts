@@ -2,12 +2,18 @@
  * Disk and wire encodings of the three replicated state types. States are encoded as CBOR
  * arrays (never maps keyed by user data, so no key can collide with an object's prototype)
  * in canonical order; decoding validates every field and throws CorruptDataError.
+ *
+ * Equal states must be equal bytes (leaf hashes, digests), so decoding accepts only the one
+ * encoding we would write: the reader (canonical-cbor.ts) refuses non-minimal integers, floats,
+ * indefinite lengths and invalid UTF-8 as it reads, and the checks below refuse unsorted or
+ * duplicate entries. Together they make decode(bytes) re-encode to `bytes` exactly, which the
+ * codec tests check on random and mutated states, so nothing is re-encoded to prove it.
  */
 import type { Dot, RegisterState, Sibling, VersionVector } from '../causal/index.js'
 import { vvGet } from '../causal/index.js'
 import type { CounterEntry, CounterState, OrSetState } from '../crdt/index.js'
 import { CorruptDataError } from '../errors.js'
-import { decodeCbor, encodeCbor } from './cbor.js'
+import { decodeCanonical, encodeCanonical } from './canonical-cbor.js'
 
 /** Node ids are libp2p peer ids (base58btc); tests may use short ids like `a`. */
 const NODE_ID = /^[1-9A-HJ-NP-Za-km-z]{1,128}$/
@@ -24,16 +30,6 @@ function isCount (n: unknown): n is number {
 
 function fail (what: string, why: string): never {
   throw new CorruptDataError(`${what}: ${why}`)
-}
-
-/**
- * Equal states must be equal bytes (leaf hashes, digests): reject any encoding that is not the one
- * we would write — unsorted or duplicate dots, non-minimal integers, floats standing for integers,
- * indefinite lengths, invalid UTF-8 that the parser would silently replace.
- */
-function requireCanonical<S> (bytes: Uint8Array, state: S, encode: (s: S) => Uint8Array, what: string): S {
-  if (!Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).equals(encode(state))) fail(what, 'not in canonical form')
-  return state
 }
 
 export function decodeVv (raw: unknown, what: string): VersionVector {
@@ -63,7 +59,7 @@ export function decodeDot (raw: unknown, what: string): Dot {
 // ---- registers: [vv, [[node, counter, wall, logical, value?], ...]]
 
 export function encodeRegister (state: RegisterState): Uint8Array {
-  return encodeCbor([
+  return encodeCanonical([
     encodeVv(state.vv),
     state.siblings.map(s => s.value === undefined
       ? [s.node, s.counter, s.hlc.wall, s.hlc.logical]
@@ -73,7 +69,7 @@ export function encodeRegister (state: RegisterState): Uint8Array {
 
 export function decodeRegister (bytes: Uint8Array): RegisterState {
   const what = 'register state'
-  const raw = decodeCbor(bytes, what)
+  const raw = decodeCanonical(bytes, what)
   if (!Array.isArray(raw) || raw.length !== 2 || !Array.isArray(raw[1])) fail(what, 'not [vv, siblings]')
   const vv = decodeVv(raw[0], what)
   const siblings: Sibling[] = []
@@ -93,13 +89,13 @@ export function decodeRegister (bytes: Uint8Array): RegisterState {
     const b = siblings[i] as Sibling
     if (a.node > b.node || (a.node === b.node && a.counter >= b.counter)) fail(what, 'siblings not in canonical order')
   }
-  return requireCanonical(bytes, { vv, siblings }, encodeRegister, what)
+  return { vv, siblings }
 }
 
 // ---- counters: [[node, p, n, ops], ...]
 
 export function encodeCounter (state: CounterState): Uint8Array {
-  return encodeCbor(Object.keys(state).sort().map(node => {
+  return encodeCanonical(Object.keys(state).sort().map(node => {
     const e = state[node] as CounterEntry
     return [node, e.p, e.n, e.ops]
   }))
@@ -107,7 +103,7 @@ export function encodeCounter (state: CounterState): Uint8Array {
 
 export function decodeCounter (bytes: Uint8Array): CounterState {
   const what = 'counter state'
-  const raw = decodeCbor(bytes, what)
+  const raw = decodeCanonical(bytes, what)
   if (!Array.isArray(raw)) fail(what, 'not an array')
   const out: Record<string, CounterEntry> = Object.create(null)
   let previous = ''
@@ -120,14 +116,14 @@ export function decodeCounter (bytes: Uint8Array): CounterState {
     if (!isCount(p) || !isCount(n) || !isCount(ops)) fail(what, 'bad totals')
     out[node] = { p, n, ops }
   }
-  return requireCanonical(bytes, { ...out }, encodeCounter, what)
+  return { ...out }
 }
 
 // ---- sets: [vv, [[member, [[node, counter], ...]], ...]]
 
 export function encodeOrSet (state: OrSetState): Uint8Array {
   const members = [...state.entries.keys()].sort()
-  return encodeCbor([
+  return encodeCanonical([
     encodeVv(state.vv),
     members.map(m => [m, (state.entries.get(m) ?? []).map(d => [d.node, d.counter])])
   ])
@@ -135,7 +131,7 @@ export function encodeOrSet (state: OrSetState): Uint8Array {
 
 export function decodeOrSet (bytes: Uint8Array): OrSetState {
   const what = 'set state'
-  const raw = decodeCbor(bytes, what)
+  const raw = decodeCanonical(bytes, what)
   if (!Array.isArray(raw) || raw.length !== 2 || !Array.isArray(raw[1])) fail(what, 'not [vv, entries]')
   const vv = decodeVv(raw[0], what)
   const entries = new Map<string, readonly Dot[]>()
@@ -155,15 +151,15 @@ export function decodeOrSet (bytes: Uint8Array): OrSetState {
     }
     entries.set(member, dots)
   }
-  return requireCanonical(bytes, { vv, entries }, encodeOrSet, what)
+  return { vv, entries }
 }
 
 // ---- bare version vectors (collected-key records on disk)
 
 export function encodeVersionVector (vv: VersionVector): Uint8Array {
-  return encodeCbor(encodeVv(vv))
+  return encodeCanonical(encodeVv(vv))
 }
 
 export function decodeVersionVector (bytes: Uint8Array, what: string): VersionVector {
-  return decodeVv(decodeCbor(bytes, what), what)
+  return decodeVv(decodeCanonical(bytes, what), what)
 }

@@ -31,8 +31,23 @@ export function keyBoundProblem (bound: unknown): string | undefined {
   return undefined
 }
 
-/** JSON text of a register value, or a problem description. */
+/**
+ * A register value already turned into its JSON text and checked against every limit. The RPC
+ * layer validates a value to name the failing field in its error, and hands the node this
+ * instead of the value, so the node need not stringify and check it a second time. Only
+ * encodeValue() makes one (the constructor is private), so holding one proves the text is valid;
+ * nothing a client sends as JSON can be one.
+ */
+export class CheckedValue {
+  private constructor (readonly json: string) {}
+
+  /** @internal for encodeValue only */
+  static fromValidatedJson (json: string): CheckedValue { return new CheckedValue(json) }
+}
+
+/** JSON text of a register value (a CheckedValue's own), or a problem description. */
 export function encodeValue (value: unknown): { json: string } | { problem: string } {
+  if (value instanceof CheckedValue) return { json: value.json }
   if (value === undefined) return { problem: 'is required (use null for an empty value)' }
   let json: string | undefined
   try {
@@ -106,4 +121,11 @@ export function jsonDepthProblem (json: string): string | undefined {
     }
   }
   return undefined
+}
+
+/** The value as a CheckedValue, or a problem description. */
+export function checkedValue (value: unknown): CheckedValue | { problem: string } {
+  if (value instanceof CheckedValue) return value
+  const r = encodeValue(value)
+  return 'problem' in r ? r : CheckedValue.fromValidatedJson(r.json)
 }

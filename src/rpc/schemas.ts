@@ -8,7 +8,7 @@ import {
   MAX_AFTER_TIMEOUT_MS, MAX_BATCH_OPS, MAX_SCAN_LIMIT
 } from '../constants.js'
 import { InvalidParamsError } from '../errors.js'
-import { encodeValue, keyProblem, memberProblem } from '../model/index.js'
+import { CheckedValue, checkedValue, keyProblem, memberProblem } from '../model/index.js'
 import { keyBoundProblem } from '../model/validate.js'
 import type { BatchOp } from '../node/api.js'
 
@@ -23,10 +23,17 @@ function refined (problem: (v: unknown) => string | undefined) {
 const key = z.string().superRefine(refined(keyProblem))
 const member = z.string().superRefine(refined(memberProblem))
 const bound = z.string().superRefine(refined(keyBoundProblem))
-const value = z.unknown().superRefine(refined(v => {
-  const r = encodeValue(v)
-  return 'problem' in r ? r.problem : undefined
-}))
+/**
+ * A register value, validated once: the node receives it as a CheckedValue (its JSON text,
+ * known good) and does not stringify and check it again.
+ */
+function toCheckedValue (v: unknown, ctx: z.RefinementCtx, path: PropertyKey[] = []): CheckedValue {
+  const r = checkedValue(v)
+  if (r instanceof CheckedValue) return r
+  ctx.addIssue({ code: 'custom', path, message: r.problem })
+  return z.NEVER
+}
+const value = z.unknown().transform((v, ctx) => toCheckedValue(v, ctx))
 const context = z.string().min(1)
 const limit = z.int().min(1).max(MAX_SCAN_LIMIT)
 const cursor = z.string().min(1)
@@ -38,16 +45,11 @@ const batchOp = z.strictObject({
   key,
   value: z.unknown().optional(),
   context: context.optional()
-}).superRefine((o, ctx) => {
-  if (o.op === 'put') {
-    const r = encodeValue(o.value)
-    if ('problem' in r) ctx.addIssue({ code: 'custom', path: ['value'], message: r.problem })
-  } else if (o.value !== undefined) {
-    ctx.addIssue({ code: 'custom', path: ['value'], message: 'must be absent for a delete' })
-  }
-}).transform((o): BatchOp => o.op === 'put'
-  ? { op: 'put', key: o.key, value: o.value, ...(o.context !== undefined ? { context: o.context } : {}) }
-  : { op: 'delete', key: o.key, ...(o.context !== undefined ? { context: o.context } : {}) })
+}).transform((o, ctx): BatchOp => {
+  if (o.op === 'put') return { op: 'put', key: o.key, value: toCheckedValue(o.value, ctx, ['value']), ...(o.context !== undefined ? { context: o.context } : {}) }
+  if (o.value !== undefined) ctx.addIssue({ code: 'custom', path: ['value'], message: 'must be absent for a delete' })
+  return { op: 'delete', key: o.key, ...(o.context !== undefined ? { context: o.context } : {}) }
+})
 
 const empty = z.strictObject({})
 

@@ -115,6 +115,20 @@ export function createWsBinding (init: WsBindingInit): WsBinding {
       }
     }
 
+    // Answers that complete together (a group commit acknowledges many writes at once) leave
+    // in one write to the kernel instead of one each: writev was a tenth of the node's CPU with
+    // 64 requests in flight. `_socket` is ws's own net.Socket; cork() counts, so ws's own
+    // cork/uncork per frame nests inside ours.
+    const socket = (ws as unknown as { _socket?: Duplex })._socket
+    let corked = false
+    const sendAnswer = (text: string, sent: () => void): void => {
+      if (!corked && socket !== undefined) {
+        corked = true
+        socket.cork()
+        process.nextTick(() => { corked = false; socket.uncork() })
+      }
+      ws.send(text, sent)
+    }
     let inFlight = 0
     const settled = (): void => {
       inFlight--
@@ -127,7 +141,7 @@ export function createWsBinding (init: WsBindingInit): WsBinding {
       handler.handleBytes(bytes, { session }).then(reply => {
         // In flight until the answer has left for the kernel: a client that does not read its
         // answers fills its own socket, not this node's memory.
-        if (reply !== null && ws.readyState === WebSocket.OPEN) ws.send(serialiseReply(reply), settled)
+        if (reply !== null && ws.readyState === WebSocket.OPEN) sendAnswer(serialiseReply(reply), settled)
         else settled()
       }, (err: unknown) => {
         settled()

@@ -3,7 +3,12 @@
  * HTTP admission). Anything about real behaviour uses a real node instead.
  */
 import { AfterTimeoutError, InvalidContextError, NoPeerError } from '../../src/errors.js'
-import type { ChangeEvent, ChorusApi, ChorusApiExtras, KvGetResult } from '../../src/node/api.js'
+import { CheckedValue } from '../../src/model/index.js'
+import type { BatchOp, ChangeEvent, ChorusApi, ChorusApiExtras, KvGetResult } from '../../src/node/api.js'
+
+/** The RPC layer hands the node values it already checked as CheckedValue: the value they stand for. */
+const plain = (value: unknown): unknown => value instanceof CheckedValue ? JSON.parse(value.json) : value
+const plainOp = (op: BatchOp): BatchOp => op.op === 'put' ? { ...op, value: plain(op.value) } : op
 
 export interface FakeApi extends ChorusApi, ChorusApiExtras {
   calls: Array<{ method: string, args: unknown[] }>
@@ -19,7 +24,8 @@ export function createFakeApi (): FakeApi {
     calls: [],
     ready: true,
     emit (event) { for (const w of watchers) if (event.key.startsWith(w.prefix)) w.listener(event) },
-    async kvPut (key, value, context) {
+    async kvPut (key, checked, context) {
+      const value = plain(checked)
       api.calls.push({ method: 'kvPut', args: [key, value, context] })
       if (key === 'explode') throw new Error('secret internal detail /home/x/stack')
       data.set(key, value)
@@ -39,7 +45,8 @@ export function createFakeApi (): FakeApi {
       data.delete(key)
       return { context: `ctx${++n}`, conflict: false }
     },
-    async kvBatch (ops) {
+    async kvBatch (checked) {
+      const ops = checked.map(plainOp)
       api.calls.push({ method: 'kvBatch', args: [ops] })
       return { contexts: ops.map(() => `ctx${++n}`), conflicts: ops.map(() => false) }
     },

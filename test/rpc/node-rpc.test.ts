@@ -79,6 +79,17 @@ describe('rpc against a real node', () => {
     expect(await client.metrics()).toMatch(/^# (HELP|TYPE) /m)
   })
 
+  it('a value shaped like the node\'s checked-value wrapper is only a value: stored and read back as sent', async () => {
+    const { client } = await startRealNode()
+    for (const value of [{ json: '{not json' }, { json: '1' }, [{ json: '"x"' }]]) {
+      await client.kvPut('wrapped', value)
+      expect((await client.kvGet('wrapped')).value).toEqual(value)
+      await client.kvBatch([{ op: 'put', key: 'wrapped-b', value }])
+      expect((await client.kvGet('wrapped-b')).value).toEqual(value)
+    }
+    await expect(client.kvPut('deep', JSON.parse('['.repeat(600) + ']'.repeat(600)))).rejects.toMatchObject({ code: -32602 })
+  })
+
   it('bad requests are refused and leave the node serving with its data intact', async () => {
     const { client, server } = await startRealNode()
     await client.kvPut('keep', { precious: true })
