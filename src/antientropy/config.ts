@@ -3,6 +3,7 @@
  * (time, concurrency, sizes) has a bound here.
  */
 import { AE_LEAVES_PER_ENTRIES, AE_STATES_PER_FRAME_BYTES, MAX_AE_FRAME_BYTES } from '../constants.js'
+import { ConfigError } from '../errors.js'
 
 export interface AntiEntropyInit {
   /** Mean time between scheduled exchanges; each wait is jittered by ±`jitter`. @default 3000 */
@@ -64,8 +65,24 @@ export const DEFAULT_SLOT_HOLD_MS = 10_000
 export const DEFAULT_ANNOUNCE_INTERVAL_MS = 10_000
 export const DEFAULT_ANNOUNCE_CHECK_MS = 1_000
 
+/** Sizes and counts must be positive integers: 0 or NaN would make every exchange fail. */
+function requirePositiveIntegers (config: AntiEntropyConfig): AntiEntropyConfig {
+  const names = ['timeoutMs', 'exchangeTimeoutMs', 'maxInbound', 'maxInboundPerPeer', 'maxOutbound', 'maxFrameBytes', 'statesFrameBytes', 'leavesPerEntries'] as const
+  for (const name of names) {
+    const v = config[name]
+    if (!Number.isSafeInteger(v) || v < 1) throw new ConfigError(`anti-entropy ${name} must be a positive integer, not ${String(v)}`)
+  }
+  for (const name of ['intervalMs', 'newPeerDelayMs', 'slotHoldMs', 'announceIntervalMs', 'announceCheckMs'] as const) {
+    const v = config[name]
+    if (!Number.isFinite(v) || v < 0) throw new ConfigError(`anti-entropy ${name} must be a number of milliseconds ≥ 0, not ${String(v)}`)
+  }
+  if (!(config.jitter >= 0 && config.jitter < 1)) throw new ConfigError(`anti-entropy jitter must be in [0, 1), not ${String(config.jitter)}`)
+  if (config.statesFrameBytes > config.maxFrameBytes) throw new ConfigError('anti-entropy statesFrameBytes must not exceed maxFrameBytes')
+  return config
+}
+
 export function resolveConfig (init: AntiEntropyInit = {}): AntiEntropyConfig {
-  return {
+  return requirePositiveIntegers({
     intervalMs: init.intervalMs ?? DEFAULT_INTERVAL_MS,
     jitter: init.jitter ?? DEFAULT_JITTER,
     newPeerDelayMs: init.newPeerDelayMs ?? DEFAULT_NEW_PEER_DELAY_MS,
@@ -84,5 +101,5 @@ export function resolveConfig (init: AntiEntropyInit = {}): AntiEntropyConfig {
     schedule: init.schedule ?? true,
     now: init.now ?? Date.now,
     announceNow: init.announceNow ?? init.now ?? Date.now
-  }
+  })
 }

@@ -9,7 +9,7 @@
  */
 import type { Logger } from 'pino'
 import { MAX_AE_STATE_BYTES } from '../constants.js'
-import { bucketOf, DEPTH, FANOUT, leafHash, type MerkleTree } from '../merkle/index.js'
+import { BUCKETS, bucketOf, DEPTH, FANOUT, leafHash, type MerkleTree } from '../merkle/index.js'
 import type { AntiEntropyReplica, EncodedChange } from '../replica/types.js'
 import type { FramedStream } from './framed-stream.js'
 import { emptyStats, type ExchangeStats } from './stats.js'
@@ -40,6 +40,12 @@ type Control = Exclude<Frame, { type: FrameType.States | FrameType.StatePart }>
 interface Assembly { storeKey: string, total: number, parts: Uint8Array[], received: number }
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
+
+/** A differing bucket's leaves, as storage listed them. */
+interface Listing { bucket: number, entries: Array<{ storeKey: string, leaf: Uint8Array }> }
+
+/** What one ENTRIES frame lists, and what this side then advertised (leaf window, hex → keys). */
+interface Part { buckets: number[], counts: number[], windows: Uint8Array[], advertised: Map<string, string[]> }
 
 /** Bucket listings read from storage concurrently (LevelDB serves them from its thread pool). */
 const ENTRY_READS_IN_FLIGHT = 16
@@ -94,6 +100,14 @@ class Session {
   /** Responder: the differing buckets, listed in ENTRIES frames from `unlistedAt` on, one part per round trip. */
   private differing: number[] = []
   private unlistedAt = 0
+  /** Buckets read from storage but not listed yet: they open the next part. */
+  private readAhead: Listing[] = []
+  /**
+   * Responder: the initiator's keys per bucket, from its HELLO (keys are spread evenly by their
+   * hash). A part counts each bucket as at least this many leaves, so a denser initiator answers
+   * a part with about `leavesPerEntries` states too, not all its keys in the buckets listed.
+   */
+  private peerLeavesPerBucket = 0
   /** Initiator: the last bucket the peer's ENTRIES listed; each part must list later buckets only. */
   private listedUpTo = -1
   /** After our DONE only a plain DONE may follow: a peer cannot keep the conversation going by pulling. */
@@ -146,6 +160,7 @@ class Session {
   private async onHello (frame: HelloFrame): Promise<boolean> {
     if (frame.version !== PROTOCOL_VERSION) throw violation(`unsupported version ${frame.version}`)
     this.rights.window = frame.window
+    this.peerLeavesPerBucket = Math.ceil(frame.keys / BUCKETS)
     const mine = this.tree.root()
     if (sameBytes(mine, frame.root)) {
       this.stats.inSync = true
@@ -214,43 +229,69 @@ class Session {
    * frame; this side then holds what it advertised for that part only.
    */
   private async sendNextEntries (pull: number[]): Promise<boolean> {
-    const advertised = new Map<string, string[]>()
-    const buckets: number[] = []
-    const counts: number[] = []
-    const windows: Uint8Array[] = []
-    let room = this.ctx.maxFrameBytes - ENTRIES_FRAME_OVERHEAD - pull.length * 2
-    let leaves = 0
-    let full = false
-    while (!full && leaves < this.ctx.leavesPerEntries && this.unlistedAt < this.differing.length) {
-      const batch = this.differing.slice(this.unlistedAt, this.unlistedAt + ENTRY_READS_IN_FLIGHT)
-      const lists = await mapLimit(batch, ENTRY_READS_IN_FLIGHT, async b => await this.ctx.replica.bucketEntries(b))
-      for (const [i, entries] of lists.entries()) {
-        const bytes = ENTRIES_BYTES_PER_BUCKET + entries.length * LEAF_BYTES
-        if (bytes > room || (leaves >= this.ctx.leavesPerEntries && buckets.length > 0)) { full = true; break }
-        room -= bytes
-        leaves += entries.length
-        buckets.push(batch[i] as number)
-        counts.push(entries.length)
-        this.unlistedAt++
-        for (const e of entries) {
-          const w = windowOf(e.leaf, this.rights.window, LEAF_BYTES)
-          windows.push(w)
-          const key = hex(w)
-          const same = advertised.get(key)
-          if (same === undefined) advertised.set(key, [e.storeKey])
-          else same.push(e.storeKey)
-        }
-      }
-    }
-    if (buckets.length === 0) {
-      // Only a bucket holding hundreds of thousands of keys gets here (docs/protocol.md, limits).
-      throw new Error(`bucket ${this.differing[this.unlistedAt] as number} holds more keys than one ENTRIES frame of ${this.ctx.maxFrameBytes} bytes can list`)
-    }
-    this.advertised = advertised
-    this.rights.diff = setOf(buckets)
-    await this.send({ type: FrameType.Entries, buckets, counts, leaves: concat(windows, LEAF_BYTES), pull })
+    const part = await this.takePart(this.ctx.maxFrameBytes - ENTRIES_FRAME_OVERHEAD - pull.length * 2)
+    if (part.buckets.length === 0) return await this.sendDone(DEPTH, pull)
+    this.advertised = part.advertised
+    this.rights.diff = setOf(part.buckets)
+    await this.send({ type: FrameType.Entries, buckets: part.buckets, counts: part.counts, leaves: concat(part.windows, LEAF_BYTES), pull })
     this.expected = new Set([FrameType.Want])
     return false
+  }
+
+  /** Differing buckets not listed yet, read ahead included. */
+  private hasUnlisted (): boolean {
+    return this.readAhead.length > 0 || this.unlistedAt < this.differing.length
+  }
+
+  /** The next differing bucket's leaves, read from storage a few buckets at a time. */
+  private async nextListing (): Promise<Listing | undefined> {
+    if (this.readAhead.length === 0) {
+      const batch = this.differing.slice(this.unlistedAt, this.unlistedAt + ENTRY_READS_IN_FLIGHT)
+      if (batch.length === 0) return undefined
+      this.unlistedAt += batch.length
+      const lists = await mapLimit(batch, ENTRY_READS_IN_FLIGHT, async b => await this.ctx.replica.bucketEntries(b))
+      this.readAhead = batch.map((bucket, i) => ({ bucket, entries: lists[i] ?? [] }))
+    }
+    return this.readAhead.shift()
+  }
+
+  /** Buckets for one part: until about `leavesPerEntries` leaves (either side's), or the frame is full. */
+  private async takePart (room: number): Promise<Part> {
+    const part: Part = { buckets: [], counts: [], windows: [], advertised: new Map() }
+    let leaves = 0
+    while (leaves < this.ctx.leavesPerEntries) {
+      const next = await this.nextListing()
+      if (next === undefined) break
+      const bytes = ENTRIES_BYTES_PER_BUCKET + next.entries.length * LEAF_BYTES
+      if (bytes > room) {
+        if (part.buckets.length === 0) { this.skipUnlistable(next, room); continue }
+        this.readAhead.unshift(next) // the next part's first bucket
+        break
+      }
+      room -= bytes
+      leaves += Math.max(next.entries.length, this.peerLeavesPerBucket)
+      part.buckets.push(next.bucket)
+      part.counts.push(next.entries.length)
+      for (const e of next.entries) {
+        const w = windowOf(e.leaf, this.rights.window, LEAF_BYTES)
+        part.windows.push(w)
+        const key = hex(w)
+        const same = part.advertised.get(key)
+        if (same === undefined) part.advertised.set(key, [e.storeKey])
+        else same.push(e.storeKey)
+      }
+    }
+    return part
+  }
+
+  /**
+   * A bucket whose leaves alone exceed a frame (about 500,000 keys at the default 4 MiB: keys
+   * ground to one hash prefix, never an even spread) cannot be listed. It is left out, loudly, so
+   * the buckets after it still converge instead of every exchange failing on it.
+   */
+  private skipUnlistable (listing: Listing, room: number): void {
+    this.stats.bucketsUnlistable++
+    this.ctx.log.warn({ bucket: listing.bucket, keys: listing.entries.length, frameBytes: room }, 'anti-entropy: a bucket holds more keys than one ENTRIES frame can list; it is left out of this exchange (docs/protocol.md, limits)')
   }
 
   private async onEntries (frame: EntriesFrame): Promise<boolean> {
@@ -335,7 +376,7 @@ class Session {
     await this.streamOwed([], this.statesPeerWants([...keys], wantedWindow))
     this.advertised = undefined
     this.receiver.final.clear()
-    if (this.unlistedAt < this.differing.length) return await this.sendNextEntries([])
+    if (this.hasUnlisted()) return await this.sendNextEntries([])
     return await this.sendDone(DEPTH, [])
   }
 

@@ -19,6 +19,8 @@ export interface ExchangeStats {
   stateBytesReceived: number
   /** Control frames the initiator waited for (one per round trip); 0 on the responder. */
   roundTrips: number
+  /** Differing buckets left out because their leaves alone exceed a frame (responder). */
+  bucketsUnlistable: number
 }
 
 export function emptyStats (): ExchangeStats {
@@ -33,6 +35,7 @@ export function emptyStats (): ExchangeStats {
     metaBytesReceived: 0,
     stateBytesSent: 0,
     stateBytesReceived: 0,
-    roundTrips: 0
+    roundTrips: 0,
+    bucketsUnlistable: 0
   }
 }

@@ -190,6 +190,59 @@ describe('anti-entropy exchange over real libp2p (loopback, real LevelDB replica
     expect((await b.ae.sync(a.id)).inSync).toBe(true)
   })
 
+  it('regression: parts are sized by the denser side, so a much larger initiator answers each part with a bounded number of states', async () => {
+    // a (initiator) holds 70,000 keys, about 1.07 per bucket; b 3,000 others. Parts of 16 leaves
+    // counted by b's leaves alone listed ~15 buckets, and a answered each with all its keys in
+    // them; at a million keys against a sparse peer that was every key in one part. Counting
+    // each bucket as at least ceil(70,000 / 65,536) = 2 of a's leaves halves a part.
+    const frames = { leavesPerEntries: 16 }
+    const a = await createPeer(frames)
+    const b = await createPeer(frames)
+    await connect(a, b)
+    await writeMany(a.replica, puts('a', 0, 70_000))
+    await writeMany(b.replica, puts('b', 0, 3000))
+    const bucketsOf = (prefix: string, n: number): Set<number> => new Set(Array.from({ length: n }, (_, i) => bucketOf(`r/${prefix}${i}`)))
+    const onA = bucketsOf('a', 70_000)
+    const listed = [...bucketsOf('b', 3000)].filter(x => onA.has(x)).length
+
+    const report = await a.ae.sync(b.id)
+
+    expect(a.root()).toBe(b.root())
+    const parts = report.roundTrips - 4 // the descent: HELLO → level 1 … level 4
+    expect(parts).toBeGreaterThanOrEqual(Math.floor(listed * 2 / 16))
+    expect(report.keysReceived).toBe(3000)
+  }, 120_000)
+
+  it('regression: a bucket too large for any ENTRIES frame is left out, and the buckets after it still converge', async () => {
+    // 512-byte frames list at most ~70 leaves. b holds 80 keys ground into bucket 0, and one in
+    // each of buckets 1 and 2; a holds one key in each of 0, 1 and 2, so all three differ. The
+    // exchange used to throw on bucket 0 and fail the same way every time after it; now bucket 0
+    // is left out (a warning on b) and the others are repaired.
+    const frames = { maxFrameBytes: 512, statesFrameBytes: 256 }
+    const a = await createPeer(frames)
+    const b = await createPeer(frames)
+    await connect(a, b)
+    const inBucket = (prefix: string, bucket: number, count: number): LocalOp[] => {
+      const out: LocalOp[] = []
+      for (let i = 0; out.length < count; i++) if (bucketOf(`r/${prefix}${i}`) === bucket) out.push(...puts(prefix, i, i + 1))
+      return out
+    }
+    await writeMany(b.replica, [...inBucket('big', 0, 80), ...inBucket('b1-', 1, 1), ...inBucket('b2-', 2, 1)])
+    await writeMany(a.replica, [...inBucket('a0-', 0, 1), ...inBucket('a1-', 1, 1), ...inBucket('a2-', 2, 1)])
+
+    const report = await a.ae.sync(b.id)
+
+    const keysOf = async (peer: typeof a): Promise<string[]> => [...(await allStates(peer.replica)).keys()].sort()
+    const onA = await keysOf(a)
+    const onB = await keysOf(b)
+    // Buckets 1 and 2 repaired both ways; bucket 0 left as it was on both sides.
+    for (const k of onB.filter(k => !k.includes('big'))) expect(onA).toContain(k)
+    for (const k of onA.filter(k => !k.includes('a0-'))) expect(onB).toContain(k)
+    expect(onA).toHaveLength(5)
+    expect(onB).toHaveLength(84)
+    expect(report.inSync).toBe(false)
+  }, 120_000)
+
   it('a state larger than a frame travels in STATE_PART frames, in both directions', async () => {
     // Small frames so a register of three 40 KB concurrent values (siblings) exceeds one.
     const frames = { maxFrameBytes: 64 * 1024, statesFrameBytes: 16 * 1024 }
