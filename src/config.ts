@@ -101,9 +101,14 @@ export interface NodeInit {
    * @default 64
    */
   maxConnections?: number
+  /**
+   * Test-only: heartbeats of gossip control a peer may send at once before its rate is held
+   * against it (gossip/control-audit.ts). @default GOSSIP_CONTROL_BURST_HEARTBEATS (30)
+   */
+  gossipBurstHeartbeats?: number
 }
 
-export type NodeConfig = Required<Omit<NodeInit, 'clusterKey' | 'logDestination'>> & Pick<NodeInit, 'clusterKey' | 'logDestination'> & {
+export type NodeConfig = Required<Omit<NodeInit, 'clusterKey' | 'logDestination' | 'gossipBurstHeartbeats'>> & Pick<NodeInit, 'clusterKey' | 'logDestination' | 'gossipBurstHeartbeats'> & {
   /** No cluster key and not open: every connection off this host is refused (node/peer-gate.ts). */
   loopbackOnly: boolean
 }
@@ -174,6 +179,7 @@ export function resolveNodeConfig (init: NodeInit = {}): NodeConfig {
     maxConnections: init.maxConnections ?? NODE_DEFAULTS.maxConnections,
     tombstoneGraceMs: init.tombstoneGraceMs ?? NODE_DEFAULTS.tombstoneGraceMs,
     memberTtlMs: init.memberTtlMs ?? NODE_DEFAULTS.memberTtlMs,
-    gcIntervalMs: init.gcIntervalMs ?? NODE_DEFAULTS.gcIntervalMs
+    gcIntervalMs: init.gcIntervalMs ?? NODE_DEFAULTS.gcIntervalMs,
+    gossipBurstHeartbeats: init.gossipBurstHeartbeats
   }
 }

@@ -107,6 +107,12 @@ export const GOSSIP_HEARTBEAT_MS = 1000
  * stalled reads what its peers queued meanwhile in one go (fault pauses last up to 5 s).
  */
 export const GOSSIP_CONTROL_BURST_HEARTBEATS = 30
+/**
+ * Entries of one kind (IHAVE, IWANT, GRAFT, PRUNE, IDONTWANT) in one RPC, and peers in one PRUNE's
+ * exchange list. An honest router sends one entry per topic (2 here) and one IDONTWANT per
+ * message; gossipsub 14 means to bound these when decoding but the bound never reaches its decoder.
+ */
+export const MAX_GOSSIP_CONTROL_ENTRIES = 64
 /** Peers whose gossip control rate is tracked at once; past it, those with a full allowance are forgotten. */
 export const MAX_AUDITED_GOSSIP_PEERS = 10_000
 

@@ -1,7 +1,8 @@
 /**
  * gossipsub with every inbound RPC's control messages audited before the router acts on them
- * (gossip/control-audit.ts). An RPC that no honest router sends is dropped whole and reported,
- * so the sender can be banned; everything else is gossipsub's own handling, unchanged.
+ * (gossip/control-audit.ts). An RPC that no honest router sends, or sends only this fast, is
+ * dropped whole and reported, so the sender can be penalised; everything else is gossipsub's own
+ * handling, unchanged.
  *
  * This overrides `handleReceivedRpc`, a public method of GossipSub that its stream reader
  * calls for each decoded RPC; gossipsub is pinned to 14.x (docs/dependencies.md).
@@ -9,12 +10,12 @@
 import { GossipSub, type GossipSubComponents, type GossipsubOpts } from '@chainsafe/libp2p-gossipsub'
 import type { RPC } from '@chainsafe/libp2p-gossipsub/message'
 import type { PeerId } from '@libp2p/interface'
-import type { GossipControlAudit } from '../gossip/index.js'
+import type { AuditFinding, GossipControlAudit } from '../gossip/index.js'
 
 export interface ControlAuditing {
   audit: GossipControlAudit
-  /** Called with the sender and what made its RPC one no honest router sends. */
-  onFlood: (peer: string, why: string) => void
+  /** Called with the sender of every RPC dropped, and why. */
+  onFlood: (peer: string, finding: AuditFinding) => void
 }
 
 class AuditedGossipSub extends GossipSub {
@@ -24,9 +25,9 @@ class AuditedGossipSub extends GossipSub {
 
   override async handleReceivedRpc (from: PeerId, rpc: RPC): Promise<void> {
     const peer = from.toString()
-    const why = this.auditing.audit.check(peer, rpc.control)
-    if (why !== undefined) {
-      this.auditing.onFlood(peer, why)
+    const finding = this.auditing.audit.check(peer, rpc.control)
+    if (finding !== undefined) {
+      this.auditing.onFlood(peer, finding)
       return
     }
     await super.handleReceivedRpc(from, rpc)

@@ -21,7 +21,7 @@ import { warnAboutExposure } from './exposure.js'
 import { PeerGate } from './peer-gate.js'
 import { PeerPenalties } from './peer-penalties.js'
 import { InvalidParamsError, NotReadyError } from '../errors.js'
-import { Gossip, GossipControlAudit } from '../gossip/index.js'
+import { Gossip, GossipControlAudit, type AuditFinding } from '../gossip/index.js'
 import { Replica } from '../replica/index.js'
 import { Store } from '../store/index.js'
 import type { ChangeEvent, ChorusApi, ChorusApiExtras, NodeInfo, PeerInfo, SyncReport } from './api.js'
@@ -112,8 +112,10 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       const penalties = new PeerPenalties({ gate, logger: logger.child({ part: 'peers' }), enabled: config.peerPenalties, hangUp: async peer => { await this.libp2p?.hangUp(peerIdFromString(peer)) } })
       this.penalties = penalties
       const controlAuditing = {
-        audit: new GossipControlAudit({ topics: topics.length, now: () => performance.now() }),
-        onFlood: (peer: string, why: string) => { penalties.penalise(peer, 'gossip-flood', why) }
+        audit: new GossipControlAudit({ topics: topics.length, now: () => performance.now(), ...(config.gossipBurstHeartbeats !== undefined ? { burstHeartbeats: config.gossipBurstHeartbeats } : {}) }),
+        onFlood: (peer: string, finding: AuditFinding) => {
+          if (finding.report) penalties.penalise(peer, finding.kind === 'shape' ? 'gossip-flood' : 'gossip-rate', finding.why)
+        }
       }
       const libp2p = await createHost({ privateKey, listen: config.listen, mdns: config.mdns, clusterKey: config.clusterKey, maxConnections: config.maxConnections, topics, connectionGater: gate.gater(), scorePeers: config.peerPenalties, controlAuditing })
       this.libp2p = libp2p

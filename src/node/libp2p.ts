@@ -119,6 +119,9 @@ export async function createHost (init: HostInit): Promise<ChorusLibp2p> {
         allowedTopics: init.topics,
         ...(init.scorePeers ? { scoreParams: gossipScoreParams(init.topics), scoreThresholds: GOSSIP_SCORE_THRESHOLDS } : {}),
         maxInboundDataLength: MAX_INBOUND_RPC_BYTES,
+        // gossipsub 14.1 passes the control limits below as `control$`, but its decoder reads
+        // `control`: only subscriptions and messages are bounded when decoding. The control
+        // audit bounds entries and ids instead (gossip/control-audit.ts, docs/security.md).
         decodeRpcLimits: {
           maxSubscriptions: 64,
           maxMessages: 256,

@@ -13,7 +13,7 @@ import {
 } from '../constants.js'
 import type { PeerGate } from './peer-gate.js'
 
-export type Offence = 'invalid-gossip' | 'ae-violation' | 'gossip-flood'
+export type Offence = 'invalid-gossip' | 'ae-violation' | 'gossip-flood' | 'gossip-rate'
 
 /** Points per offence; the threshold is PEER_PENALTY_THRESHOLD (100). */
 export const OFFENCE_POINTS: Readonly<Record<Offence, number>> = {
@@ -21,8 +21,12 @@ export const OFFENCE_POINTS: Readonly<Record<Offence, number>> = {
   'invalid-gossip': 30,
   // A violation ends the exchange: 2 within ~35 s ban.
   'ae-violation': 60,
-  // Gossip control past what any honest router sends (gossip/control-audit.ts): proof, one bans.
-  'gossip-flood': 100
+  // Gossip control of a shape no honest router sends (gossip/control-audit.ts): proof, one bans.
+  'gossip-flood': 100,
+  // Gossip control faster than an honest router, past the burst allowance: charged once per
+  // burst window (30 s), so a stalled honest node catching up pays once and a flooder is banned
+  // in its third window (50 + 50·2^-½ + 50·2^-1 > 100 at a 60 s half-life).
+  'gossip-rate': 50
 }
 
 export interface PeerPenaltiesInit {

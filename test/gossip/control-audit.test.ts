@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
-  GOSSIP_CONTROL_BURST_HEARTBEATS, GOSSIP_HEARTBEAT_MS, MAX_IHAVE_IDS_PER_TOPIC, MAX_IWANT_IDS_PER_HEARTBEAT
+  GOSSIP_CONTROL_BURST_HEARTBEATS, GOSSIP_HEARTBEAT_MS, MAX_GOSSIP_CONTROL_ENTRIES, MAX_IHAVE_IDS_PER_TOPIC, MAX_IWANT_IDS_PER_HEARTBEAT
 } from '../../src/constants.js'
 import { GossipControlAudit, type AuditedControl } from '../../src/gossip/index.js'
 
@@ -36,13 +36,13 @@ describe('GossipControlAudit', () => {
 
   it('refuses a frame no honest router sends: too many ids in an entry or in all, or ids that are not message ids', () => {
     const { audit } = auditAt()
-    expect(audit.check('p', { ihave: [{ messageIDs: ids(MAX_IHAVE_IDS_PER_TOPIC + 1) }] })).toMatch(/^IHAVE: an entry of 5001 ids/)
-    expect(audit.check('p', { ihave: [honestIhave().ihave, honestIhave().ihave].flat() as never })).toMatch(/^IHAVE: 20000 ids in one frame/)
-    expect(audit.check('p', { ihave: [{ messageIDs: [new Uint8Array(31)] }] })).toMatch(/message id of 31 bytes/)
-    expect(audit.check('p', { iwant: [{ messageIDs: ids(MAX_IWANT_IDS_PER_HEARTBEAT + 1) }] })).toMatch(/^IWANT: an entry of 5001/)
-    expect(audit.check('p', { iwant: [{ messageIDs: ids(3000) }, { messageIDs: ids(3000) }] })).toMatch(/^IWANT: 6000 ids in one frame/)
-    expect(audit.check('p', { iwant: [{ messageIDs: [new Uint8Array(0)] }] })).toMatch(/message id of 0 bytes/)
-    expect(audit.check('p', { idontwant: [{ messageIDs: [new Uint8Array(33)] }] })).toMatch(/^IDONTWANT: a message id of 33 bytes/)
+    expect(audit.check('p', { ihave: [{ messageIDs: ids(MAX_IHAVE_IDS_PER_TOPIC + 1) }] })?.why).toMatch(/^IHAVE: an entry of 5001 ids/)
+    expect(audit.check('p', { ihave: [honestIhave().ihave, honestIhave().ihave].flat() as never })?.why).toMatch(/^IHAVE: 20000 ids in one frame/)
+    expect(audit.check('p', { ihave: [{ messageIDs: [new Uint8Array(31)] }] })?.why).toMatch(/message id of 31 bytes/)
+    expect(audit.check('p', { iwant: [{ messageIDs: ids(MAX_IWANT_IDS_PER_HEARTBEAT + 1) }] })?.why).toMatch(/^IWANT: an entry of 5001/)
+    expect(audit.check('p', { iwant: [{ messageIDs: ids(3000) }, { messageIDs: ids(3000) }] })?.why).toMatch(/^IWANT: 6000 ids in one frame/)
+    expect(audit.check('p', { iwant: [{ messageIDs: [new Uint8Array(0)] }] })?.why).toMatch(/message id of 0 bytes/)
+    expect(audit.check('p', { idontwant: [{ messageIDs: [new Uint8Array(33)] }] })?.why).toMatch(/^IDONTWANT: a message id of 33 bytes/)
     // Refusals charge nothing: the same peer's honest gossip still passes.
     expect(audit.check('p', honestIhave())).toBeUndefined()
   })
@@ -80,9 +80,42 @@ describe('GossipControlAudit', () => {
     for (let i = 0; i < GOSSIP_CONTROL_BURST_HEARTBEATS; i++) audit.check('c', honestIhave())
     audit.check('d', honestIhave())
     expect(audit.size).toBe(2) // a and b refilled and were forgotten; c's spent allowance was kept
-    expect(audit.check('c', honestIhave())).toMatch(/within 30 s/)
+    expect(audit.check('c', honestIhave())?.why).toMatch(/within 30 s/)
     for (const p of ['e', 'f', 'g']) audit.check(p, honestIhave())
     expect(audit.size).toBe(3)
+  })
+
+  it('refuses frames with more entries of a kind than any honest router sends, empty ones too', () => {
+    const { audit } = auditAt()
+    const many = <T>(n: number, make: () => T): T[] => Array.from({ length: n }, make)
+    expect(audit.check('p', { ihave: many(MAX_GOSSIP_CONTROL_ENTRIES + 1, () => ({ messageIDs: [] })) })).toMatchObject({ kind: 'shape', report: true, why: expect.stringMatching(/^IHAVE: 65 entries/) })
+    expect(audit.check('p', { iwant: many(65, () => ({ messageIDs: [] })) })?.why).toMatch(/^IWANT: 65 entries/)
+    expect(audit.check('p', { idontwant: many(65, () => ({ messageIDs: [id(1)] })) })?.why).toMatch(/^IDONTWANT: 65 entries/)
+    expect(audit.check('p', { graft: many(65, () => ({ topicID: 't' })) })?.why).toMatch(/^GRAFT: 65 entries/)
+    expect(audit.check('p', { prune: many(65, () => ({})) })?.why).toMatch(/^PRUNE: 65 entries/)
+    expect(audit.check('p', { prune: [{ peers: many(65, () => ({})) }] })?.why).toMatch(/^PRUNE: 65 peers/)
+    expect(audit.check('p', { idontwant: [{ messageIDs: ids(MAX_IWANT_IDS_PER_HEARTBEAT + 1) }] })?.why).toMatch(/^IDONTWANT: an entry of 5001/)
+    // At the bounds: passes.
+    expect(audit.check('p', { graft: many(MAX_GOSSIP_CONTROL_ENTRIES, () => ({})), prune: [{ peers: many(MAX_GOSSIP_CONTROL_ENTRIES, () => ({})) }] })).toBeUndefined()
+  })
+
+  it('a rate past the allowance drops the frame without spending the allowance, and is reported once per burst window', () => {
+    const { audit, clock } = auditAt()
+    for (let i = 0; i < GOSSIP_CONTROL_BURST_HEARTBEATS; i++) expect(audit.check('p', honestIhave())).toBeUndefined()
+    // A stalled reader's backlog beyond the allowance, read at once: dropped, reported once.
+    const findings = Array.from({ length: 100 }, () => audit.check('p', honestIhave()))
+    expect(findings.every(f => f?.kind === 'rate')).toBe(true)
+    expect(findings.filter(f => f?.report === true)).toHaveLength(1)
+    // The dropped frames cost nothing: one heartbeat later one heartbeat's gossip passes again.
+    clock.ms += GOSSIP_HEARTBEAT_MS
+    expect(audit.check('p', honestIhave())).toBeUndefined()
+    // A flooder that keeps it up is reported again only once the window has passed.
+    expect(audit.check('p', honestIhave())?.report).toBe(false)
+    clock.ms += (GOSSIP_CONTROL_BURST_HEARTBEATS - 1) * GOSSIP_HEARTBEAT_MS // the first report's window is over
+    let next = audit.check('p', honestIhave())
+    while (next === undefined) next = audit.check('p', honestIhave())
+    expect(next).toMatchObject({ kind: 'rate', report: true })
+    expect(audit.check('p', honestIhave())).toMatchObject({ kind: 'rate', report: false })
   })
 
   it('needs at least one topic', () => {

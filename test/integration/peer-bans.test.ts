@@ -93,7 +93,8 @@ describe('peer bans', () => {
   })
 
   it('a member advertising gossip it never delivers, faster or bigger than any honest router, is banned; the honest nodes converge', async () => {
-    const [a, b] = await startNodes(2)
+    // A burst allowance of 2 heartbeats instead of 30, so the rate case's three windows take seconds.
+    const [a, b] = await startNodes(2, { gossipBurstHeartbeats: 2 })
     if (a === undefined || b === undefined) throw new Error('two nodes')
     await connectAll([a, b])
     const topics = (t: string): string[] => [t, digestTopic('default')]
@@ -104,17 +105,25 @@ describe('peer bans', () => {
     await waitFor(async () => !(await connected(a, big.liar.peerId.toString())), { what: 'a to hang up on the 80,000-id frame', timeoutMs: 10_000 })
     expect(await dialFails(big.liar, a)).toBe(true)
 
-    // Frames an honest router could send, 20 times a second: past the burst allowance in seconds.
+    // 5,000 IHAVE entries without an id: nothing to count, but no honest router sends them.
+    const empty = await connectGossipLiar(a)
+    const entries = Array.from({ length: 5000 }, () => ({ topicID: empty.topic, messageIDs: [] }))
+    expect(empty.pubsub.sendRpc(a.peerId, { subscriptions: [], messages: [], control: { ihave: entries, iwant: [], graft: [], prune: [], idontwant: [] } })).toBe(true)
+    await waitFor(async () => !(await connected(a, empty.liar.peerId.toString())), { what: 'a to hang up on 5,000 empty IHAVE entries', timeoutMs: 10_000 })
+
+    // Frames an honest router could send, 20 times a second: past the burst allowance in a
+    // fraction of a second, then dropped; penalised once per window, banned in the third.
     const fast = await connectGossipLiar(a)
     let hungUp = false
     const flooding = advertise(fast.pubsub, a, () => ihaveRpc(topics(fast.topic), MAX_IHAVE_IDS_PER_TOPIC), 50, () => hungUp)
-    await waitFor(async () => !(await connected(a, fast.liar.peerId.toString())), { what: 'a to hang up on the IHAVE flood', timeoutMs: 20_000 })
+    await waitFor(async () => !(await connected(a, fast.liar.peerId.toString())), { what: 'a to hang up on the IHAVE flood', timeoutMs: 30_000 })
     hungUp = true
-    expect(await flooding).toBeGreaterThan(30)
+    expect(await flooding).toBeGreaterThan(40) // two windows of 2 s at least, at 20 frames a second
     expect(await dialFails(fast.liar, a)).toBe(true)
 
-    expect(await metric(a, 'chorus_peer_bans_total')).toBe(2)
+    expect(await metric(a, 'chorus_peer_bans_total')).toBe(3)
     expect(await metric(a, 'chorus_peer_penalties_total{offence="gossip-flood"}')).toBe(2)
+    expect(await metric(a, 'chorus_peer_penalties_total{offence="gossip-rate"}')).toBe(3)
     await a.kvPut('after-flood', 1)
     await waitFor(async () => (await b.kvGet('after-flood')).found, { what: 'honest gossip to flow on' })
     await waitConverged([a, b])
