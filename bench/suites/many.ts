@@ -14,8 +14,8 @@ import type { LatencyChart, Suite, SuiteResult, SuiteRow } from '../lib/types.js
 
 const DIALS_PER_NODE = 3
 
-async function startMany (count: number, dirs: string[]): Promise<ChorusNode[]> {
-  const nodes: ChorusNode[] = []
+/** Starts `count` nodes into `nodes` (the caller's, so it can stop those started if one fails). */
+async function startMany (count: number, dirs: string[], nodes: ChorusNode[]): Promise<ChorusNode[]> {
   for (let i = 0; i < count; i++) {
     const dir = await mkdtemp(join(tmpdir(), 'chorus-many-'))
     dirs.push(dir)
@@ -103,10 +103,10 @@ export const suite: Suite = {
     const series: LatencyChart['series'] = []
     for (const n of sizes) {
       const dirs: string[] = []
-      let nodes: ChorusNode[] = []
+      const nodes: ChorusNode[] = []
       try {
         const t0 = now()
-        nodes = await startMany(n, dirs)
+        await startMany(n, dirs, nodes)
         progress(`${n} nodes started in ${((now() - t0) / 1000).toFixed(1)} s`)
         const warm = await Promise.all(nodes.map(async (node, i) => await node.kvPut(`warm/${i}`, value100(i))))
         const agreeMs = await digestsAgree(nodes, 60_000)

@@ -232,8 +232,7 @@ class AntiEntropyService implements AntiEntropy {
   private async randomPeer (eligible: (peer: string) => boolean = () => true): Promise<PeerId | undefined> {
     const peers = new Map<string, PeerId>()
     for (const conn of this.c.libp2p.getConnections()) {
-      const id = conn.remotePeer.toString()
-      if (conn.status === 'open' && eligible(id)) peers.set(id, conn.remotePeer)
+      if (conn.status === 'open') peers.set(conn.remotePeer.toString(), conn.remotePeer)
     }
     const all = [...peers.values()]
     const speaking: PeerId[] = []
@@ -241,7 +240,9 @@ class AntiEntropyService implements AntiEntropy {
       const record = await this.c.libp2p.peerStore.get(p).catch(() => undefined)
       if (record?.protocols.includes(this.protocol) === true) speaking.push(p)
     }
-    const pool = speaking.length > 0 ? speaking : all
+    // Once identify has named who speaks the protocol, only those are candidates: when all of
+    // them are busy with us, dialling one that does not speak it (an older build) only fails.
+    const pool = (speaking.length > 0 ? speaking : all).filter(p => eligible(p.toString()))
     return pool[Math.floor(Math.random() * pool.length)]
   }
 
@@ -295,11 +296,20 @@ class AntiEntropyService implements AntiEntropy {
     const peerName = peer.toString()
     const { signal, abort, end } = this.exchangeScope()
     let fs: FramedStream | undefined
-    if (scheduled) this.scheduledTo.set(peerName, abort)
+    /** Only while the session runs may a peer's own exchange make this one give way (yieldToPeer). */
+    const yieldable = (on: boolean): void => {
+      if (!scheduled) return
+      if (on) this.scheduledTo.set(peerName, abort)
+      else if (this.scheduledTo.get(peerName) === abort) this.scheduledTo.delete(peerName)
+    }
     try {
       const stream = await this.c.libp2p.dialProtocol(peer, this.protocol, { signal: AbortSignal.any([signal, AbortSignal.timeout(this.config.timeoutMs)]) })
       fs = this.framed(stream, signal)
+      yieldable(true)
+      // The peer may have started its exchange with us while we dialled: give way at once.
+      if (scheduled && this.isServing(peerName)) this.yieldToPeer(peerName)
       const stats = await runSession(fs, this.sessionContext(peerName), 'initiator')
+      yieldable(false)
       await fs.close()
       this.metrics.record('initiator', outcomeOf(stats), stats)
       this.c.onExchangeComplete?.(peerName, startedAtMs)
@@ -316,7 +326,11 @@ class AntiEntropyService implements AntiEntropy {
         durationMs: Math.round((performance.now() - started) * 1000) / 1000,
         stats
       }
-    } catch (err) {
+    } catch (caught) {
+      yieldable(false)
+      // Given way to the peer (or stopped): however the abort surfaced (an AbortError from the
+      // dial, say), it is the interruption we asked for.
+      const err = signal.aborted && signal.reason instanceof ExchangeInterruptedError ? signal.reason : caught
       const outcome = failureOutcome(err)
       // REFUSED is a regular end of the conversation; anything else resets the stream.
       if (err instanceof StatesRefusedError) await fs?.close().catch(() => {})
@@ -328,7 +342,6 @@ class AntiEntropyService implements AntiEntropy {
       if (err instanceof StatesRefusedError) data.refused = err.count
       throw new SyncFailedError(`anti-entropy with ${peerName} failed: ${(err as Error).message}`, { cause: err, data })
     } finally {
-      if (scheduled && this.scheduledTo.get(peerName) === abort) this.scheduledTo.delete(peerName)
       end()
     }
   }

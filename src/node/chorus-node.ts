@@ -119,6 +119,10 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       }
       const libp2p = await createHost({ privateKey, listen: config.listen, mdns: config.mdns, clusterKey: config.clusterKey, maxConnections: config.maxConnections, topics, connectionGater: gate.gater(), scorePeers: config.peerPenalties, controlAuditing })
       this.libp2p = libp2p
+      // A peer banned while the host was starting could not be hung up on yet (no host to ask).
+      for (const conn of libp2p.getConnections()) {
+        if (gate.isBanned(conn.remotePeer.toString())) void libp2p.hangUp(conn.remotePeer).catch(() => {})
+      }
       // A jump shifts the offsets we have; fresh samples confirm them (late-bound: the sampler
       // needs libp2p, which needs nothing of the clock).
       const time = clusterTime(config, logger.child({ part: 'clock' }), () => { this.timeSync?.resampleAll() })

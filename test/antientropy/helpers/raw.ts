@@ -69,8 +69,13 @@ export async function dialRaw (host: Libp2p<any>, peer: Libp2p<any>, script: (io
   return await drive(stream, script)
 }
 
-/** Errors the muxer raises when the other side resets, as opposed to the script's own. */
+/**
+ * Errors the muxer raises when the other side resets, as opposed to the script's own. The
+ * framed stream reports a reset as an interruption caused by the muxer's error; an interruption
+ * without such a cause is the script's own read deadline (the node went silent), never a reset.
+ */
 function isStreamError (err: unknown): boolean {
   const name = (err as Error | undefined)?.name ?? ''
-  return /Reset|Abort|Closed|Stream|ProtocolError|Interrupted/i.test(name)
+  if (name === 'ExchangeInterruptedError') return isStreamError((err as Error).cause)
+  return /Reset|Abort|Closed|Stream/i.test(name)
 }
