@@ -89,7 +89,7 @@ function sizesFromEnv (): number[] | undefined {
 
 export const suite: Suite = {
   name: 'many',
-  description: 'N Chorus nodes in one process (createChorusNode: real libp2p over loopback TCP, real LevelDB), each dialling 3 random earlier nodes, default gossip and anti-entropy settings. At 20 kv.put/s round-robin over the nodes for 20 s: time from a write to its change event on each other node, anti-entropy and gossip activity per node, penalties and bans (an honest cluster has none). Then 30 s idle: anti-entropy bytes per node per minute. CPU of the whole process per write.',
+  description: 'N Chorus nodes in one process (createChorusNode: real libp2p over loopback TCP, real LevelDB), each dialling 3 random earlier nodes, default gossip and anti-entropy settings. At 20 kv.put/s round-robin over the nodes for 20 s: time from a write to its change event on each other node, gossip bytes sent per write per node (`chorus_gossip_bytes_sent_total`: relayed messages, IHAVE/IWANT and mesh control, digest announcements), anti-entropy bytes per write per node, penalties and bans (an honest cluster has none). Then 30 s idle: gossip and anti-entropy bytes per node per minute. CPU of the whole process per write.',
   order: 70,
   async run ({ quick }): Promise<SuiteResult> {
     const sizes = sizesFromEnv() ?? (quick ? [5] : [10, 25])
@@ -114,19 +114,25 @@ export const suite: Suite = {
         const startS = (now() - t0) / 1000
         progress(`${n} nodes agree after ${startS.toFixed(1)} s`)
         const aeBefore = await counterSum(nodes, 'chorus_ae_bytes_total', 'direction="sent"')
+        const gossipBefore = await counterSum(nodes, 'chorus_gossip_bytes_sent_total')
         const cpuBefore = process.cpuUsage()
         const r = await latencyAt(nodes, rate, durationMs, `n${n}`)
         const cpu = process.cpuUsage(cpuBefore)
         const aeDuring = await counterSum(nodes, 'chorus_ae_bytes_total', 'direction="sent"') - aeBefore
+        const gossipPerWritePerNode = (await counterSum(nodes, 'chorus_gossip_bytes_sent_total') - gossipBefore) / r.writes / n
+        data[`n${n}GossipBytesPerWritePerNode`] = gossipPerWritePerNode
         const d = distribution(r.latencies)
         data[`n${n}`] = d
         const cpuUsPerWrite = (cpu.user + cpu.system) / r.writes
         data[`n${n}CpuUsPerWrite`] = cpuUsPerWrite
         progress(`${n} nodes: latency run done, ${r.latencies.length}/${r.expected} seen`)
         const idleBefore = await counterSum(nodes, 'chorus_ae_bytes_total', 'direction="sent"')
+        const idleGossipBefore = await counterSum(nodes, 'chorus_gossip_bytes_sent_total')
         await sleep(idleMs)
         const idlePerNodePerMin = (await counterSum(nodes, 'chorus_ae_bytes_total', 'direction="sent"') - idleBefore) / n / (idleMs / 60_000)
+        const idleGossipPerNodePerMin = (await counterSum(nodes, 'chorus_gossip_bytes_sent_total') - idleGossipBefore) / n / (idleMs / 60_000)
         data[`n${n}IdleAeBytesPerNodePerMin`] = idlePerNodePerMin
+        data[`n${n}IdleGossipBytesPerNodePerMin`] = idleGossipPerNodePerMin
         const penalties = await counterSum(nodes, 'chorus_peer_penalties_total')
         const bans = await counterSum(nodes, 'chorus_peer_bans_total')
         data[`n${n}Penalties`] = penalties
@@ -139,7 +145,9 @@ export const suite: Suite = {
             max: round(d.max, 0),
             seen: `${r.latencies.length}/${r.expected}`,
             'process CPU/write': Math.round(cpuUsPerWrite),
+            'gossip sent per write per node': Math.round(gossipPerWritePerNode),
             'AE sent per write per node': Math.round(aeDuring / r.writes / n),
+            'gossip idle per node per minute': Math.round(idleGossipPerNodePerMin),
             'AE idle per node per minute': Math.round(idlePerNodePerMin),
             'penalties / bans': `${penalties} / ${bans}`,
             'start + agree': round(startS, 1)
@@ -155,7 +163,7 @@ export const suite: Suite = {
     }
     notes.unshift('All nodes share one Node.js process (one event loop) and the machine\'s 2 cores, so latency grows with N partly because the nodes queue behind each other; read it as an upper bound. "process CPU/write" is the whole process (every node, the client, and each node\'s background work: gossipsub heartbeats, digest announcements, anti-entropy rounds) over the write phase, per write: at this low rate mostly the background.')
     return {
-      units: { p50: 'ms', p95: 'ms', p99: 'ms', max: 'ms', 'process CPU/write': 'µs', 'AE sent per write per node': 'B', 'AE idle per node per minute': 'B', 'start + agree': 's' },
+      units: { p50: 'ms', p95: 'ms', p99: 'ms', max: 'ms', 'process CPU/write': 'µs', 'gossip sent per write per node': 'B', 'gossip idle per node per minute': 'B', 'AE sent per write per node': 'B', 'AE idle per node per minute': 'B', 'start + agree': 's' },
       rows,
       data,
       notes,

@@ -4,23 +4,53 @@
  * dropped whole and reported, so the sender can be penalised; everything else is gossipsub's own
  * handling, unchanged.
  *
+ * It also counts the RPCs and bytes it sends (the byte cost of gossip per write, which gossipsub
+ * reports only to a libp2p metrics implementation), by wrapping each outbound stream's `push`.
+ *
  * This overrides `handleReceivedRpc`, a public method of GossipSub that its stream reader
- * calls for each decoded RPC; gossipsub is pinned to 14.x (docs/dependencies.md).
+ * calls for each decoded RPC, and wraps the entries of its public `streamsOutbound` map;
+ * gossipsub is pinned to 14.x (docs/dependencies.md).
  */
 import { GossipSub, type GossipSubComponents, type GossipsubOpts } from '@chainsafe/libp2p-gossipsub'
 import type { RPC } from '@chainsafe/libp2p-gossipsub/message'
 import type { PeerId } from '@libp2p/interface'
 import type { AuditFinding, GossipControlAudit } from '../gossip/index.js'
 
+/** RPCs and their encoded bytes handed to outbound gossip streams: written by the router, read by /metrics. */
+export interface GossipWireStats { rpcsSent: number, bytesSent: number }
+
 export interface ControlAuditing {
   audit: GossipControlAudit
   /** Called with the sender of every RPC dropped, and why. */
   onFlood: (peer: string, finding: AuditFinding) => void
+  /** Counted into, when given. */
+  wire?: GossipWireStats
+}
+
+interface Pushable { push: (data: Uint8Array) => void }
+
+/** A map whose values' `push` is counted into `wire` as they are added. */
+class CountingStreams<S extends Pushable> extends Map<string, S> {
+  constructor (private readonly wire: GossipWireStats) { super() }
+
+  override set (id: string, stream: S): this {
+    const push = stream.push.bind(stream)
+    stream.push = (data: Uint8Array): void => {
+      push(data)
+      this.wire.rpcsSent++
+      this.wire.bytesSent += data.byteLength
+    }
+    return super.set(id, stream)
+  }
 }
 
 class AuditedGossipSub extends GossipSub {
   constructor (components: GossipSubComponents, init: Partial<GossipsubOpts>, private readonly auditing: ControlAuditing) {
     super(components, init)
+    if (auditing.wire !== undefined) {
+      // Before start(): no stream exists yet, so every one goes through the counting map.
+      (this as unknown as { streamsOutbound: Map<string, Pushable> }).streamsOutbound = new CountingStreams(auditing.wire)
+    }
   }
 
   override async handleReceivedRpc (from: PeerId, rpc: RPC): Promise<void> {

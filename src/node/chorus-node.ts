@@ -27,6 +27,7 @@ import { Store } from '../store/index.js'
 import type { ChangeEvent, ChorusApi, ChorusApiExtras, NodeInfo, PeerInfo, SyncReport } from './api.js'
 import { DataMethods } from './data-methods.js'
 import { loadOrCreateIdentity, markIdentityConflict } from './identity.js'
+import type { GossipWireStats } from './audited-gossipsub.js'
 import { createHost, type ChorusLibp2p } from './libp2p.js'
 import { Membership } from './membership.js'
 import { createMetrics } from './metrics.js'
@@ -111,7 +112,9 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       // with exists by the time a peer can have sent one.
       const penalties = new PeerPenalties({ gate, logger: logger.child({ part: 'peers' }), enabled: config.peerPenalties, hangUp: async peer => { await this.libp2p?.hangUp(peerIdFromString(peer)) } })
       this.penalties = penalties
+      const gossipWire: GossipWireStats = { rpcsSent: 0, bytesSent: 0 }
       const controlAuditing = {
+        wire: gossipWire,
         audit: new GossipControlAudit({ topics: topics.length, now: () => performance.now(), ...(config.gossipBurstHeartbeats !== undefined ? { burstHeartbeats: config.gossipBurstHeartbeats } : {}) }),
         onFlood: (peer: string, finding: AuditFinding) => {
           if (finding.report) penalties.penalise(peer, finding.kind === 'shape' ? 'gossip-flood' : 'gossip-rate', finding.why)
@@ -148,7 +151,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
         logger: logger.child({ part: 'gossip' }),
         onInvalid: (peer, why) => { penalties.penalise(peer, 'invalid-gossip', why) }
       }, { clusterName: config.clusterName, publish: config.gossip })
-      this.metrics = createMetrics({ replica: this.replica, gossip: this.gossip, connections: () => this.libp2p?.getConnections().length ?? 0, penalties, bannedPeers: () => gate.bannedCount() })
+      this.metrics = createMetrics({ replica: this.replica, gossip: this.gossip, gossipWire, connections: () => this.libp2p?.getConnections().length ?? 0, penalties, bannedPeers: () => gate.bannedCount() })
       this.antiEntropy = createAntiEntropy(
         {
           libp2p: this.libp2p,

@@ -5,11 +5,13 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
 import type { Gossip } from '../gossip/index.js'
 import type { Replica } from '../replica/index.js'
+import type { GossipWireStats } from './audited-gossipsub.js'
 import { OFFENCE_POINTS, type PeerPenalties } from './peer-penalties.js'
 
 export interface MetricSources {
   replica: Replica
   gossip: Gossip
+  gossipWire: GossipWireStats
   connections: () => number
   penalties: PeerPenalties
   bannedPeers: () => number
@@ -38,6 +40,8 @@ export function createMetrics (sources: MetricSources): Registry {
   counter('chorus_gossip_received_total', 'Gossip messages received', () => gossip.stats.received)
   counter('chorus_gossip_invalid_total', 'Malformed gossip messages rejected', () => gossip.stats.invalid)
   counter('chorus_gossip_shed_total', 'Gossip messages ignored (left to anti-entropy) because their sender, or all peers, had too many bytes being merged', () => gossip.stats.shed)
+  counter('chorus_gossip_rpcs_sent_total', 'gossipsub RPCs sent to peers (messages relayed, control and gossip), all topics', () => sources.gossipWire.rpcsSent)
+  counter('chorus_gossip_bytes_sent_total', 'Encoded bytes of the gossipsub RPCs sent to peers (without stream framing)', () => sources.gossipWire.bytesSent)
   counter('chorus_gossip_republished_total', 'Gossip messages that found no recipient, published again when a peer subscribed', () => gossip.stats.republished)
   void new Counter({
     name: 'chorus_remote_rejected_total',

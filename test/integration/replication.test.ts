@@ -19,6 +19,22 @@ describe('replication between real nodes', () => {
     }
   })
 
+  it('counts the gossip it sends: a node that publishes a large value sends at least its bytes to each peer', async () => {
+    const nodes = await startNodes(3)
+    await connectAll(nodes)
+    const sent = async (node: typeof nodes[number]): Promise<number> => {
+      const line = (await node.metricsText()).split('\n').find(l => l.startsWith('chorus_gossip_bytes_sent_total '))
+      return Number(line?.split(' ')[1] ?? NaN)
+    }
+    const [a, b, c] = nodes as [typeof nodes[number], typeof nodes[number], typeof nodes[number]]
+    const before = await sent(a)
+    await a.kvPut('big', 'x'.repeat(200_000))
+    await waitFor(async () => (await b.kvGet('big')).found && (await c.kvGet('big')).found, { what: 'the value to reach both peers' })
+    // Published to both mesh peers directly: at least two copies of the 200 kB value.
+    await waitFor(async () => await sent(a) - before >= 2 * 200_000, { what: 'a\'s gossip bytes to count both copies' })
+    expect(await sent(a) - before).toBeLessThan(4 * 200_000)
+  })
+
   it('concurrent writes on disconnected nodes: same winner and both siblings everywhere; a context write resolves', async () => {
     const [a, b] = await startNodes(2)
     if (a === undefined || b === undefined) throw new Error('nodes')
