@@ -17,7 +17,7 @@
 import type { Libp2p, PubSub, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { decode as cborgDecode } from 'cborg'
+import { decode as cborgDecode, encode as cborgEncode } from 'cborg'
 import * as lp from 'it-length-prefixed'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -439,12 +439,17 @@ export interface GossipModel {
   entries: Array<{ storeKey: string, state: Uint8Array, verdict: Verdict }>
 }
 
-/** What the node's gossip validator makes of a message (decode as gossip/message.ts documents it; each state by the oracle). */
+/**
+ * What the node's gossip validator makes of a message (decode as gossip/message.ts documents it:
+ * canonical CBOR only, which here means the bytes cborg writes back for what it read; each
+ * state by the oracle).
+ */
 export function modelGossip (bytes: Uint8Array): GossipModel {
   const bad: GossipModel = { wellFormed: false, entries: [] }
   if (bytes.byteLength > MAX_GOSSIP_MESSAGE_BYTES) return bad
   let raw: unknown
   try { raw = cborgDecode(bytes, { useMaps: false, rejectDuplicateMapKeys: true, allowUndefined: false }) } catch { return bad }
+  try { if (!Buffer.from(cborgEncode(raw)).equals(Buffer.from(bytes))) return bad } catch { return bad }
   if (!Array.isArray(raw) || raw.length !== 2 || raw[0] !== 1 || !Array.isArray(raw[1])) return bad
   const entries: GossipModel['entries'] = []
   for (const e of raw[1] as unknown[]) {
