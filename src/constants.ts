@@ -84,6 +84,14 @@ export const MAX_CONTEXT_DOTS = 64
 /** Gossip messages stay well under gossipsub's default 4 MiB inbound limit. */
 export const MAX_GOSSIP_MESSAGE_BYTES = 2 * 1024 * 1024
 /**
+ * Local changes are published at once when nothing was published for this long, else at this
+ * long after the last message: under load, one message carries every write of the window.
+ * Each gossip message costs every node about half a millisecond of CPU whatever it carries
+ * (libp2p's stream stack, gossipsub's bookkeeping, a commit on each receiver), so at 1,000
+ * writes/s one message per write saturated a 3-node cluster on 2 cores (docs/performance.md).
+ */
+export const GOSSIP_COALESCE_MS = 5
+/**
  * Gossip messages being merged at once, in bytes, from one peer and from all: past either, a
  * message is ignored (anti-entropy repairs it), so a flood cannot make a node hold it all.
  */

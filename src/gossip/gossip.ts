@@ -3,15 +3,16 @@
  * topic; every message received is merged through the replica's write path by the topic
  * validator, before gossipsub relays it.
  *
- * Changes committed in the same tick are coalesced into one message (gossipsub carries a few
- * thousand signed messages per second; coalescing is what lets writes go faster than that).
+ * Changes committed in the same tick are coalesced into one message, and under load so are
+ * those of a short window (GOSSIP_COALESCE_MS): each message costs every node the same half
+ * millisecond whatever it carries, so coalescing is what lets writes go faster than messages.
  * A message that found no subscriber — right after a dial, before subscriptions are known —
  * is kept (bounded) and published again when a peer subscribes; anti-entropy covers the rest.
  */
 import { randomInt } from 'node:crypto'
 import { TopicValidatorResult, type Message, type PeerId, type PubSub } from '@libp2p/interface'
 import type { Logger } from 'pino'
-import { changesTopic, MAX_GOSSIP_IN_FLIGHT_BYTES, MAX_GOSSIP_IN_FLIGHT_BYTES_PER_PEER, MAX_GOSSIP_MESSAGE_BYTES } from '../constants.js'
+import { changesTopic, GOSSIP_COALESCE_MS, MAX_GOSSIP_IN_FLIGHT_BYTES, MAX_GOSSIP_IN_FLIGHT_BYTES_PER_PEER, MAX_GOSSIP_MESSAGE_BYTES } from '../constants.js'
 import type { AppliedChange, EncodedChange } from '../replica/index.js'
 import { InFlightBudget } from './in-flight.js'
 import { decodeGossip, encodeGossip, MAX_REPUBLISH_TAG, MAX_REPUBLISH_TAG_BYTES, packGossip } from './message.js'
@@ -40,6 +41,8 @@ export interface GossipInit {
   maxInFlightBytesPerPeer?: number
   /** Bytes of received messages merged at once from all peers. @default MAX_GOSSIP_IN_FLIGHT_BYTES */
   maxInFlightBytes?: number
+  /** Writes within this long of the last message wait for the next one (0: a message per tick). @default GOSSIP_COALESCE_MS */
+  coalesceMs?: number
 }
 
 export interface GossipStats {
@@ -75,6 +78,8 @@ export class Gossip {
   private readonly inFlight: InFlightBudget
   private outbox = new Map<string, Uint8Array>()
   private flushScheduled = false
+  private lastFlushAt = -Infinity
+  private readonly coalesceMs: number
   private pending: OutgoingMessage[] = []
   private pendingBytes = 0
   private unsubscribeReplica?: () => void
@@ -88,6 +93,7 @@ export class Gossip {
     this.topic = changesTopic(init.clusterName ?? 'default')
     this.publishEnabled = init.publish ?? true
     this.maxPendingBytes = init.maxPendingBytes ?? 8 * 1024 * 1024
+    this.coalesceMs = init.coalesceMs ?? GOSSIP_COALESCE_MS
     this.inFlight = new InFlightBudget(init.maxInFlightBytesPerPeer ?? MAX_GOSSIP_IN_FLIGHT_BYTES_PER_PEER, init.maxInFlightBytes ?? MAX_GOSSIP_IN_FLIGHT_BYTES)
   }
 
@@ -114,24 +120,34 @@ export class Gossip {
     try { this.pubsub.unsubscribe(this.topic) } catch {}
   }
 
+  /**
+   * A change is published in the next tick if nothing was published for `coalesceMs`; otherwise
+   * `coalesceMs` after the last message, together with everything that arrives meanwhile. An
+   * idle node adds no delay; a busy one sends a message per window instead of one per write.
+   */
   private scheduleFlush (): void {
     if (this.flushScheduled) return
     this.flushScheduled = true
-    setImmediate(() => {
-      this.flushScheduled = false
-      const changes = [...this.outbox].map(([storeKey, state]) => ({ storeKey, state }))
-      this.outbox = new Map()
-      for (const message of packGossip(changes, MAX_GOSSIP_MESSAGE_BYTES)) {
-        const data = encodeGossip(message)
-        // Receivers reject (and penalise) anything larger, and a retry carries a tag as well;
-        // such a state travels by anti-entropy.
-        if (data.byteLength + MAX_REPUBLISH_TAG_BYTES > MAX_GOSSIP_MESSAGE_BYTES) {
-          this.stats.tooLarge++
-          continue
-        }
-        void this.publish({ changes: message, data, offered: false, kept: false })
+    const wait = this.lastFlushAt + this.coalesceMs - performance.now()
+    if (wait <= 0) setImmediate(this.flush)
+    else setTimeout(this.flush, wait)
+  }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false
+    this.lastFlushAt = performance.now()
+    const changes = [...this.outbox].map(([storeKey, state]) => ({ storeKey, state }))
+    this.outbox = new Map()
+    for (const message of packGossip(changes, MAX_GOSSIP_MESSAGE_BYTES)) {
+      const data = encodeGossip(message)
+      // Receivers reject (and penalise) anything larger, and a retry carries a tag as well;
+      // such a state travels by anti-entropy.
+      if (data.byteLength + MAX_REPUBLISH_TAG_BYTES > MAX_GOSSIP_MESSAGE_BYTES) {
+        this.stats.tooLarge++
+        continue
       }
-    })
+      void this.publish({ changes: message, data, offered: false, kept: false })
+    }
   }
 
   private async publish (message: OutgoingMessage): Promise<void> {

@@ -8,6 +8,7 @@ import pino from 'pino'
 import { changesTopic, MAX_GOSSIP_MESSAGE_BYTES } from '../../src/constants.js'
 import { decodeGossip, encodeGossip, Gossip, MAX_REPUBLISH_TAG_BYTES } from '../../src/gossip/index.js'
 import type { AppliedChange } from '../../src/replica/index.js'
+import { waitFor } from '../helpers/nodes.js'
 
 class SeenCachePubSub {
   readonly topicValidators = new Map()
@@ -38,14 +39,14 @@ class SeenCachePubSub {
   }
 }
 
-function setUp (): { gossip: Gossip, pubsub: SeenCachePubSub, write: (storeKey: string, bytes: number) => void } {
+function setUp (coalesceMs = 0): { gossip: Gossip, pubsub: SeenCachePubSub, write: (storeKey: string, bytes: number) => void } {
   const pubsub = new SeenCachePubSub()
   let listener: ((c: AppliedChange) => void) | undefined
   const replica = {
     onChange: (l: (c: AppliedChange) => void) => { listener = l; return () => {} },
     applyRemote: async () => ({ applied: 0, changed: 0, rejected: 0 })
   }
-  const gossip = new Gossip({ pubsub: pubsub as never, replica, logger: pino({ level: 'silent' }) })
+  const gossip = new Gossip({ pubsub: pubsub as never, replica, logger: pino({ level: 'silent' }) }, { coalesceMs })
   gossip.start()
   const write = (storeKey: string, bytes: number): void => { listener?.({ origin: 'local', storeKey, state: new Uint8Array(bytes) } as unknown as AppliedChange) }
   return { gossip, pubsub, write }
@@ -54,6 +55,22 @@ function setUp (): { gossip: Gossip, pubsub: SeenCachePubSub, write: (storeKey: 
 const settle = async (): Promise<void> => { for (let i = 0; i < 5; i++) await new Promise(resolve => setImmediate(resolve)) }
 
 describe('gossip publishing', () => {
+  it('publishes a lone write in the next tick, and the writes of the following window together in one message', async () => {
+    const { pubsub, write } = setUp(200)
+    pubsub.reach = true
+    write('r/first', 10)
+    await settle()
+    expect(pubsub.delivered.map(d => decodeGossip(d).map(c => c.storeKey))).toEqual([['r/first']])
+    write('r/a', 10)
+    await settle()
+    write('r/b', 10)
+    write('r/a', 11) // a later state of a key supersedes the earlier one in the same message
+    expect(pubsub.delivered).toHaveLength(1)
+    await waitFor(() => pubsub.delivered.length === 2, { what: 'the window\'s message' })
+    const second = decodeGossip(pubsub.delivered[1] as Uint8Array)
+    expect(second.map(c => [c.storeKey, c.state.byteLength])).toEqual([['r/a', 11], ['r/b', 10]])
+  })
+
   it('regression: a message that reached no one goes out again, re-tagged, when a peer subscribes', async () => {
     const { gossip, pubsub, write } = setUp()
     write('r/a', 10)
