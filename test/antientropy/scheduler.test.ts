@@ -3,7 +3,7 @@ import { puts, writeMany } from './helpers/data.js'
 import { connect, createHost, createPeer, waitFor } from './helpers/peers.js'
 import { dialRaw, serveRaw } from './helpers/raw.js'
 import { FrameType, PROTOCOL_VERSION } from '../../src/antientropy/wire.js'
-import { encodeCbor } from '../../src/codec/index.js'
+import { decodeCbor, encodeCbor } from '../../src/codec/index.js'
 import { digestTopic } from '../../src/constants.js'
 
 describe('anti-entropy scheduling and digests', () => {
@@ -100,6 +100,33 @@ describe('anti-entropy scheduling and digests', () => {
     expect([...a.ae.peerDigests().keys()]).toEqual([liar.id])
     await liar.libp2p.stop()
     await waitFor(() => !a.ae.peerDigests().has(liar.id), 'the departed peer\'s entry to go')
+  })
+
+  it('regression: an announcement travels one hop: a neighbour keeps it, and one relayed from farther away is neither kept nor relayed again', async () => {
+    // a — b — c in a line: a's announcements reach b, which keeps them; b's mesh relays them to
+    // c, which must drop them. Relayed cluster-wide, announcements cost every node in proportion
+    // to the cluster's size.
+    const init = { pubsub: true, clusterName: 'digest-hop', announceCheckMs: 50, announceIntervalMs: 60_000 }
+    const a = await createPeer(init)
+    const b = await createPeer(init)
+    const c = await createPeer(init)
+    const namingA: string[] = []
+    const cPubsub = c.libp2p.services.pubsub as unknown as { addEventListener: (e: string, l: (evt: CustomEvent<{ topic: string, data: Uint8Array }>) => void) => void }
+    cPubsub.addEventListener('message', (evt) => {
+      if (evt.detail.topic !== digestTopic('digest-hop')) return
+      const raw = decodeCbor(evt.detail.data, 'test') as unknown[]
+      if (raw[2] === a.id) namingA.push(String(raw[2]))
+    })
+    await connect(a, b)
+    await connect(b, c)
+    await waitFor(() => b.ae.peerDigests().has(a.id) && c.ae.peerDigests().has(b.id), 'the neighbours\' announcements')
+    for (let i = 0; i < 5; i++) {
+      await writeMany(a.replica, puts(`hop${i}-`, 0, 1))
+      await waitFor(() => b.ae.peerDigests().get(a.id)?.digest === a.root(), `b to see a's root ${i}`)
+    }
+    // b relays a's announcements to c (b accepted them); c saw them arrive and accepted none.
+    expect(namingA).toEqual([])
+    expect(c.ae.peerDigests().has(a.id)).toBe(false)
   })
 
   it('regression: a member cannot announce a digest in the name of another connected peer', async () => {
