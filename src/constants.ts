@@ -150,6 +150,10 @@ export const MAX_RPC_BATCH = 1000
  * reading costs a bounded amount of memory. 64 in flight already saturates a 2-core node.
  */
 export const MAX_WS_IN_FLIGHT = 256
+/** Request bytes one WebSocket may have in flight (a message may be a batch of 1,000 calls). */
+export const MAX_WS_IN_FLIGHT_BYTES = 16 * 1024 * 1024
+/** The node pings every WebSocket this often, and closes one that did not answer the last ping. */
+export const WS_PING_INTERVAL_MS = 30_000
 /** kv.scan / kv.conflicts page size limits. */
 export const DEFAULT_SCAN_LIMIT = 100
 export const MAX_SCAN_LIMIT = 10_000

@@ -31,6 +31,11 @@ export function keyBoundProblem (bound: unknown): string | undefined {
   return undefined
 }
 
+/** The CheckedValues this module made: `instanceof` alone would trust a forged prototype. */
+const checked = new WeakSet<CheckedValue>()
+/** Makes a CheckedValue; set by the class itself, so only this module can call it. */
+let mint: (json: string) => CheckedValue
+
 /**
  * A register value already turned into its JSON text and checked against every limit. The RPC
  * layer validates a value to name the failing field in its error, and hands the node this
@@ -39,15 +44,23 @@ export function keyBoundProblem (bound: unknown): string | undefined {
  * nothing a client sends as JSON can be one.
  */
 export class CheckedValue {
-  private constructor (readonly json: string) {}
+  static {
+    mint = (json: string): CheckedValue => {
+      const value = new CheckedValue(json)
+      checked.add(value)
+      return value
+    }
+  }
 
-  /** @internal for encodeValue only */
-  static fromValidatedJson (json: string): CheckedValue { return new CheckedValue(json) }
+  private constructor (readonly json: string) {
+    Object.freeze(this)
+  }
 }
+
 
 /** JSON text of a register value (a CheckedValue's own), or a problem description. */
 export function encodeValue (value: unknown): { json: string } | { problem: string } {
-  if (value instanceof CheckedValue) return { json: value.json }
+  if (value instanceof CheckedValue && checked.has(value)) return { json: value.json }
   if (value === undefined) return { problem: 'is required (use null for an empty value)' }
   let json: string | undefined
   try {
@@ -125,7 +138,7 @@ export function jsonDepthProblem (json: string): string | undefined {
 
 /** The value as a CheckedValue, or a problem description. */
 export function checkedValue (value: unknown): CheckedValue | { problem: string } {
-  if (value instanceof CheckedValue) return value
+  if (value instanceof CheckedValue && checked.has(value)) return value
   const r = encodeValue(value)
-  return 'problem' in r ? r : CheckedValue.fromValidatedJson(r.json)
+  return 'problem' in r ? r : mint(r.json)
 }

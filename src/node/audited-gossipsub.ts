@@ -1,8 +1,8 @@
 /**
  * gossipsub with every inbound RPC's control messages audited before the router acts on them
- * (gossip/control-audit.ts). An RPC that no honest router sends, or sends only this fast, is
- * dropped whole and reported, so the sender can be penalised; everything else is gossipsub's own
- * handling, unchanged.
+ * (gossip/control-audit.ts). An RPC of a shape no honest router sends is dropped whole and
+ * reported, so the sender can be banned; past the honest rate, the RPC's IHAVE and IWANT are
+ * dropped and reported; everything else is gossipsub's own handling, unchanged.
  *
  * It also counts the RPCs and bytes it sends (the byte cost of gossip per write, which gossipsub
  * reports only to a libp2p metrics implementation), by wrapping each outbound stream's `push`.
@@ -27,9 +27,10 @@ export interface ControlAuditing {
   wire?: GossipWireStats
 }
 
-interface Pushable { push: (data: Uint8Array) => void }
+/** gossipsub's OutboundStream: `push` length-prefixes an RPC, `pushPrefixed` takes one already prefixed (batched publishes, IDONTWANT). */
+interface Pushable { push: (data: Uint8Array) => void, pushPrefixed?: (data: Uint8Array) => void }
 
-/** A map whose values' `push` is counted into `wire` as they are added. */
+/** A map whose values' pushes are counted into `wire` as they are added. */
 class CountingStreams<S extends Pushable> extends Map<string, S> {
   constructor (private readonly wire: GossipWireStats) { super() }
 
@@ -37,10 +38,21 @@ class CountingStreams<S extends Pushable> extends Map<string, S> {
     const push = stream.push.bind(stream)
     stream.push = (data: Uint8Array): void => {
       push(data)
-      this.wire.rpcsSent++
-      this.wire.bytesSent += data.byteLength
+      this.count(data.byteLength)
+    }
+    const pushPrefixed = stream.pushPrefixed?.bind(stream)
+    if (pushPrefixed !== undefined) {
+      stream.pushPrefixed = (data: Uint8Array): void => {
+        pushPrefixed(data)
+        this.count(data.byteLength) // the varint prefix is counted too: at most 3 bytes of 4 MiB
+      }
     }
     return super.set(id, stream)
+  }
+
+  private count (bytes: number): void {
+    this.wire.rpcsSent++
+    this.wire.bytesSent += bytes
   }
 }
 
@@ -56,11 +68,17 @@ class AuditedGossipSub extends GossipSub {
   override async handleReceivedRpc (from: PeerId, rpc: RPC): Promise<void> {
     const peer = from.toString()
     const finding = this.auditing.audit.check(peer, rpc.control)
-    if (finding !== undefined) {
-      this.auditing.onFlood(peer, finding)
+    if (finding === undefined) {
+      await super.handleReceivedRpc(from, rpc)
       return
     }
-    await super.handleReceivedRpc(from, rpc)
+    this.auditing.onFlood(peer, finding)
+    // Past the rate only the gossip (IHAVE, IWANT) goes: the messages and the mesh control
+    // riding in the same RPC (gossipsub piggybacks IHAVE on GRAFT and PRUNE, and never sends a
+    // GRAFT again) are an honest node's, which is what a stalled one catching up looks like.
+    if (finding.kind === 'rate' && rpc.control !== undefined) {
+      await super.handleReceivedRpc(from, { ...rpc, control: { ...rpc.control, ihave: [], iwant: [] } })
+    }
   }
 }
 

@@ -19,7 +19,8 @@
 import { JSONRPCClient, JSONRPCErrorException } from 'json-rpc-2.0'
 import type { JSONRPCError, JSONRPCRequest, JSONRPCResponse } from 'json-rpc-2.0'
 import WebSocket from 'ws'
-import { ChorusRpcError, ERR_CONNECTION, ERR_INTERNAL, ERR_TIMEOUT } from './errors.js'
+import { MAX_RPC_BATCH } from '../constants.js'
+import { ChorusRpcError, ERR_CONNECTION, ERR_INTERNAL, ERR_INVALID_REQUEST, ERR_TIMEOUT, RPC_INVALID_REQUEST } from './errors.js'
 import { WsConnection, wsUrlOf } from './ws-connection.js'
 import type {
   BatchOp, ChangeEvent, ConflictsOptions, ConflictsResult, CounterResult, KvGetOptions, KvGetResult,
@@ -97,12 +98,24 @@ export class ChorusClient {
   }
 
   private async overSocket (socket: WsConnection, payload: JSONRPCRequest | JSONRPCRequest[], params: CallParams): Promise<void> {
+    let reply: JSONRPCResponse | JSONRPCResponse[]
     try {
-      this.rpc.receive(await socket.exchange(payload))
+      reply = await socket.exchange(payload)
     } catch (err) {
       params.transportError = err
       throw err
     }
+    this.receiveReply(payload, reply)
+  }
+
+  /** Hands answers to the waiting calls; an error about the whole request (id null) goes to every one of them. */
+  private receiveReply (payload: JSONRPCRequest | JSONRPCRequest[], body: JSONRPCResponse | JSONRPCResponse[]): void {
+    const requests = Array.isArray(payload) ? payload : [payload]
+    if (!Array.isArray(body) && body.id === null && body.error !== undefined) {
+      this.rpc.receive(requests.filter(r => r.id !== undefined && r.id !== null).map(r => ({ ...body, id: r.id ?? null }) as JSONRPCResponse))
+      return
+    }
+    this.rpc.receive(body)
   }
 
   private headers (): Record<string, string> {
@@ -135,13 +148,8 @@ export class ChorusClient {
       params.transportError = new ChorusRpcError({ code: 0, message: `unexpected HTTP ${res.status} answer from ${this.url}`, data: { code: ERR_CONNECTION } })
       throw err
     }
-    const requests = Array.isArray(payload) ? payload : [payload]
-    // Errors about the whole request (401, 403, 413, parse…) carry id null: give them to every call.
-    if (!Array.isArray(body) && (body as JSONRPCResponse).id === null && (body as JSONRPCResponse).error !== undefined) {
-      this.rpc.receive(requests.filter(r => r.id !== undefined && r.id !== null).map(r => ({ ...(body as JSONRPCResponse), id: r.id ?? null }) as JSONRPCResponse))
-      return
-    }
-    this.rpc.receive(body as JSONRPCResponse | JSONRPCResponse[])
+    // Errors about the whole request (401, 403, 413, parse…) carry id null: given to every call.
+    this.receiveReply(payload, body as JSONRPCResponse | JSONRPCResponse[])
   }
 
   /** Calls any method by name. */
@@ -161,6 +169,10 @@ export class ChorusClient {
    * ChorusRpcError.
    */
   async batch (calls: Array<{ method: string, params?: Record<string, unknown> }>): Promise<unknown[]> {
+    // What the node would refuse whole (with id null, which names no call): refused here instead.
+    if (calls.length === 0 || calls.length > MAX_RPC_BATCH) {
+      throw new ChorusRpcError({ code: RPC_INVALID_REQUEST, message: `a batch holds 1 to ${MAX_RPC_BATCH} calls (got ${calls.length})`, data: { code: ERR_INVALID_REQUEST } })
+    }
     const cp: CallParams = {}
     const tag = `b${++this.batches}`
     const requests: JSONRPCRequest[] = calls.map((c, i) => ({ jsonrpc: '2.0', id: `${tag}-${i}`, method: c.method, ...(c.params !== undefined ? { params: c.params } : {}) }))

@@ -13,7 +13,7 @@
  */
 import WebSocket from 'ws'
 import type { JSONRPCError, JSONRPCRequest, JSONRPCResponse } from 'json-rpc-2.0'
-import { ChorusRpcError, ERR_CONNECTION, ERR_TIMEOUT } from './errors.js'
+import { ChorusRpcError, ERR_CONNECTION, ERR_INTERNAL, ERR_TIMEOUT } from './errors.js'
 
 type Payload = JSONRPCRequest | JSONRPCRequest[]
 type Reply = JSONRPCResponse | JSONRPCResponse[]
@@ -53,27 +53,43 @@ export class WsConnection {
   private link: Promise<Link> | undefined
   /** The socket `link` resolved to, once open: lets its 'close' tell whether it is still current. */
   private current: Link | undefined
+  /** Bumped by close(): a socket that opens after it is closed at once, never made current. */
+  private generation = 0
 
   constructor (init: WsConnectionInit) {
     this.init = init
   }
 
-  /** Sends a request or batch and resolves with its answer. Every request in it needs an id. */
+  /**
+   * Sends a request or batch and resolves with its answer. Every request in it needs an id. One
+   * deadline, `timeoutMs`, covers opening the socket too.
+   */
   async exchange (payload: Payload): Promise<Reply> {
-    const link = await this.open()
+    const deadline = performance.now() + this.init.timeoutMs
     const key = Array.isArray(payload) ? payload.find(r => r.id != null)?.id : payload.id
     if (key === undefined || key === null) throw new Error('WsConnection.exchange needs a request with an id')
+    let text: string
+    try {
+      text = JSON.stringify(payload)
+    } catch (err) {
+      throw new ChorusRpcError({ code: 0, message: `the call cannot be sent as JSON: ${reasonOf(err)}`, data: { code: ERR_INTERNAL } }, { cause: err })
+    }
+    const link = await this.open()
     if (link.waiters.has(key)) throw new Error(`a call with id ${String(key)} is already in flight`)
     return await new Promise<Reply>((resolve, reject) => {
       const timer = setTimeout(() => {
         link.waiters.delete(key)
-        reject(new ChorusRpcError({ code: 0, message: `${this.init.url} did not answer within ${this.init.timeoutMs} ms`, data: { code: ERR_TIMEOUT } }))
-      }, this.init.timeoutMs)
+        reject(this.timeoutError())
+      }, Math.max(0, deadline - performance.now()))
       link.waiters.set(key, { resolve, reject, timer, batch: Array.isArray(payload) })
-      link.ws.send(JSON.stringify(payload), (err) => {
+      link.ws.send(text, (err) => {
         if (err != null) fail(link, key, this.connectionError(err))
       })
     })
+  }
+
+  private timeoutError (): ChorusRpcError {
+    return new ChorusRpcError({ code: 0, message: `${this.init.url} did not answer within ${this.init.timeoutMs} ms`, data: { code: ERR_TIMEOUT } })
   }
 
   /** Closes the socket; calls still waiting fail with ERR_CONNECTION. */
@@ -81,6 +97,7 @@ export class WsConnection {
     const pending = this.link
     this.link = undefined
     this.current = undefined
+    this.generation++
     if (pending === undefined) return
     const link = await pending.catch(() => undefined)
     if (link === undefined || link.ws.readyState === WebSocket.CLOSED) return
@@ -103,6 +120,7 @@ export class WsConnection {
 
   private async connect (): Promise<Link> {
     const { token, timeoutMs } = this.init
+    const generation = this.generation
     const ws = new WebSocket(wsUrlOf(this.init.url), {
       handshakeTimeout: timeoutMs,
       headers: token !== undefined ? { authorization: `Bearer ${token}` } : {}
@@ -110,7 +128,7 @@ export class WsConnection {
     const link: Link = { ws, waiters: new Map() }
     const opened = new Promise<void>((resolve, reject) => {
       ws.once('open', () => { resolve() })
-      ws.once('error', (err) => { reject(this.connectionError(err)) })
+      ws.once('error', (err) => { reject(/timed out/i.test(err.message) ? this.timeoutError() : this.connectionError(err)) })
       ws.once('unexpected-response', (_req, res) => {
         const chunks: Buffer[] = []
         res.on('data', (c: Buffer) => chunks.push(c))
@@ -128,6 +146,11 @@ export class WsConnection {
       for (const key of [...link.waiters.keys()]) fail(link, key, err)
     })
     await opened
+    if (generation !== this.generation) {
+      // close() ran while this socket was opening: it must not outlive it.
+      ws.close()
+      throw this.connectionError(new Error('the client was closed'))
+    }
     this.current = link
     ws.on('error', () => {}) // a later error also closes the socket, and 'close' fails the waiters
     return link
@@ -136,6 +159,7 @@ export class WsConnection {
   private receive (link: Link, text: string): void {
     let message: unknown
     try { message = JSON.parse(text) } catch { return }
+    if (message === null || typeof message !== 'object') return
     if (!Array.isArray(message) && typeof (message as { method?: unknown }).method === 'string') {
       this.init.onNotification?.(message as { method: string, params?: unknown })
       return
@@ -143,9 +167,11 @@ export class WsConnection {
     const first = Array.isArray(message) ? message.find((r: JSONRPCResponse) => r.id != null) as JSONRPCResponse | undefined : message as JSONRPCResponse
     if (first === undefined) return
     if (first.id === null) {
-      // Only a request the node could not read at all is answered with id null; this client
-      // sends well-formed single requests, so it can only be about a batch (too many calls).
-      for (const [key, w] of link.waiters) if (w.batch) settle(link, key, message as Reply)
+      // Only a request the node could not read at all is answered with id null. The client
+      // checks batches before sending them, so this can only be said of a batch; it is clear
+      // which one only when one is waiting (the others then run out their deadline).
+      const batches = [...link.waiters].filter(([, w]) => w.batch)
+      if (batches.length === 1) settle(link, (batches[0] as [string | number, Waiter])[0], message as Reply)
       return
     }
     settle(link, first.id, message as Reply)

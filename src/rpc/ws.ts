@@ -6,11 +6,12 @@
  * sent once it has drained.
  *
  * A client may keep many requests in flight on one socket; they are handled concurrently and
- * answered as each completes (match answers by id). Past MAX_WS_IN_FLIGHT unanswered ones the
- * socket is not read until answers drain.
+ * answered as each completes (match answers by id). Past MAX_WS_IN_FLIGHT unanswered messages,
+ * or MAX_WS_IN_FLIGHT_BYTES of them, the socket is not read until answers drain. A socket that
+ * does not answer a ping within WS_PING_INTERVAL_MS is closed.
  */
 import { WebSocketServer, WebSocket } from 'ws'
-import { MAX_RPC_BODY_BYTES, MAX_WS_IN_FLIGHT } from '../constants.js'
+import { MAX_RPC_BODY_BYTES, MAX_WS_IN_FLIGHT, MAX_WS_IN_FLIGHT_BYTES, WS_PING_INTERVAL_MS } from '../constants.js'
 import { LimitExceededError } from '../errors.js'
 import { serialiseReply, type RpcHandler, type WatchSession } from './handler.js'
 import type { ChangeEvent, ChorusApi } from '../node/api.js'
@@ -129,26 +130,43 @@ export function createWsBinding (init: WsBindingInit): WsBinding {
       }
       ws.send(text, sent)
     }
+    // Messages and request bytes in flight: a message may be a batch of many calls, so both count.
     let inFlight = 0
-    const settled = (): void => {
+    let inFlightBytes = 0
+    const full = (): boolean => inFlight >= MAX_WS_IN_FLIGHT || inFlightBytes >= MAX_WS_IN_FLIGHT_BYTES
+    const settled = (bytes: number): void => {
       inFlight--
-      if (inFlight < MAX_WS_IN_FLIGHT && ws.isPaused) ws.resume()
+      inFlightBytes -= bytes
+      if (!full() && ws.isPaused) ws.resume()
     }
     ws.on('message', (data) => {
       const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data
+      const size = bytes.byteLength
       inFlight++
-      if (inFlight >= MAX_WS_IN_FLIGHT && !ws.isPaused) ws.pause()
+      inFlightBytes += size
+      if (full() && !ws.isPaused) ws.pause()
       handler.handleBytes(bytes, { session }).then(reply => {
         // In flight until the answer has left for the kernel: a client that does not read its
         // answers fills its own socket, not this node's memory.
-        if (reply !== null && ws.readyState === WebSocket.OPEN) sendAnswer(serialiseReply(reply), settled)
-        else settled()
+        if (reply !== null && ws.readyState === WebSocket.OPEN) sendAnswer(serialiseReply(reply), () => { settled(size) })
+        else settled(size)
       }, (err: unknown) => {
-        settled()
+        settled(size)
         logger?.error({ err }, 'websocket request failed')
       })
     })
+    // A client that vanished without closing (or never reads) would hold its answers, and a
+    // paused socket, for good: one that does not answer a ping within an interval is dropped.
+    let alive = true
+    ws.on('pong', () => { alive = true })
+    const heartbeat = setInterval(() => {
+      if (!alive) { ws.terminate(); return }
+      alive = false
+      ws.ping()
+    }, WS_PING_INTERVAL_MS)
+    heartbeat.unref()
     ws.on('close', () => {
+      clearInterval(heartbeat)
       if (drainTimer !== undefined) clearInterval(drainTimer)
       for (const sub of subs.values()) sub.unsubscribe()
       subs.clear()

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { encodeValue, jsonDepthProblem, keyProblem, memberProblem } from '../../src/model/index.js'
+import { CheckedValue, checkedValue, encodeValue, jsonDepthProblem, keyProblem, memberProblem } from '../../src/model/index.js'
 import { keyBoundProblem } from '../../src/model/validate.js'
 import { MAX_KEY_BYTES, MAX_MEMBER_BYTES, MAX_VALUE_BYTES, MAX_VALUE_DEPTH } from '../../src/constants.js'
 
@@ -133,5 +133,20 @@ describe('value nesting', () => {
       const actual = (pair === '[]' ? depth : depth + 1)
       expect(jsonDepthProblem(text) === undefined).toBe(actual <= MAX_VALUE_DEPTH)
     }), { numRuns: 300 })
+  })
+})
+
+describe('CheckedValue', () => {
+  it('is made only by checkedValue, for a valid value; a look-alike is only a value', () => {
+    const made = checkedValue({ a: 1 })
+    expect(made).toBeInstanceOf(CheckedValue)
+    expect(encodeValue(made)).toEqual({ json: '{"a":1}' })
+    expect(Object.isFrozen(made)).toBe(true)
+    expect(checkedValue(JSON.parse('['.repeat(MAX_VALUE_DEPTH + 1) + ']'.repeat(MAX_VALUE_DEPTH + 1)))).toHaveProperty('problem')
+    // A forged prototype carries no brand: it is stringified like any object, never trusted as JSON text.
+    const forged = Object.assign(Object.create(CheckedValue.prototype) as object, { json: '{not json' })
+    expect(encodeValue(forged)).toEqual({ json: '{"json":"{not json"}' })
+    expect(checkedValue(forged)).not.toBe(forged)
+    expect((CheckedValue as unknown as { fromValidatedJson?: unknown }).fromValidatedJson).toBeUndefined()
   })
 })

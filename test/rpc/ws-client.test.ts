@@ -6,7 +6,7 @@
 import { once } from 'node:events'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import WebSocket, { WebSocketServer } from 'ws'
-import { MAX_WS_IN_FLIGHT } from '../../src/constants.js'
+import { MAX_RPC_BATCH, MAX_WS_IN_FLIGHT } from '../../src/constants.js'
 import { ChorusClient, ChorusRpcError, startRpcServer } from '../../src/rpc/index.js'
 import { createFakeApi } from './fake-api.js'
 import { startRealNode, waitFor } from './helpers.js'
@@ -33,6 +33,17 @@ describe('ChorusClient over WebSocket', () => {
     expect(batch[0]).toMatchObject({ found: true, value: { i: 7 } })
     expect(batch[1]).toBeInstanceOf(ChorusRpcError)
     expect((batch[1] as ChorusRpcError).data?.code).toBe('ERR_INVALID_PARAMS')
+  })
+
+  it('refuses, on either transport, a batch the node would refuse whole (empty, or more than 1,000 calls)', async () => {
+    const { server, client: http } = await startRealNode()
+    const ws = wsClient(server.url)
+    const calls = Array.from({ length: MAX_RPC_BATCH + 1 }, () => ({ method: 'node.info' }))
+    for (const client of [http, ws]) {
+      await expect(client.batch([])).rejects.toMatchObject({ code: -32600, data: { code: 'ERR_INVALID_REQUEST' } })
+      await expect(client.batch(calls)).rejects.toMatchObject({ code: -32600, data: { code: 'ERR_INVALID_REQUEST' } })
+      expect(await client.batch(calls.slice(0, MAX_RPC_BATCH))).toHaveLength(MAX_RPC_BATCH)
+    }
   })
 
   it('gives a refused call its JSON-RPC code, and a refused token -32007 ERR_UNAUTHORIZED', async () => {
