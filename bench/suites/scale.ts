@@ -13,14 +13,12 @@ import type { Suite, SuiteResult, SuiteRow } from '../lib/types.js'
 
 const key = (i: number): string => `s/${String(i).padStart(8, '0')}`
 
-export const suite: Suite = {
-  name: 'scale',
-  description: 'One `bin/chorus` node loaded with 1,000,000 keys (10,000 in --quick), 100-byte values, through kv.batch of 1,000 (2 clients): load rate, RSS, data size on disk, restart-to-ready, the bytes of an anti-entropy exchange with an in-sync peer (a second node started from a copy of the data directory), full kv.scan throughput (pages of 1,000), kv.get latency.',
-  order: 60,
-  async run ({ quick }): Promise<SuiteResult> {
-    return await runScale(quick ? 10_000 : 1_000_000, quick)
-  }
+/** A suite of the scale measurements at `keys` keys (10,000 in --quick). */
+export function scaleSuite (name: string, order: number, keys: number, description: string): Suite {
+  return { name, description, order, run: async ({ quick }) => await runScale(quick ? 10_000 : keys, quick) }
 }
+
+export const suite = scaleSuite('scale', 60, 1_000_000, 'One `bin/chorus` node loaded with 1,000,000 keys (10,000 in --quick), 100-byte values, through kv.batch of 1,000 (2 clients): load rate, RSS, data size on disk, restart-to-ready, the bytes of an anti-entropy exchange with an in-sync peer (a second node started from a copy of the data directory), full kv.scan throughput (pages of 1,000), kv.get latency.')
 
 /** The scale measurements at `total` keys (the scale10m suite runs them at 10M). */
 export async function runScale (total: number, quick: boolean): Promise<SuiteResult> {

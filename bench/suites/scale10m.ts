@@ -3,14 +3,6 @@
  * goals at that size: RSS ≤ 400 MB, restart-to-ready ≤ 5 s, an in-sync check ≤ 64 bytes.
  * Loading takes minutes; `npm run bench -- scale10m` runs it alone.
  */
-import type { Suite, SuiteResult } from '../lib/types.js'
-import { runScale } from './scale.js'
+import { scaleSuite } from './scale.js'
 
-export const suite: Suite = {
-  name: 'scale10m',
-  description: 'The scale suite at 10,000,000 keys (10,000 in --quick): one `bin/chorus` node loaded through kv.batch of 1,000 (2 clients), 100-byte values: load rate, RSS, data size on disk, restart-to-ready, the bytes of an anti-entropy exchange with an in-sync peer, full kv.scan throughput (120 s at most), kv.get latency.',
-  order: 61,
-  async run ({ quick }): Promise<SuiteResult> {
-    return await runScale(quick ? 10_000 : 10_000_000, quick)
-  }
-}
+export const suite = scaleSuite('scale10m', 61, 10_000_000, 'The scale suite at 10,000,000 keys (10,000 in --quick): one `bin/chorus` node loaded through kv.batch of 1,000 (2 clients), 100-byte values: load rate, RSS, data size on disk, restart-to-ready, the bytes of an anti-entropy exchange with an in-sync peer, full kv.scan throughput (120 s at most), kv.get latency.')

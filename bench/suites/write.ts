@@ -101,7 +101,7 @@ function perOp (cpuMs: number | null | undefined, ops: number): number | null {
 
 export const suite: Suite = {
   name: 'write',
-  description: 'One Chorus node (`bin/chorus start`), raw JSON-RPC 2.0 over HTTP keep-alive, 100-byte values: `kv.put` one per request with 1 and 64 concurrent clients, `kv.batch` of 100 with 1 and 8 clients; "vs level" compares with the raw LevelDB figure of the same run (awaited put, or batch of 100).',
+  description: 'One Chorus node (`bin/chorus start`), raw JSON-RPC 2.0 over HTTP keep-alive, 100-byte values: `kv.put` one per request with 1 and 64 concurrent clients, `kv.put` over one WebSocket with 64 in flight (raw, and through the typed `ChorusClient`), `kv.batch` of 100 with 1 and 8 clients; node CPU per write; "vs level" compares with the raw LevelDB figure of the same run (awaited put, or batch of 100).',
   order: 20,
   needs: ['level'],
   async run ({ quick, prior }): Promise<SuiteResult> {
