@@ -46,6 +46,67 @@ function refuseUpgrade (socket: Duplex, status: number, reason: string, body: st
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
 }
 
+/**
+ * Answers the socket's requests, concurrently, each as it completes. Answers that complete
+ * together (a group commit acknowledges many writes at once) leave in one write to the kernel
+ * instead of one each: `writev` was a tenth of the node's CPU with 64 requests in flight. A
+ * request is in flight until its answer has left for the kernel, and past MAX_WS_IN_FLIGHT
+ * messages or MAX_WS_IN_FLIGHT_BYTES the socket is not read: a client that does not read its
+ * answers fills its own socket, not this node's memory.
+ */
+function serveRequests (ws: WebSocket, handler: RpcHandler, session: WatchSession, logger: Logger | undefined): void {
+  // ws's own net.Socket; cork() counts, so ws's cork/uncork per frame nests inside ours.
+  const socket = (ws as unknown as { _socket?: Duplex })._socket
+  let corked = false
+  const sendAnswer = (text: string, sent: () => void): void => {
+    if (!corked && socket !== undefined) {
+      corked = true
+      socket.cork()
+      process.nextTick(() => { corked = false; socket.uncork() })
+    }
+    ws.send(text, sent)
+  }
+  let inFlight = 0
+  let inFlightBytes = 0
+  const full = (): boolean => inFlight >= MAX_WS_IN_FLIGHT || inFlightBytes >= MAX_WS_IN_FLIGHT_BYTES
+  const settled = (bytes: number): void => {
+    inFlight--
+    inFlightBytes -= bytes
+    if (!full() && ws.isPaused) ws.resume()
+  }
+  ws.on('message', (data) => {
+    const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data
+    const size = bytes.byteLength
+    inFlight++
+    inFlightBytes += size
+    if (full() && !ws.isPaused) ws.pause()
+    handler.handleBytes(bytes, { session }).then(reply => {
+      if (reply !== null && ws.readyState === WebSocket.OPEN) sendAnswer(serialiseReply(reply), () => { settled(size) })
+      else settled(size)
+    }, (err: unknown) => {
+      settled(size)
+      logger?.error({ err }, 'websocket request failed')
+    })
+  })
+}
+
+/**
+ * Pings the socket every WS_PING_INTERVAL_MS and closes it when the last ping went unanswered:
+ * a client that vanished without closing, or never reads, would otherwise hold its answers and
+ * a paused socket for good. Returns the function that stops it.
+ */
+function keepAlive (ws: WebSocket): () => void {
+  let alive = true
+  ws.on('pong', () => { alive = true })
+  const timer = setInterval(() => {
+    if (!alive) { ws.terminate(); return }
+    alive = false
+    ws.ping()
+  }, WS_PING_INTERVAL_MS)
+  timer.unref()
+  return () => { clearInterval(timer) }
+}
+
 export function createWsBinding (init: WsBindingInit): WsBinding {
   const { api, handler, admit, logger } = init
   const maxBuffered = init.maxBufferedBytes ?? DEFAULT_WS_MAX_BUFFERED_BYTES
@@ -116,57 +177,10 @@ export function createWsBinding (init: WsBindingInit): WsBinding {
       }
     }
 
-    // Answers that complete together (a group commit acknowledges many writes at once) leave
-    // in one write to the kernel instead of one each: writev was a tenth of the node's CPU with
-    // 64 requests in flight. `_socket` is ws's own net.Socket; cork() counts, so ws's own
-    // cork/uncork per frame nests inside ours.
-    const socket = (ws as unknown as { _socket?: Duplex })._socket
-    let corked = false
-    const sendAnswer = (text: string, sent: () => void): void => {
-      if (!corked && socket !== undefined) {
-        corked = true
-        socket.cork()
-        process.nextTick(() => { corked = false; socket.uncork() })
-      }
-      ws.send(text, sent)
-    }
-    // Messages and request bytes in flight: a message may be a batch of many calls, so both count.
-    let inFlight = 0
-    let inFlightBytes = 0
-    const full = (): boolean => inFlight >= MAX_WS_IN_FLIGHT || inFlightBytes >= MAX_WS_IN_FLIGHT_BYTES
-    const settled = (bytes: number): void => {
-      inFlight--
-      inFlightBytes -= bytes
-      if (!full() && ws.isPaused) ws.resume()
-    }
-    ws.on('message', (data) => {
-      const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data
-      const size = bytes.byteLength
-      inFlight++
-      inFlightBytes += size
-      if (full() && !ws.isPaused) ws.pause()
-      handler.handleBytes(bytes, { session }).then(reply => {
-        // In flight until the answer has left for the kernel: a client that does not read its
-        // answers fills its own socket, not this node's memory.
-        if (reply !== null && ws.readyState === WebSocket.OPEN) sendAnswer(serialiseReply(reply), () => { settled(size) })
-        else settled(size)
-      }, (err: unknown) => {
-        settled(size)
-        logger?.error({ err }, 'websocket request failed')
-      })
-    })
-    // A client that vanished without closing (or never reads) would hold its answers, and a
-    // paused socket, for good: one that does not answer a ping within an interval is dropped.
-    let alive = true
-    ws.on('pong', () => { alive = true })
-    const heartbeat = setInterval(() => {
-      if (!alive) { ws.terminate(); return }
-      alive = false
-      ws.ping()
-    }, WS_PING_INTERVAL_MS)
-    heartbeat.unref()
+    serveRequests(ws, handler, session, logger)
+    const stopPinging = keepAlive(ws)
     ws.on('close', () => {
-      clearInterval(heartbeat)
+      stopPinging()
       if (drainTimer !== undefined) clearInterval(drainTimer)
       for (const sub of subs.values()) sub.unsubscribe()
       subs.clear()
