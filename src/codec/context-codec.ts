@@ -7,14 +7,14 @@
 import { compareDots, type CausalContext, type Dot } from '../causal/index.js'
 import { MAX_CONTEXT_DOTS, MAX_EVENT_COUNTER, MAX_VV_ENTRIES } from '../constants.js'
 import { InvalidContextError } from '../errors.js'
-import { keyHash } from '../merkle/index.js'
+import { keyHash } from '../util/key-hash.js'
 import { decodeCanonical, encodeCanonicalBase64url } from './canonical-cbor.js'
 import { decodeDot, decodeVv, encodeVv } from './state-codec.js'
 
 const CONTEXT_FORMAT = 1
 const KEY_TAG_BYTES = 8
 
-/** The key's tree hash (merkle/hash.ts): the same 64 bits of SHA-256, already computed by the write. */
+/** The key's tree hash (util/key-hash.ts): the same 64 bits of SHA-256, already computed by the write. */
 function keyTag (storeKey: string): Uint8Array {
   return keyHash(storeKey).subarray(0, KEY_TAG_BYTES)
 }

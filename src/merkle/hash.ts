@@ -8,6 +8,9 @@
  */
 import { hash } from 'node:crypto'
 
+/** The key's position hash lives below merkle/ and codec/, which both use it. */
+export { keyHash } from '../util/key-hash.js'
+
 /** Bytes of every hash in the tree (a truncated SHA-256). */
 export const HASH_BYTES = 16
 
@@ -25,21 +28,3 @@ export function leafHash (storeKey: string, state: Uint8Array): Uint8Array {
   return new Uint8Array(h.buffer, h.byteOffset, HASH_BYTES)
 }
 
-/** Keys whose keyHash is remembered: a write hashes its key for the tree and again for its context. */
-const KEY_HASH_MEMO_ENTRIES = 4096
-let memo = new Map<string, Uint8Array>()
-
-/**
- * 64 bits of the key's SHA-256: the bucket is its top bits; anti-entropy sends it to name keys
- * compactly; contexts carry it as their key tag. Remembered for the last few thousand keys (one
- * write asks for it twice), so the array returned is shared: never modify it.
- */
-export function keyHash (storeKey: string): Uint8Array {
-  const known = memo.get(storeKey)
-  if (known !== undefined) return known
-  const h = hash('sha256', storeKey, 'buffer') as unknown as Buffer
-  const bytes = new Uint8Array(h.buffer, h.byteOffset, 8)
-  if (memo.size >= KEY_HASH_MEMO_ENTRIES) memo = new Map()
-  memo.set(storeKey, bytes)
-  return bytes
-}
