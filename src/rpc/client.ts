@@ -17,11 +17,11 @@
  * ```
  */
 import { JSONRPCClient, JSONRPCErrorException } from 'json-rpc-2.0'
-import type { JSONRPCError, JSONRPCRequest, JSONRPCResponse } from 'json-rpc-2.0'
+import type { JSONRPCRequest, JSONRPCResponse } from 'json-rpc-2.0'
 import WebSocket from 'ws'
 import { MAX_RPC_BATCH } from '../constants.js'
-import { ChorusRpcError, ERR_CONNECTION, ERR_INTERNAL, ERR_INVALID_REQUEST, ERR_TIMEOUT, RPC_INVALID_REQUEST } from './errors.js'
-import { WsConnection, wsUrlOf } from './ws-connection.js'
+import { ChorusRpcError, ERR_CONNECTION, ERR_INTERNAL, ERR_INVALID_REQUEST, RPC_INVALID_REQUEST } from './errors.js'
+import { connectionError, dialRpcSocket, WsConnection } from './ws-connection.js'
 import type {
   BatchOp, ChangeEvent, ConflictsOptions, ConflictsResult, CounterResult, KvGetOptions, KvGetResult,
   BatchResult, NodeInfo, PeerInfo, ReadAfterOptions, ScanItem, ScanOptions, ScanResult, SetResult, SyncReport, WriteResult
@@ -55,14 +55,6 @@ export interface WatchCallbacks {
 }
 
 interface CallParams { transportError?: unknown }
-
-function connectionError (url: string, cause: unknown): ChorusRpcError {
-  if (cause instanceof Error && cause.name === 'TimeoutError') {
-    return new ChorusRpcError({ code: 0, message: `${url} did not answer in time (${cause.message})`, data: { code: ERR_TIMEOUT } }, { cause })
-  }
-  const reason = cause instanceof Error ? ((cause.cause as Error | undefined)?.message ?? cause.message) : String(cause)
-  return new ChorusRpcError({ code: 0, message: `cannot reach ${url}: ${reason}`, data: { code: ERR_CONNECTION } }, { cause })
-}
 
 /** Accepts `http://h:p`, `http://h:p/` or `http://h:p/rpc` (or ws://…); returns the http(s) base without /rpc. */
 export function baseUrl (url: string): string {
@@ -283,26 +275,10 @@ export class ChorusClient {
 
   /** Opens a WebSocket, subscribes to changes under `prefix`, and calls back for each. */
   async watch (prefix: string, callbacks: WatchCallbacks): Promise<WatchHandle> {
-    const ws = new WebSocket(wsUrlOf(this.url), { headers: this.token !== undefined ? { authorization: `Bearer ${this.token}` } : {} })
+    const { ws, opened } = dialRpcSocket(this.url, this.token)
     const rpc = new JSONRPCClient((payload: unknown) => { ws.send(JSON.stringify(payload)) })
     const closed = new Promise<void>(resolve => { ws.once('close', () => { rpc.rejectAllPendingRequests('connection closed'); resolve() }) })
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => { resolve() })
-      ws.once('error', (err) => { reject(connectionError(this.url, err)) })
-      ws.once('unexpected-response', (_req, res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () => {
-          let error: JSONRPCError = { code: 0, message: `WebSocket upgrade refused with HTTP ${res.statusCode ?? '?'}`, data: { code: ERR_CONNECTION } }
-          try {
-            const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as JSONRPCResponse
-            if (body.error !== undefined) error = body.error
-          } catch {}
-          ws.terminate()
-          reject(new ChorusRpcError(error))
-        })
-      })
-    })
+    await opened
     ws.on('error', () => {})
     ws.on('message', (data) => {
       let msg: unknown

@@ -121,23 +121,8 @@ export class WsConnection {
   private async connect (): Promise<Link> {
     const { token, timeoutMs } = this.init
     const generation = this.generation
-    const ws = new WebSocket(wsUrlOf(this.init.url), {
-      handshakeTimeout: timeoutMs,
-      headers: token !== undefined ? { authorization: `Bearer ${token}` } : {}
-    })
+    const { ws, opened } = dialRpcSocket(this.init.url, token, timeoutMs)
     const link: Link = { ws, waiters: new Map() }
-    const opened = new Promise<void>((resolve, reject) => {
-      ws.once('open', () => { resolve() })
-      ws.once('error', (err) => { reject(/timed out/i.test(err.message) ? this.timeoutError() : this.connectionError(err)) })
-      ws.once('unexpected-response', (_req, res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () => {
-          ws.terminate()
-          reject(new ChorusRpcError(refusalOf(res.statusCode, Buffer.concat(chunks).toString('utf8'))))
-        })
-      })
-    })
     ws.on('message', (data) => { this.receive(link, data.toString()) })
     ws.on('close', () => {
       // Forget this socket only if it is still the current one: close() may have started another.
@@ -178,7 +163,7 @@ export class WsConnection {
   }
 
   private connectionError (cause: unknown): ChorusRpcError {
-    return new ChorusRpcError({ code: 0, message: `cannot reach ${this.init.url}: ${reasonOf(cause)}`, data: { code: ERR_CONNECTION } }, { cause })
+    return connectionError(this.init.url, cause)
   }
 }
 
@@ -196,6 +181,43 @@ function fail (link: Link, key: string | number, err: ChorusRpcError): void {
   link.waiters.delete(key)
   clearTimeout(w.timer)
   w.reject(err)
+}
+
+/**
+ * A transport failure reaching `url`: ERR_TIMEOUT when a deadline ran out (the call may still be
+ * applied), else ERR_CONNECTION.
+ */
+export function connectionError (url: string, cause: unknown): ChorusRpcError {
+  if (cause instanceof Error && (cause.name === 'TimeoutError' || /handshake has timed out/i.test(cause.message))) {
+    return new ChorusRpcError({ code: 0, message: `${url} did not answer in time (${cause.message})`, data: { code: ERR_TIMEOUT } }, { cause })
+  }
+  const reason = cause instanceof Error ? ((cause.cause as Error | undefined)?.message ?? cause.message) : String(cause)
+  return new ChorusRpcError({ code: 0, message: `cannot reach ${url}: ${reason}`, data: { code: ERR_CONNECTION } }, { cause })
+}
+
+/**
+ * Opens a WebSocket to the node's `/rpc` (base URL `url`). `opened` resolves once it is open, or
+ * rejects with the node's own JSON-RPC error when it refused the upgrade (401, 403…), or with a
+ * connection error; attach handlers to `ws` before awaiting it.
+ */
+export function dialRpcSocket (url: string, token: string | undefined, timeoutMs?: number): { ws: WebSocket, opened: Promise<void> } {
+  const ws = new WebSocket(wsUrlOf(url), {
+    ...(timeoutMs !== undefined ? { handshakeTimeout: timeoutMs } : {}),
+    headers: token !== undefined ? { authorization: `Bearer ${token}` } : {}
+  })
+  const opened = new Promise<void>((resolve, reject) => {
+    ws.once('open', () => { resolve() })
+    ws.once('error', (err) => { reject(connectionError(url, err)) })
+    ws.once('unexpected-response', (_req, res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => {
+        ws.terminate()
+        reject(new ChorusRpcError(refusalOf(res.statusCode, Buffer.concat(chunks).toString('utf8'))))
+      })
+    })
+  })
+  return { ws, opened }
 }
 
 /** The node's JSON-RPC error from a refused upgrade (401, 403…), or a plain connection error. */
