@@ -3,7 +3,7 @@
  * environment variables and a config file onto NodeInit; tests build NodeInit directly.
  */
 import { DEFAULT_MAX_DRIFT_MS } from './clock/index.js'
-import { CLUSTER_NAME_PATTERN } from './constants.js'
+import { AE_FRESH_MS, CLUSTER_NAME_PATTERN, MAX_AE_FRESH_MS } from './constants.js'
 import { ConfigError } from './errors.js'
 import { isLoopbackAddress } from './util/loopback.js'
 
@@ -47,6 +47,12 @@ export interface NodeInit {
    * @default 3000
    */
   aeIntervalMs?: number
+  /**
+   * Scheduled anti-entropy exchanges leave to gossip the keys whose changes began less than
+   * this long ago (docs/protocol.md, "Fresh changes"); 0 sends everything.
+   * @default AE_FRESH_MS (1000)
+   */
+  aeFreshMs?: number
   /**
    * fsync each acknowledged write.
    * @default false
@@ -121,6 +127,7 @@ export const NODE_DEFAULTS = {
   bootstrap: [] as string[],
   open: false,
   aeIntervalMs: 3000,
+  aeFreshMs: AE_FRESH_MS,
   fsync: false,
   maxDriftMs: DEFAULT_MAX_DRIFT_MS,
   clockSettleTimeoutMs: 3000,
@@ -161,12 +168,17 @@ export function resolveNodeConfig (init: NodeInit = {}): NodeConfig {
   if (!CLUSTER_NAME_PATTERN.test(clusterName)) {
     throw new ConfigError(`cluster name ${JSON.stringify(clusterName)}: use 1 to 64 letters, digits, '.', '_' or '-' (it is part of every protocol id and topic)`)
   }
+  const aeFreshMs = init.aeFreshMs ?? NODE_DEFAULTS.aeFreshMs
+  if (!(Number.isSafeInteger(aeFreshMs) && aeFreshMs >= 0 && aeFreshMs <= MAX_AE_FRESH_MS)) {
+    throw new ConfigError(`aeFreshMs must be an integer from 0 to ${MAX_AE_FRESH_MS}, not ${String(aeFreshMs)}`)
+  }
   return {
     dataDir: init.dataDir ?? NODE_DEFAULTS.dataDir,
     ...resolveExposure(init),
     bootstrap: init.bootstrap ?? [...NODE_DEFAULTS.bootstrap],
     clusterKey: init.clusterKey,
     aeIntervalMs: init.aeIntervalMs ?? NODE_DEFAULTS.aeIntervalMs,
+    aeFreshMs,
     fsync: init.fsync ?? NODE_DEFAULTS.fsync,
     maxDriftMs: init.maxDriftMs ?? NODE_DEFAULTS.maxDriftMs,
     clockSettleTimeoutMs: init.clockSettleTimeoutMs ?? NODE_DEFAULTS.clockSettleTimeoutMs,

@@ -302,3 +302,13 @@ export async function cpuDuring<T> (nodes: ChorusNode[], work: () => Promise<T>)
   })
   return { result, cpuMs }
 }
+
+/** Anti-entropy bytes the nodes have sent so far, as they count them (`chorus_ae_bytes_total`), summed: tree metadata and key state apart. */
+export async function aeBytesSent (nodes: ChorusNode[]): Promise<{ meta: number, state: number }> {
+  const texts = await Promise.all(nodes.map(async n => await (await fetch(n.url.replace(/\/rpc$/, '/metrics'))).text()))
+  const sum = (kind: string): number => texts.reduce((total, text) => {
+    const line = text.split('\n').find(l => l.startsWith(`chorus_ae_bytes_total{direction="sent",kind="${kind}"}`))
+    return total + Number(line?.split(' ')[1] ?? 0)
+  }, 0)
+  return { meta: sum('meta'), state: sum('state') }
+}

@@ -3,7 +3,7 @@
  * earlier ones). Write-to-visible latency on every other node at a steady 1,000 writes/s spread
  * over all leaders, and the highest aggregate write rate sustained while every node keeps up.
  */
-import { chorusUnavailable, cpuDuring, crashNotes, startCluster, stopAll, waitConverged, waitMesh, type ChorusNode } from '../lib/chorus.js'
+import { aeBytesSent, chorusUnavailable, cpuDuring, crashNotes, startCluster, stopAll, waitConverged, waitMesh, type ChorusNode } from '../lib/chorus.js'
 import { rampSustained, steadyLatency } from '../lib/load.js'
 import { round, value100 } from '../lib/stats.js'
 import type { BarChart, LatencyChart, Suite, SuiteResult, SuiteRow } from '../lib/types.js'
@@ -60,8 +60,14 @@ export const suite: Suite = {
         await steadyLatency(nodes, rate, warmupMs, `warm${n}`)
         await waitConverged(nodes, 15_000)
 
+        const aeBefore = await aeBytesSent(nodes)
         const { result: r, cpuMs } = await cpuDuring(nodes, async () => await steadyLatency(nodes, rate, durationMs, `n${n}`))
+        const aeAfter = await aeBytesSent(nodes)
         const cpu = cpuPerWrite(cpuMs, r.writes)
+        // What anti-entropy sent while gossip was delivering every write: states it sent again.
+        const aeStatePerWrite = r.writes > 0 ? (aeAfter.state - aeBefore.state) / r.writes : null
+        const aeMetaPerWrite = r.writes > 0 ? (aeAfter.meta - aeBefore.meta) / r.writes : null
+        data[`n${n}AeBytesPerWrite`] = { state: aeStatePerWrite, meta: aeMetaPerWrite }
         data[`n${n}`] = r.dist
         data[`n${n}CpuUsPerWrite`] = cpu
         data[`n${n}mode`] = r.mode
@@ -75,7 +81,8 @@ export const suite: Suite = {
             max: round(r.dist.max, 1),
             observed: `${r.observed}/${r.expected}`,
             via: r.mode === 'watch' ? 'kv.watch' : 'kv.get poll',
-            ...cpuColumns(cpu)
+            ...cpuColumns(cpu),
+            'AE state/write (meta)': aeStatePerWrite == null ? null : `${round(aeStatePerWrite, 1)} (${round(aeMetaPerWrite ?? 0, 1)})`
           }
         })
         if (r.errors > 0) notes.push(`${n} nodes, latency run: ${r.errors} write errors, first: ${r.firstError ?? '?'}`)
@@ -115,10 +122,11 @@ export const suite: Suite = {
         await stopAll(nodes)
       }
     }
+    notes.unshift('AE state/write: anti-entropy key-state bytes all nodes sent during the latency run, per write (tree metadata in brackets); gossip delivers every write, so this is what anti-entropy sent again.')
     notes.unshift('CPU/write: each node process\'s own CPU time (all threads, user + system, /proc/<pid>/stat) over the run, divided by the writes acknowledged; every node applies every write, so "each node" is what one write costs a node (as its leader for 1/N of the writes, as a receiver for the rest) and "cluster" is the sum over the N nodes.')
     notes.unshift(`Latency runs last ${durationMs / 1000} s each, after ${warmupMs / 1000} s of the same load (discarded) to let V8 optimise; sustained steps ${quick ? 1 : 3} s each. Client and all nodes share the 2 cores, so larger clusters are CPU-starved: read the figures as lower bounds.`)
     return {
-      units: { 'writes/s': 'writes/s', p50: 'ms', p95: 'ms', p99: 'ms', max: 'ms', 'CPU/write, each node (mean / max)': 'µs', 'CPU/write, cluster': 'µs' },
+      units: { 'writes/s': 'writes/s', p50: 'ms', p95: 'ms', p99: 'ms', max: 'ms', 'CPU/write, each node (mean / max)': 'µs', 'CPU/write, cluster': 'µs', 'AE state/write (meta)': 'B, all nodes' },
       rows,
       data,
       notes,

@@ -2,7 +2,7 @@
  * Anti-entropy options and their defaults, resolved once. Every number a peer could exploit
  * (time, concurrency, sizes) has a bound here.
  */
-import { AE_LEAVES_PER_ENTRIES, AE_STATES_PER_FRAME_BYTES, MAX_AE_FRAME_BYTES } from '../constants.js'
+import { AE_FRESH_MS, AE_LEAVES_PER_ENTRIES, AE_STATES_PER_FRAME_BYTES, MAX_AE_FRAME_BYTES, MAX_AE_FRESH_MS } from '../constants.js'
 import { ConfigError } from '../errors.js'
 
 export interface AntiEntropyInit {
@@ -42,6 +42,13 @@ export interface AntiEntropyInit {
   announceIntervalMs?: number
   /** How often the root is checked for a change worth announcing (the throttle). @default 1000 */
   announceCheckMs?: number
+  /**
+   * Scheduled exchanges with a peer connected for over twice this long leave to gossip the keys
+   * whose run of changes began less than this long ago (docs/protocol.md, "Fresh changes");
+   * explicit syncs and 0 send everything. The replica must remember changes as long
+   * (ReplicaInit.freshWindowMs). @default AE_FRESH_MS
+   */
+  freshMs?: number
   /** Run the periodic scheduler and new-peer syncs; off leaves only `sync()`. @default true */
   schedule?: boolean
   /** The clock for exchange start times (onExchangeComplete). @default Date.now */
@@ -76,6 +83,7 @@ function requirePositiveIntegers (config: AntiEntropyConfig): AntiEntropyConfig 
     const v = config[name]
     if (!Number.isFinite(v) || v < 0) throw new ConfigError(`anti-entropy ${name} must be a number of milliseconds ≥ 0, not ${String(v)}`)
   }
+  if (!(Number.isSafeInteger(config.freshMs) && config.freshMs >= 0 && config.freshMs <= MAX_AE_FRESH_MS)) throw new ConfigError(`anti-entropy freshMs must be an integer from 0 to ${MAX_AE_FRESH_MS}, not ${String(config.freshMs)}`)
   if (!(config.jitter >= 0 && config.jitter < 1)) throw new ConfigError(`anti-entropy jitter must be in [0, 1), not ${String(config.jitter)}`)
   if (config.statesFrameBytes > config.maxFrameBytes) throw new ConfigError('anti-entropy statesFrameBytes must not exceed maxFrameBytes')
   return config
@@ -98,6 +106,7 @@ export function resolveConfig (init: AntiEntropyInit = {}): AntiEntropyConfig {
     leavesPerEntries: init.leavesPerEntries ?? AE_LEAVES_PER_ENTRIES,
     announceIntervalMs: init.announceIntervalMs ?? DEFAULT_ANNOUNCE_INTERVAL_MS,
     announceCheckMs: init.announceCheckMs ?? DEFAULT_ANNOUNCE_CHECK_MS,
+    freshMs: init.freshMs ?? AE_FRESH_MS,
     schedule: init.schedule ?? true,
     now: init.now ?? Date.now,
     announceNow: init.announceNow ?? init.now ?? Date.now

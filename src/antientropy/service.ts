@@ -308,11 +308,14 @@ class AntiEntropyService implements AntiEntropy {
       yieldable(true)
       // The peer may have started its exchange with us while we dialled: give way at once.
       if (scheduled && this.isServing(peerName)) this.yieldToPeer(peerName)
-      const stats = await runSession(fs, this.sessionContext(peerName), 'initiator')
+      const freshMs = scheduled && this.connectedLongerThan(peerName, 2 * this.config.freshMs) ? this.config.freshMs : 0
+      const stats = await runSession(fs, this.sessionContext(peerName, freshMs), 'initiator')
       yieldable(false)
       await fs.close()
       this.metrics.record('initiator', outcomeOf(stats), stats)
-      this.c.onExchangeComplete?.(peerName, startedAtMs)
+      // Keys we left to gossip may not have reached the peer yet: only what we held before the
+      // fresh window began is sure to be there (tombstone GC counts from this time).
+      this.c.onExchangeComplete?.(peerName, stats.keysLeftToGossip > 0 && stats.freshFromMs !== undefined ? Math.min(startedAtMs, stats.freshFromMs) : startedAtMs)
       this.log.debug({ peer: peerName, ...stats }, 'anti-entropy exchange done')
       return {
         peer: peerName,
@@ -366,7 +369,9 @@ class AntiEntropyService implements AntiEntropy {
     this.inbound.add(exchange)
     this.yieldToPeer(peerName)
     try {
-      const stats = await runSession(fs, this.sessionContext(peerName), 'responder')
+      // Gossip delivers to a peer only while connected: over a young connection, send everything.
+      const freshMs = this.connectedLongerThan(peerName, 2 * this.config.freshMs) ? this.config.freshMs : 0
+      const stats = await runSession(fs, this.sessionContext(peerName, freshMs), 'responder')
       await fs.close()
       this.metrics.record('responder', outcomeOf(stats), stats)
       // No onExchangeComplete here: whether the initiator kept every state we sent, only it
@@ -408,8 +413,19 @@ class AntiEntropyService implements AntiEntropy {
     return true
   }
 
-  private sessionContext (peer: string): Parameters<typeof runSession>[1] {
-    return { replica: this.c.replica, peer, statesFrameBytes: this.config.statesFrameBytes, maxFrameBytes: this.config.maxFrameBytes, leavesPerEntries: this.config.leavesPerEntries, log: this.log }
+  private sessionContext (peer: string, freshMs: number): Parameters<typeof runSession>[1] {
+    const { statesFrameBytes, maxFrameBytes, leavesPerEntries, now } = this.config
+    return { replica: this.c.replica, peer, statesFrameBytes, maxFrameBytes, leavesPerEntries, freshMs, now, log: this.log }
+  }
+
+  /**
+   * Whether some open connection to `peer` is older than `ms`: gossip published while it was
+   * open reached the peer (floodPublish sends to every subscriber), so anti-entropy may leave
+   * fresh changes to it.
+   */
+  private connectedLongerThan (peer: string, ms: number): boolean {
+    const now = Date.now()
+    return this.c.libp2p.getConnections().some(conn => conn.remotePeer.toString() === peer && conn.status === 'open' && now - conn.timeline.open > ms)
   }
 }
 

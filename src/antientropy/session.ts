@@ -31,6 +31,14 @@ export interface SessionContext {
   maxFrameBytes: number
   /** Leaves listed per ENTRIES frame: the differing buckets go in parts of about this many (memory per part, not per exchange). */
   leavesPerEntries: number
+  /**
+   * Initiator: the fresh window to offer in HELLO (docs/protocol.md, "Fresh changes"); 0 sends
+   * everything. Responder: the most it accepts, 0 when its own view of the peer says gossip may
+   * not have reached it (a young connection).
+   */
+  freshMs: number
+  /** The clock of the replica's freshSince. */
+  now: () => number
   log: Logger
 }
 
@@ -112,6 +120,8 @@ class Session {
   private listedUpTo = -1
   /** After our DONE only a plain DONE may follow: a peer cannot keep the conversation going by pulling. */
   private sentDone = false
+  /** Keys whose run of changes began since this time are left to gossip; undefined: send everything. */
+  private freshFrom: number | undefined
 
   constructor (private readonly fs: FramedStream, private readonly ctx: SessionContext, private readonly role: Role) {
     this.tree = ctx.replica.tree
@@ -153,7 +163,8 @@ class Session {
     this.rights.window = window
     const root = Uint8Array.from(this.tree.root())
     if (isZero(root)) this.rights.streamed.addRange(bucketRange(0, 0))
-    await this.send({ type: FrameType.Hello, version: PROTOCOL_VERSION, root, keys: this.ctx.replica.keyCount(), window })
+    this.leaveFreshToGossip(this.ctx.freshMs)
+    await this.send({ type: FrameType.Hello, version: PROTOCOL_VERSION, root, keys: this.ctx.replica.keyCount(), window, fresh: this.ctx.freshMs })
     this.expected = new Set([FrameType.Nodes, FrameType.Done, FrameType.Busy])
   }
 
@@ -161,6 +172,7 @@ class Session {
     if (frame.version !== PROTOCOL_VERSION) throw violation(`unsupported version ${frame.version}`)
     this.rights.window = frame.window
     this.peerLeavesPerBucket = Math.ceil(frame.keys / BUCKETS)
+    this.leaveFreshToGossip(Math.min(frame.fresh, this.ctx.freshMs))
     const mine = this.tree.root()
     if (sameBytes(mine, frame.root)) {
       this.stats.inSync = true
@@ -338,7 +350,7 @@ class Session {
         for (const e of mine) {
           const key = hex(windowOf(e.leaf, this.rights.window, LEAF_BYTES))
           if (theirs.has(key)) theirs.delete(key)
-          else toSend.push(e.storeKey)
+          else if (!this.leftToGossip(e.storeKey)) toSend.push(e.storeKey)
         }
         for (const w of theirs.values()) wanted.push(w)
       }
@@ -369,7 +381,11 @@ class Session {
       const w = hex(frame.leaves.subarray(at, at + LEAF_BYTES))
       const owners = advertised.get(w)
       if (owners === undefined) throw violation('WANT for a leaf never offered')
-      for (const k of owners) { keys.add(k); wantedWindow.set(k, w) }
+      for (const k of owners) {
+        if (this.leftToGossip(k)) continue
+        keys.add(k)
+        wantedWindow.set(k, w)
+      }
     }
     // Merged states the peer lacks: what it sent us, unless our merge came out equal to it.
     for (const k of this.receiver.final.keys()) keys.add(k)
@@ -422,6 +438,26 @@ class Session {
     this.sentDone = true
     this.expected = new Set([FrameType.Done])
     return pull.length === 0 && this.role === 'responder'
+  }
+
+  // ---- fresh changes
+
+  private leaveFreshToGossip (freshMs: number): void {
+    if (freshMs <= 0) return
+    this.freshFrom = this.ctx.now() - freshMs
+    this.stats.freshFromMs = this.freshFrom
+  }
+
+  /**
+   * Whether to leave this key to gossip: its run of changes began within the fresh window (or
+   * during the exchange). A start in the future (the clock went back) is no evidence of freshness.
+   */
+  private leftToGossip (storeKey: string): boolean {
+    if (this.freshFrom === undefined) return false
+    const began = this.ctx.replica.freshSince(storeKey)
+    if (began === undefined || began < this.freshFrom || began > this.ctx.now()) return false
+    this.stats.keysLeftToGossip++
+    return true
   }
 
   // ---- validation
@@ -529,11 +565,12 @@ class Session {
     }
     const reads = coalesce(taken, this.tree)
     const { replica } = this.ctx
+    const leftToGossip = (storeKey: string): boolean => this.leftToGossip(storeKey)
     async function * all (): AsyncGenerator<EncodedChange> {
       for (const [from, to] of reads) {
         for await (const change of replica.statesInBuckets(from, to)) {
           // A key written into a gap since we looked is not the peer's to receive.
-          if (allowed.has(bucketOf(change.storeKey))) yield change
+          if (allowed.has(bucketOf(change.storeKey)) && !leftToGossip(change.storeKey)) yield change
         }
       }
       yield * after

@@ -21,6 +21,13 @@ export interface ExchangeStats {
   roundTrips: number
   /** Differing buckets left out because their leaves alone exceed a frame (responder). */
   bucketsUnlistable: number
+  /** Keys that differed but that this side left to gossip: their changes were fresh (docs/protocol.md). */
+  keysLeftToGossip: number
+  /**
+   * Set when this side left fresh keys to gossip: the start of the fresh window. Only what this
+   * side held before it is sure to have reached the peer (tombstone GC counts from here).
+   */
+  freshFromMs?: number
 }
 
 export function emptyStats (): ExchangeStats {
@@ -36,6 +43,7 @@ export function emptyStats (): ExchangeStats {
     stateBytesSent: 0,
     stateBytesReceived: 0,
     roundTrips: 0,
-    bucketsUnlistable: 0
+    bucketsUnlistable: 0,
+    keysLeftToGossip: 0
   }
 }

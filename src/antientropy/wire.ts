@@ -4,11 +4,11 @@
  * the conversation is checked by the session.
  */
 import { decodeCbor, encodeCbor } from '../codec/index.js'
-import { MAX_AE_STATE_BYTES, MAX_KEY_BYTES } from '../constants.js'
+import { MAX_AE_FRESH_MS, MAX_AE_STATE_BYTES, MAX_KEY_BYTES } from '../constants.js'
 import { ExchangeInterruptedError, ProtocolError } from '../errors.js'
 import { HASH_BYTES } from '../merkle/index.js'
 
-export const PROTOCOL_VERSION = 2
+export const PROTOCOL_VERSION = 3
 /** Bytes of an inner-node hash on the wire: a window of the 16-byte hash (see `window`). */
 export const NODE_BYTES = 4
 /** Bytes of a leaf hash on the wire; also how a key is named in WANT. */
@@ -18,7 +18,15 @@ export const MAX_WINDOW = HASH_BYTES - Math.max(NODE_BYTES, LEAF_BYTES)
 
 export enum FrameType { Hello = 0, Nodes = 1, Entries = 2, Want = 3, States = 4, Done = 5, Busy = 6, Refused = 7, StatePart = 8 }
 
-export interface HelloFrame { type: FrameType.Hello, version: number, root: Uint8Array, keys: number, window: number }
+export interface HelloFrame {
+  type: FrameType.Hello
+  version: number
+  root: Uint8Array
+  keys: number
+  window: number
+  /** Both sides may leave to gossip the keys whose changes began less than this many ms ago (0: send everything). */
+  fresh: number
+}
 /** `indices`: nodes at `level` that differ; `hashes`: their FANOUT children each; `pull`: nodes at `level` the sender is empty in. */
 export interface NodesFrame { type: FrameType.Nodes, level: number, indices: number[], hashes: Uint8Array, pull: number[] }
 /** `buckets` that differ, with the sender's leaf windows in each (`counts[i]` of them for `buckets[i]`). */
@@ -52,7 +60,7 @@ function unpackIndices (bytes: unknown, what: string): number[] {
 
 export function encodeFrame (frame: Frame): Uint8Array {
   switch (frame.type) {
-    case FrameType.Hello: return encodeCbor([frame.type, frame.version, frame.root, frame.keys, frame.window])
+    case FrameType.Hello: return encodeCbor([frame.type, frame.version, frame.root, frame.keys, frame.window, frame.fresh])
     case FrameType.Nodes: return encodeCbor([frame.type, frame.level, packIndices(frame.indices), frame.hashes, packIndices(frame.pull)])
     case FrameType.Entries: return encodeCbor([frame.type, packIndices(frame.buckets), frame.counts, frame.leaves, packIndices(frame.pull)])
     case FrameType.Want: return encodeCbor([frame.type, frame.leaves])
@@ -92,10 +100,10 @@ export function decodeFrame (bytes: Uint8Array): Frame {
   const shape = (n: number): void => { if (f.length !== n) throw violation(`frame type ${String(f[0])} has ${f.length} fields`) }
   switch (f[0]) {
     case FrameType.Hello: {
-      shape(5)
-      const [, version, root, keys, window] = f
-      if (!isUint(version) || !(root instanceof Uint8Array) || root.length !== HASH_BYTES || !isUint(keys) || !isUint(window) || window > MAX_WINDOW) throw violation('bad HELLO')
-      return { type: FrameType.Hello, version, root, keys, window }
+      shape(6)
+      const [, version, root, keys, window, fresh] = f
+      if (!isUint(version) || !(root instanceof Uint8Array) || root.length !== HASH_BYTES || !isUint(keys) || !isUint(window) || window > MAX_WINDOW || !isUint(fresh) || fresh > MAX_AE_FRESH_MS) throw violation('bad HELLO')
+      return { type: FrameType.Hello, version, root, keys, window, fresh }
     }
     case FrameType.Nodes: {
       shape(5)

@@ -136,6 +136,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
         store: this.store,
         nodeId: this.libp2p.peerId.toString(),
         clock,
+        freshWindowMs: config.aeFreshMs,
         logger: logger.child({ part: 'replica' }),
         onIdentityConflict: (conflict) => {
           markIdentityConflict(config.dataDir, { ...conflict }).catch((err: unknown) => { logger.error({ err }, 'could not record the identity conflict') })
@@ -163,7 +164,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
           onViolation: (peer, err) => { penalties.penalise(peer, 'ae-violation', err.message) }
         },
         // Exchange times use the corrected clock, like tombstone times (GC compares them).
-        { intervalMs: config.aeIntervalMs, clusterName: config.clusterName, now: () => clock.physicalNow(), announceNow: () => time.raw() }
+        { intervalMs: config.aeIntervalMs, freshMs: config.aeFreshMs, clusterName: config.clusterName, now: () => clock.physicalNow(), announceNow: () => time.raw() }
       )
       this.timeSync = new TimeSync(
         { libp2p: this.libp2p, time, logger: logger.child({ part: 'clock' }) },

@@ -28,6 +28,8 @@ export interface CommitPlan {
   purged: Array<[string, VersionVector]>
   dotFloor: number
   forgotten: string[]
+  /** The physical time the plan was made at: the tombstone times it writes. */
+  now: number
 }
 
 /** Everything to write for the touched slots whose encoding really changed. */
@@ -103,5 +105,5 @@ export function planCommit (ctx: PlanContext, slots: Map<string, Slot>): CommitP
   }
   // The floor outlives the records, which expire: a node never reissues a dot.
   if (dotFloor > ctx.env.dotFloor) writes.push(ctx.store.metaWrite('dotFloor', String(dotFloor)))
-  return { writes, bucketHashes, changes, keyDelta, changedKeys, purged, dotFloor, forgotten }
+  return { writes, bucketHashes, changes, keyDelta, changedKeys, purged, dotFloor, forgotten, now }
 }

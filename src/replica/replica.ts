@@ -9,7 +9,7 @@
 import type { Logger } from 'pino'
 import type { RegisterState } from '../causal/index.js'
 import type { HybridLogicalClock } from '../clock/index.js'
-import { MAX_COMMIT_BYTES, MAX_QUEUED_REMOTE_BYTES, MAX_SIBLINGS } from '../constants.js'
+import { AE_FRESH_MS, MAX_COMMIT_BYTES, MAX_FRESH_KEYS, MAX_QUEUED_REMOTE_BYTES, MAX_SIBLINGS } from '../constants.js'
 import { CorruptDataError, IdentityConflictError, LimitExceededError } from '../errors.js'
 import type { MerkleTree } from '../merkle/index.js'
 import { fromStoreKey, SPACE_TYPES, toStoreKey, type KeySpace, type StateBySpace } from '../model/index.js'
@@ -22,6 +22,7 @@ import { sizeGrowthProblem, valueBoundsProblem } from './state-bounds.js'
 import { checkRemoteChange } from './remote-check.js'
 import { loadSlots, type Slot } from './slots.js'
 import { StateCache } from './state-cache.js'
+import { RecentChanges } from './recent-changes.js'
 import { decodeCollected, isAllTombstones, tombstoneTime } from './tombstones.js'
 import type { AntiEntropyReplica, ApplyReport, AppliedChange, BucketEntry, EncodedChange } from './types.js'
 
@@ -36,6 +37,11 @@ export interface ReplicaInit {
   maxJobsPerCommit?: number
   /** Recently written states kept in memory. @default 20000 */
   cacheEntries?: number
+  /**
+   * How long a key counts as freshly changed, for anti-entropy to leave to gossip
+   * (recent-changes.ts); 0 records nothing. @default AE_FRESH_MS
+   */
+  freshWindowMs?: number
   /** Told once when a peer shows writes of our identity that we never made (identity-check.ts). */
   onIdentityConflict?: (conflict: IdentityConflict) => void
 }
@@ -94,6 +100,7 @@ export class Replica implements AntiEntropyReplica {
   private keys: number
   private readonly listeners = new Set<ChangeListener>()
   private readonly cache: StateCache
+  private readonly recent: RecentChanges
   /** Corrupt keys already re-hashed in this run (see noticeCorrupt). */
   private readonly rehashed = new Set<string>()
 
@@ -112,6 +119,7 @@ export class Replica implements AntiEntropyReplica {
     this.logger = init.logger
     this.maxJobs = init.maxJobsPerCommit ?? 512
     this.cache = new StateCache(init.cacheEntries ?? 20_000)
+    this.recent = new RecentChanges(init.freshWindowMs ?? AE_FRESH_MS, MAX_FRESH_KEYS)
     this.env = { nodeId: init.nodeId, clock: init.clock, maxSiblings: init.maxSiblings ?? MAX_SIBLINGS, dotFloor }
     this.onIdentityConflict = init.onIdentityConflict ?? (() => {})
   }
@@ -137,6 +145,10 @@ export class Replica implements AntiEntropyReplica {
 
   keyCount (): number {
     return this.keys
+  }
+
+  freshSince (storeKey: string): number | undefined {
+    return this.recent.runStart(storeKey, this.env.clock.physicalNow())
   }
 
   onChange (listener: ChangeListener): () => void {
@@ -439,7 +451,7 @@ export class Replica implements AntiEntropyReplica {
       }
     }
 
-    const { writes, bucketHashes, changes, keyDelta, changedKeys, purged, dotFloor, forgotten } = planCommit({ store: this.store, tree: this.tree, env: this.env }, slots)
+    const { writes, bucketHashes, changes, keyDelta, changedKeys, purged, dotFloor, forgotten, now } = planCommit({ store: this.store, tree: this.tree, env: this.env }, slots)
     if (writes.length > 0) {
       // From the batch that writes the first collected records on, absent registers must be
       // looked up there.
@@ -452,7 +464,10 @@ export class Replica implements AntiEntropyReplica {
       for (const [storeKey, vv] of purged) this.cache.set(storeKey, { bytes: null, state: { vv, siblings: [] } })
       for (const storeKey of forgotten) this.cache.set(storeKey, { bytes: null, state: SPACE_TYPES.kv.empty })
       for (const [bucket, hash] of bucketHashes) this.tree.setBucket(bucket, hash)
-      for (const [change, decoded] of changes) this.cache.set(change.storeKey, { bytes: change.state, state: decoded })
+      for (const [change, decoded] of changes) {
+        this.cache.set(change.storeKey, { bytes: change.state, state: decoded })
+        this.recent.touch(change.storeKey, now)
+      }
     }
     for (const job of jobs) {
       if (job.kind !== 'remote') continue

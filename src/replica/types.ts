@@ -45,6 +45,12 @@ export interface AntiEntropyReplica {
   applyRemote: (changes: EncodedChange[], from: string) => Promise<ApplyReport>
   /** Number of keys stored (all spaces). */
   keyCount: () => number
+  /**
+   * When the key's current run of changes began (replica/recent-changes.ts), on the clock of
+   * `physicalNow`, or undefined if it has not changed lately: anti-entropy leaves such keys to
+   * gossip in scheduled exchanges.
+   */
+  freshSince: (storeKey: string) => number | undefined
 }
 
 /** Emitted for every committed change, local or remote. */

@@ -17,7 +17,7 @@ describe('anti-entropy concurrency caps', () => {
     let held = false
     // Occupies a's only inbound slot: a answered HELLO and now waits for our next turn.
     const holding = dialRaw(holder, a.libp2p, async io => {
-      await io.write({ type: FrameType.Hello, version: PROTOCOL_VERSION, root: randomBytes(16), keys: 1, window: 0 })
+      await io.write({ type: FrameType.Hello, version: PROTOCOL_VERSION, root: randomBytes(16), keys: 1, window: 0, fresh: 0 })
       await io.read()
       held = true
       await released
@@ -48,7 +48,7 @@ describe('anti-entropy concurrency caps', () => {
     const released = new Promise<void>(resolve => { release = resolve })
     let held = false
     const holding = dialRaw(hog, a.libp2p, async io => {
-      await io.write({ type: FrameType.Hello, version: PROTOCOL_VERSION, root: randomBytes(16), keys: 1, window: 0 })
+      await io.write({ type: FrameType.Hello, version: PROTOCOL_VERSION, root: randomBytes(16), keys: 1, window: 0, fresh: 0 })
       await io.read()
       held = true
       await released
@@ -58,7 +58,7 @@ describe('anti-entropy concurrency caps', () => {
     // The global cap (4) has room, but not for a second exchange of the same peer.
     const answers: Array<number | undefined> = []
     const extra = await Promise.all([0, 1, 2].map(async () => await dialRaw(hog, a.libp2p, async io => {
-      await io.write({ type: FrameType.Hello, version: PROTOCOL_VERSION, root: randomBytes(16), keys: 1, window: 0 })
+      await io.write({ type: FrameType.Hello, version: PROTOCOL_VERSION, root: randomBytes(16), keys: 1, window: 0, fresh: 0 })
       answers.push((await io.read())?.type)
     })))
     expect(answers).toEqual([FrameType.Busy, FrameType.Busy, FrameType.Busy])
@@ -82,7 +82,7 @@ describe('anti-entropy concurrency caps', () => {
     for (let i = 0; i < 2; i++) {
       const hog = await createHost()
       holds.push(dialRaw(hog, a.libp2p, async io => {
-        await io.write({ type: FrameType.Hello, version: PROTOCOL_VERSION, root: randomBytes(16), keys: 1, window: 0 })
+        await io.write({ type: FrameType.Hello, version: PROTOCOL_VERSION, root: randomBytes(16), keys: 1, window: 0, fresh: 0 })
         await io.read()
         held++
         await io.read() // never answered: only a reset ends it
@@ -135,7 +135,7 @@ describe('anti-entropy concurrency caps', () => {
     const holder = await createHost()
     let held = false
     const holding = dialRaw(holder, a.libp2p, async io => {
-      await io.write({ type: FrameType.Hello, version: PROTOCOL_VERSION, root: randomBytes(16), keys: 1, window: 0 })
+      await io.write({ type: FrameType.Hello, version: PROTOCOL_VERSION, root: randomBytes(16), keys: 1, window: 0, fresh: 0 })
       await io.read()
       held = true
       await io.read()

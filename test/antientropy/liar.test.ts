@@ -189,15 +189,15 @@ describe('a lying peer is reset and cannot harm the honest node', () => {
   const initiatorLies: Array<[string, (io: RawIO) => Promise<void>]> = [
     ['garbage', async io => { await io.writeBytes(randomBytes(64)) }],
     ['states nobody asked for', async io => {
-      await io.write({ type: FrameType.Hello, version: PROTOCOL_VERSION, root: randomBytes(16), keys: 1, window: 0 })
+      await io.write({ type: FrameType.Hello, version: PROTOCOL_VERSION, root: randomBytes(16), keys: 1, window: 0, fresh: 0 })
       await expectFrame(io, FrameType.Nodes)
       await io.write({ type: FrameType.States, states: [{ storeKey: 'r/lie0', state: evilState() }] })
     }],
     ['a wrong protocol version', async io => {
-      await io.write({ type: FrameType.Hello, version: 99, root: randomBytes(16), keys: 1, window: 0 })
+      await io.write({ type: FrameType.Hello, version: 99, root: randomBytes(16), keys: 1, window: 0, fresh: 0 })
     }],
     ['a want for leaves never offered', async io => {
-      await io.write({ type: FrameType.Hello, version: PROTOCOL_VERSION, root: randomBytes(16), keys: 1, window: 0 })
+      await io.write({ type: FrameType.Hello, version: PROTOCOL_VERSION, root: randomBytes(16), keys: 1, window: 0, fresh: 0 })
       const l0 = await expectFrame(io, FrameType.Nodes)
       await io.write({ type: FrameType.Nodes, level: 1, indices: [0], hashes: lies(1), pull: [] })
       expect(l0.indices).toEqual([0])
@@ -243,7 +243,7 @@ describe('a lying peer is reset and cannot harm the honest node', () => {
     await writeMany(a.replica, puts('k', 0, 100))
     const liar = await createHost()
     await dialRaw(liar, a.libp2p, async io => {
-      await io.write({ type: FrameType.Hello, version: PROTOCOL_VERSION, root: new Uint8Array(16).fill(3), keys: 1, window: 0 })
+      await io.write({ type: FrameType.Hello, version: PROTOCOL_VERSION, root: new Uint8Array(16).fill(3), keys: 1, window: 0, fresh: 0 })
       await io.read()
       io.stream.abort(new Error('the initiator went away'))
     })
@@ -259,7 +259,7 @@ describe('a lying peer is reset and cannot harm the honest node', () => {
     const started = Date.now()
 
     const ending = await dialRaw(liar, a.libp2p, async io => {
-      await io.write({ type: FrameType.Hello, version: PROTOCOL_VERSION, root: randomBytes(16), keys: 1, window: 0 })
+      await io.write({ type: FrameType.Hello, version: PROTOCOL_VERSION, root: randomBytes(16), keys: 1, window: 0, fresh: 0 })
       await expectFrame(io, FrameType.Done)
     })
 

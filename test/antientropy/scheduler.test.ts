@@ -41,7 +41,7 @@ describe('anti-entropy scheduling and digests', () => {
     let stalled = false
     let release = (): void => {}
     const held = dialRaw(peer, a.libp2p, async io => {
-      await io.write({ type: FrameType.Hello, version: PROTOCOL_VERSION, root: new Uint8Array(16).fill(1), keys: 1, window: 0 })
+      await io.write({ type: FrameType.Hello, version: PROTOCOL_VERSION, root: new Uint8Array(16).fill(1), keys: 1, window: 0, fresh: 0 })
       await io.read() // a's first answer: a is now serving us, and waits for our next turn
       stalled = true
       await new Promise<void>(resolve => { release = resolve })

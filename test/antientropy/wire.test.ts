@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { encodeCbor } from '../../src/codec/index.js'
+import { MAX_AE_FRESH_MS } from '../../src/constants.js'
 import { decodeFrame, encodeFrame, FrameType, type Frame } from '../../src/antientropy/wire.js'
 import { BucketSet } from '../../src/antientropy/tree-view.js'
 
 describe('anti-entropy frames', () => {
   const frames: Frame[] = [
-    { type: FrameType.Hello, version: 1, root: new Uint8Array(16).fill(7), keys: 1_000_000, window: 10 },
+    { type: FrameType.Hello, version: 1, root: new Uint8Array(16).fill(7), keys: 1_000_000, window: 10, fresh: 1_000 },
     { type: FrameType.Nodes, level: 2, indices: [3, 65_535], hashes: new Uint8Array(128), pull: [4] },
     { type: FrameType.Entries, buckets: [1, 2], counts: [1, 0], leaves: new Uint8Array(6), pull: [] },
     { type: FrameType.Want, leaves: new Uint8Array(12) },
@@ -32,7 +33,11 @@ describe('anti-entropy frames', () => {
       encodeCbor([]),
       encodeCbor([42]),
       encodeCbor([FrameType.Hello, 1, new Uint8Array(15), 0, 0]),
-      encodeCbor([FrameType.Hello, 1, new Uint8Array(16), 0, 11]),
+      encodeCbor([FrameType.Hello, 1, new Uint8Array(16), 0, 11, 0]),
+      // A HELLO of protocol version 2 (no fresh window), a fresh window past the limit, or negative.
+      encodeCbor([FrameType.Hello, 2, new Uint8Array(16), 0, 0]),
+      encodeCbor([FrameType.Hello, 3, new Uint8Array(16), 0, 0, MAX_AE_FRESH_MS + 1]),
+      encodeCbor([FrameType.Hello, 3, new Uint8Array(16), 0, 0, -1]),
       encodeCbor([FrameType.Nodes, 1, new Uint8Array(3), new Uint8Array(0), new Uint8Array(0)]),
       encodeCbor([FrameType.Want, new Uint8Array(7)]),
       encodeCbor([FrameType.States, [['', new Uint8Array(1)]]]),

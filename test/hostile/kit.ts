@@ -30,7 +30,7 @@ import { runSession } from '../../src/antientropy/session.js'
 import { decodeFrame, encodeFrame, FrameType, LEAF_BYTES, PROTOCOL_VERSION, type Frame } from '../../src/antientropy/wire.js'
 import { encodeRegister } from '../../src/codec/index.js'
 import {
-  AE_LEAVES_PER_ENTRIES, antiEntropyProtocol, changesTopic, digestTopic, MAX_AE_FRAME_BYTES, MAX_AE_STATE_BYTES, MAX_EVENT_COUNTER, MAX_GOSSIP_MESSAGE_BYTES
+  AE_FRESH_MS, AE_LEAVES_PER_ENTRIES, antiEntropyProtocol, changesTopic, digestTopic, MAX_AE_FRAME_BYTES, MAX_AE_STATE_BYTES, MAX_EVENT_COUNTER, MAX_GOSSIP_MESSAGE_BYTES
 } from '../../src/constants.js'
 import { bucketOf, leafHash, nextBucketHash } from '../../src/merkle/index.js'
 import { createChorusNode, type ChorusNode } from '../../src/node/index.js'
@@ -353,7 +353,7 @@ export async function pullAll (host: Host, node: ChorusNode): Promise<Map<string
   return await waitFor(async () => {
     if (!isOpen(host, node.peerId)) await host.dial(multiaddr(node.multiaddrs()[0] as string))
     const wire = new Wire(await host.dialProtocol(peerIdFromString(node.peerId), AE_PROTOCOL))
-    wire.send({ type: FrameType.Hello, version: PROTOCOL_VERSION, root: new Uint8Array(16), keys: 0, window: 0 })
+    wire.send({ type: FrameType.Hello, version: PROTOCOL_VERSION, root: new Uint8Array(16), keys: 0, window: 0, fresh: 0 })
     const states = new Map<string, Uint8Array>()
     let parts: { storeKey: string, chunks: Uint8Array[] } | undefined
     while (true) {
@@ -606,7 +606,7 @@ const UNKNOWN_TYPES: unknown[] = [9, 10, 42, 255, 65_536, 2 ** 32, -1, 'x', 1.5,
 /** Scripts for the hostile initiator; the node is the responder. */
 async function initiatorScript (c: ScriptCase, w: Wire, ctx: AeContext): Promise<void> {
   const rng = new Rng(c.seed)
-  const hello = (): Frame => ({ type: FrameType.Hello, version: PROTOCOL_VERSION, root: randomRoot(rng), keys: rng.int(5000), window: rng.int(11) })
+  const hello = (): Frame => ({ type: FrameType.Hello, version: PROTOCOL_VERSION, root: randomRoot(rng), keys: rng.int(5000), window: rng.int(11), fresh: 0 })
   const [name, action] = c.name.split(':') as [string, string | undefined]
   switch (name) {
     case 'garbage': {
@@ -703,7 +703,7 @@ async function responderScript (c: ScriptCase, w: Wire, ctx: AeContext): Promise
     case 'oversize-prefix': w.sendRaw(varint(rng.pick([MAX_AE_FRAME_BYTES + 1, 2 ** 31]))); w.sendRaw(rng.bytes(100)); break
     case 'first:entries': w.send({ type: FrameType.Entries, buckets: [bucketOf(key)], counts: [0], leaves: new Uint8Array(0), pull: [] }); break
     case 'first:want': w.send({ type: FrameType.Want, leaves: rng.bytes(LEAF_BYTES) }); break
-    case 'first:hello': w.send({ type: FrameType.Hello, version: PROTOCOL_VERSION, root: randomRoot(rng), keys: 1, window: 0 }); break
+    case 'first:hello': w.send({ type: FrameType.Hello, version: PROTOCOL_VERSION, root: randomRoot(rng), keys: 1, window: 0, fresh: 0 }); break
     case 'first:states': w.send({ type: FrameType.States, states: [{ storeKey: key, state: validState(rng) }] }); break
     case 'first:part': w.send(wholePart(key, rng)); break
     case 'first:nodes-level1': w.send({ type: FrameType.Nodes, level: 1, indices: [0], hashes: rng.bytes(64), pull: [] }); break
@@ -842,7 +842,7 @@ class MutatingFs {
       }
       case 'inject-before': {
         const extra = rng.pick<Frame>([
-          { type: FrameType.Hello, version: PROTOCOL_VERSION, root: randomRoot(rng), keys: 1, window: 0 },
+          { type: FrameType.Hello, version: PROTOCOL_VERSION, root: randomRoot(rng), keys: 1, window: 0, fresh: 0 },
           { type: FrameType.Nodes, level: rng.int(5), indices: [0], hashes: rng.bytes(64), pull: [] },
           { type: FrameType.Done, level: rng.int(5), pull: [0] },
           { type: FrameType.Done, level: rng.int(5), pull: [] },
@@ -938,6 +938,9 @@ async function sessionCase (c: SessionCase, w: Wire, ctx: AeContext, role: 'init
       statesFrameBytes: c.smallFrames ? 1024 : 512 * 1024,
       maxFrameBytes: c.smallFrames ? 4096 : MAX_AE_FRAME_BYTES,
       leavesPerEntries: c.smallFrames ? 8 : AE_LEAVES_PER_ENTRIES,
+      // Half the cases offer a fresh window, so the node's handling of it is exercised too.
+      freshMs: (c.seed & 1) * AE_FRESH_MS,
+      now: Date.now,
       log: pino({ level: 'silent' })
     }, role)
     if (!w.closed) w.close()
@@ -985,7 +988,7 @@ export async function settled (hostile: HostilePeer, node: ChorusNode): Promise<
   await waitFor(async () => {
     await hostile.ensureConnected(node)
     const w = await hostile.dialAe(node)
-    w.send({ type: FrameType.Hello, version: PROTOCOL_VERSION, root: Buffer.from((await node.info()).digest, 'hex'), keys: 0, window: 0 })
+    w.send({ type: FrameType.Hello, version: PROTOCOL_VERSION, root: Buffer.from((await node.info()).digest, 'hex'), keys: 0, window: 0, fresh: 0 })
     const reply = await w.control(10_000)
     // The root moved in between: a terminal DONE ends the exchange just as well.
     if (reply?.type === FrameType.Nodes) { w.send({ type: FrameType.Done, level: 1, pull: [] }); await w.control(10_000) }
@@ -1043,7 +1046,7 @@ export async function stallAgainstResponder (host: Host, node: ChorusNode, how: 
     w.sendRaw(varint(1000))
     w.sendRaw(rng.bytes(10))
   } else {
-    w.send({ type: FrameType.Hello, version: PROTOCOL_VERSION, root: randomRoot(rng), keys: 1, window: 0 })
+    w.send({ type: FrameType.Hello, version: PROTOCOL_VERSION, root: randomRoot(rng), keys: 1, window: 0, fresh: 0 })
     if (how === 'trickle') {
       // Frames the session accepts and ignores, each well within the read deadline: the slot stays taken.
       for (let i = 0; i < 3; i++) { await pause(2_000); w.send({ type: FrameType.States, states: [] }) }

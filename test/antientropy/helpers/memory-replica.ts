@@ -72,6 +72,11 @@ export class MemoryReplica implements AntiEntropyReplica {
     return report
   }
 
+  /** Changes here are never fresh: every exchange sends everything. */
+  freshSince (): number | undefined {
+    return undefined
+  }
+
   async bucketEntries (bucket: number): Promise<BucketEntry[]> {
     return [...this.buckets[bucket] ?? []].map(storeKey => ({ storeKey, leaf: this.leaves.get(storeKey) as Uint8Array }))
   }

@@ -74,7 +74,7 @@ export async function createPeer (options: PeerOptions = {}): Promise<TestPeer> 
   const libp2p = await createHost({ pubsub, manualStop: true })
   const store = await Store.open({ location: await tempDir(), fsync: false })
   const logger = pino({ level: 'silent' })
-  const replica = await Replica.open({ store, nodeId: libp2p.peerId.toString(), clock: new HybridLogicalClock(), logger })
+  const replica = await Replica.open({ store, nodeId: libp2p.peerId.toString(), clock: new HybridLogicalClock(), logger, ...(init.freshMs === undefined ? {} : { freshWindowMs: init.freshMs }) })
   const metrics = new Registry()
   const ae = createAntiEntropy(
     { libp2p, replica: refuse === undefined ? replica : refusing(replica, refuse), logger, metrics, ...(libp2p.services.pubsub === undefined ? {} : { pubsub: libp2p.services.pubsub }), ...(onExchangeComplete === undefined ? {} : { onExchangeComplete }) },
