@@ -52,7 +52,7 @@ function countsSince (after: Map<string, number>, before: Map<string, number> = 
 }
 
 async function heapUsed (node: ChorusNode): Promise<number> {
-  const line = (await metricsText(node)).split('\n').find(l => l.startsWith('chorus_process_nodejs_heap_size_used_bytes '))
+  const line = (await metricsText(node)).split('\n').find(l => l.startsWith('nodejs_heap_size_used_bytes '))
   return Number(line?.split(' ')[1] ?? 0)
 }
 

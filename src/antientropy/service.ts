@@ -312,7 +312,7 @@ class AntiEntropyService implements AntiEntropy {
       const stats = await runSession(fs, this.sessionContext(peerName, freshMs), 'initiator')
       yieldable(false)
       await fs.close()
-      this.metrics.record('initiator', outcomeOf(stats), stats)
+      this.metrics.record('initiator', outcomeOf(stats), stats, (performance.now() - started) / 1000)
       // Keys we left to gossip may not have reached the peer yet: only what we held before the
       // fresh window began is sure to be there (tombstone GC counts from this time).
       this.c.onExchangeComplete?.(peerName, stats.keysLeftToGossip > 0 && stats.freshFromMs !== undefined ? Math.min(startedAtMs, stats.freshFromMs) : startedAtMs)
@@ -338,7 +338,7 @@ class AntiEntropyService implements AntiEntropy {
       // REFUSED is a regular end of the conversation; anything else resets the stream.
       if (err instanceof StatesRefusedError) await fs?.close().catch(() => {})
       else fs?.abort(err instanceof Error ? err : new Error(String(err)))
-      this.metrics.record('initiator', outcome)
+      this.metrics.record('initiator', outcome, undefined, (performance.now() - started) / 1000)
       this.log.debug({ err, peer: peerName }, 'anti-entropy exchange failed')
       if (outcome === 'violation') this.c.onViolation?.(peerName, err as ProtocolError)
       const data: Record<string, unknown> = { peer: peerName, busy: outcome === 'busy' }
@@ -373,7 +373,7 @@ class AntiEntropyService implements AntiEntropy {
       const freshMs = this.connectedLongerThan(peerName, 2 * this.config.freshMs) ? this.config.freshMs : 0
       const stats = await runSession(fs, this.sessionContext(peerName, freshMs), 'responder')
       await fs.close()
-      this.metrics.record('responder', outcomeOf(stats), stats)
+      this.metrics.record('responder', outcomeOf(stats), stats, (performance.now() - exchange.startedAt) / 1000)
       // No onExchangeComplete here: whether the initiator kept every state we sent, only it
       // knows, and the protocol ends with our word, not its. Each node counts the exchanges it
       // initiates, where the peer's DONE (not REFUSED) says so.
@@ -381,7 +381,7 @@ class AntiEntropyService implements AntiEntropy {
       // Whatever went wrong, the peer gets a reset and nothing more; we keep serving others.
       fs.abort(err instanceof Error ? err : new Error(String(err)))
       const outcome = failureOutcome(err)
-      this.metrics.record('responder', outcome)
+      this.metrics.record('responder', outcome, undefined, (performance.now() - exchange.startedAt) / 1000)
       this.log.debug({ err, peer: peerName }, 'inbound anti-entropy exchange reset')
       if (outcome === 'violation') this.c.onViolation?.(peerName, err as ProtocolError)
     } finally {

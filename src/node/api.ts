@@ -151,6 +151,11 @@ export interface ChorusApi {
   watch: (prefix: string, listener: (event: ChangeEvent) => void) => () => void
   /** True once started and until stop begins (GET /health). */
   isReady: () => boolean
+  /**
+   * Told once by the RPC layer which methods it serves; returns what it tells about each call
+   * (its duration in seconds and whether it succeeded), for the node's metrics.
+   */
+  rpcObserver?: (methods: readonly string[]) => (method: string, seconds: number, ok: boolean) => void
 }
 
 export interface ChorusApiExtras {

@@ -11,6 +11,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import pino, { type Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import { createAntiEntropy, type AntiEntropy } from '../antientropy/index.js'
+import type { RegisterState } from '../causal/index.js'
 import { ClusterTime, HybridLogicalClock } from '../clock/index.js'
 import { resolveNodeConfig, type NodeConfig, type NodeInit } from '../config.js'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
@@ -30,7 +31,8 @@ import { loadOrCreateIdentity, markIdentityConflict } from './identity.js'
 import type { GossipWireStats } from './audited-gossipsub.js'
 import { createHost, type ChorusLibp2p } from './libp2p.js'
 import { Membership } from './membership.js'
-import { createMetrics } from './metrics.js'
+import { directoryBytes } from './data-dir-size.js'
+import { createMetrics, createTimings, observeReplicationDelay, rpcObserver, type Timings } from './metrics.js'
 import { Redialer } from './redialer.js'
 import { TimeSync } from './time-sync.js'
 import { TombstoneCollector } from './tombstone-gc.js'
@@ -75,6 +77,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
   private antiEntropy?: AntiEntropy
   private redialer?: Redialer
   private metrics?: Registry
+  private readonly timings: Timings = createTimings()
   private readonly lastSeen = new Map<string, number>()
   private time?: ClusterTime
   private timeSync?: TimeSync
@@ -137,6 +140,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
         nodeId: this.libp2p.peerId.toString(),
         clock,
         freshWindowMs: config.aeFreshMs,
+        onCommit: seconds => { this.timings.commit.observe(seconds) },
         logger: logger.child({ part: 'replica' }),
         onIdentityConflict: (conflict) => {
           markIdentityConflict(config.dataDir, { ...conflict }).catch((err: unknown) => { logger.error({ err }, 'could not record the identity conflict') })
@@ -152,7 +156,21 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
         logger: logger.child({ part: 'gossip' }),
         onInvalid: (peer, why) => { penalties.penalise(peer, 'invalid-gossip', why) }
       }, { clusterName: config.clusterName, publish: config.gossip })
-      this.metrics = createMetrics({ replica: this.replica, gossip: this.gossip, gossipWire, connections: () => this.libp2p?.getConnections().length ?? 0, penalties, bannedPeers: () => gate.bannedCount() })
+      this.metrics = createMetrics({
+        timings: this.timings,
+        replica: this.replica,
+        gossip: this.gossip,
+        gossipWire,
+        connections: () => this.libp2p?.getConnections().length ?? 0,
+        peers: () => new Set(this.libp2p?.getConnections().map(c => c.remotePeer.toString())).size,
+        inSyncPeers: () => this.inSyncPeers(),
+        clockCorrectionMs: () => time.correctionMs,
+        dataDirBytes: async () => await directoryBytes(config.dataDir),
+        penalties,
+        bannedPeers: () => gate.bannedCount(),
+        version: VERSION
+      })
+      this.replica.onChange((change, decoded) => { if (change.origin === 'remote' && change.space === 'kv') observeReplicationDelay(this.timings, decoded as RegisterState, clock.physicalNow()) })
       this.antiEntropy = createAntiEntropy(
         {
           libp2p: this.libp2p,
@@ -337,6 +355,20 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
     return replica.onChange((change, decoded) => {
       if (change.key.startsWith(prefix)) listener(changeEvent(change.space, change.key, decoded, change.origin))
     })
+  }
+
+  rpcObserver (methods: readonly string[]): (method: string, seconds: number, ok: boolean) => void {
+    return rpcObserver(this.timings, methods)
+  }
+
+  /** Connected peers whose last announced digest equals our root. */
+  private inSyncPeers (): number {
+    if (this.replica === undefined || this.libp2p === undefined || this.antiEntropy === undefined) return 0
+    const ours = Buffer.from(this.replica.tree.root()).toString('hex')
+    const connected = new Set(this.libp2p.getConnections().map(c => c.remotePeer.toString()))
+    let n = 0
+    for (const [peer, d] of this.antiEntropy.peerDigests()) if (connected.has(peer) && d.digest === ours) n++
+    return n
   }
 
   async metricsText (): Promise<string> {

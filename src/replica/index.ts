@@ -1,4 +1,5 @@
 export { Replica } from './replica.js'
+export { REMOTE_REJECT_REASONS } from './remote-check.js'
 export type { PurgeItem } from './replica.js'
 export type { ReplicaInit, ReplicaStats, ChangeListener, IdentityConflict } from './replica.js'
 export type { LocalOp } from './local-op.js'

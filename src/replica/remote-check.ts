@@ -8,6 +8,9 @@ import { MAX_VALUE_BYTES } from '../constants.js'
 import { fromStoreKey, jsonDepthProblem, keyProblem, nonFiniteTextProblem, SPACE_TYPES, type KeySpace } from '../model/index.js'
 import { valueBoundsProblem } from './state-bounds.js'
 
+/** Why a remote state was refused: the labels of chorus_remote_rejected_total. */
+export const REMOTE_REJECT_REASONS: readonly string[] = ['bad-key', 'corrupt', 'too-large', 'out-of-range', 'collected']
+
 export type RemoteVerdict =
   | { ok: true, space: KeySpace, key: string, state: unknown }
   | { ok: false, reason: 'bad-key' | 'corrupt' | 'too-large' | 'out-of-range' }

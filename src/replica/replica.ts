@@ -42,6 +42,8 @@ export interface ReplicaInit {
    * (recent-changes.ts); 0 records nothing. @default AE_FRESH_MS
    */
   freshWindowMs?: number
+  /** Told the duration of every group commit, in seconds (a metrics histogram). */
+  onCommit?: (seconds: number) => void
   /** Told once when a peer shows writes of our identity that we never made (identity-check.ts). */
   onIdentityConflict?: (conflict: IdentityConflict) => void
 }
@@ -107,6 +109,7 @@ export class Replica implements AntiEntropyReplica {
   /** Set for good once a peer showed us writes of our own identity that we never made. */
   private identityConflict: IdentityConflict | undefined
   private readonly onIdentityConflict: (conflict: IdentityConflict) => void
+  private readonly onCommit: (seconds: number) => void
 
   /** See SlotContext.collectedMayExist; set for good by the first collection. */
   private collectedMayExist: boolean
@@ -122,6 +125,7 @@ export class Replica implements AntiEntropyReplica {
     this.recent = new RecentChanges(init.freshWindowMs ?? AE_FRESH_MS, MAX_FRESH_KEYS)
     this.env = { nodeId: init.nodeId, clock: init.clock, maxSiblings: init.maxSiblings ?? MAX_SIBLINGS, dotFloor }
     this.onIdentityConflict = init.onIdentityConflict ?? (() => {})
+    this.onCommit = init.onCommit ?? (() => {})
   }
 
   private noticeIdentityConflict (conflict: IdentityConflict): void {
@@ -145,6 +149,21 @@ export class Replica implements AntiEntropyReplica {
 
   keyCount (): number {
     return this.keys
+  }
+
+  /** Jobs and bytes waiting for the write path. */
+  queueDepth (): { jobs: number, bytes: number } {
+    return { jobs: this.queue.length, bytes: this.queuedBytes }
+  }
+
+  /** Registers with siblings now (a scan of the conflicts index). */
+  async conflictCount (): Promise<number> {
+    return await this.store.count('conflicts')
+  }
+
+  /** Registers that are all tombstones, waiting for collection (a scan of their index). */
+  async tombstoneCount (): Promise<number> {
+    return await this.store.count('tombstones')
   }
 
   freshSince (storeKey: string): number | undefined {
@@ -326,6 +345,7 @@ export class Replica implements AntiEntropyReplica {
   }
 
   private async commitGroup (jobs: Job[]): Promise<void> {
+    const started = performance.now()
     const slots = await this.loadSlots(jobs)
     const settle: Array<() => void> = []
 
@@ -458,6 +478,7 @@ export class Replica implements AntiEntropyReplica {
       if (purged.length > 0) this.collectedMayExist = true
       await this.store.commit(writes)
       this.stats.commits++
+      this.onCommit((performance.now() - started) / 1000)
       this.keys += keyDelta
       this.stats.purged += purged.length
       this.env.dotFloor = dotFloor

@@ -105,6 +105,7 @@ function requestProblem (req: unknown): string | undefined {
 export function createRpcHandler (init: RpcHandlerInit): RpcHandler {
   const { api, logger } = init
   const table = methodTable(api)
+  const observe = api.rpcObserver?.(Object.keys(table)) ?? (() => {})
   // The library logs every method error with console.warn by default: route to our mapper instead.
   const server = new JSONRPCServer<RpcContext>({ errorListener: () => {} })
 
@@ -113,8 +114,15 @@ export function createRpcHandler (init: RpcHandlerInit): RpcHandler {
     server.addMethod(name, async (params: unknown, ctx: RpcContext) => {
       // Over HTTP a WebSocket-only method does not exist, whatever its params: -32601, not -32602.
       if (SESSION_METHODS.has(name)) sessionOf(ctx ?? {}, name)
-      const parsed = parseParams(name, params)
-      return await impl(parsed, ctx ?? {})
+      const started = performance.now()
+      try {
+        const result = await impl(parseParams(name, params), ctx ?? {})
+        observe(name, (performance.now() - started) / 1000, true)
+        return result
+      } catch (err) {
+        observe(name, (performance.now() - started) / 1000, false)
+        throw err
+      }
     })
   }
 

@@ -203,6 +203,19 @@ export class Store {
     return (await this.subs[sublevel].keys({ limit: 1 }).all()).length === 0
   }
 
+  /** Keys in a sublevel: a scan of its keys, 1,000 at a time (for metrics; not a hot path). */
+  async count (sublevel: StoreSublevel): Promise<number> {
+    await this.reopened()
+    const keys = this.subs[sublevel].keys()
+    let n = 0
+    try {
+      for (let batch = await keys.nextv(1000); batch.length > 0; batch = await keys.nextv(1000)) n += batch.length
+    } finally {
+      await keys.close()
+    }
+    return n
+  }
+
   async * keysOf (sublevel: StoreSublevel, range: RangeOptions): AsyncGenerator<string> {
     await this.reopened()
     for await (const key of this.subs[sublevel].keys(range)) yield key
