@@ -3,6 +3,9 @@
  * interface; every method validates its input again and throws ChorusError subclasses.
  * Results are shaped exactly like the JSON-RPC results of ../shared/spec/interface.md.
  */
+import type { ErrorRecord } from './recent-errors.js'
+
+export type { ErrorRecord }
 
 export interface SiblingView {
   /** The sibling's value; null for a delete (tombstone, see `deleted`). */
@@ -145,6 +148,8 @@ export interface ChorusApi {
   setRemove: (key: string, members: string[]) => Promise<SetResult>
   setGet: (key: string, options?: ReadAfterOptions) => Promise<SetResult>
   info: () => Promise<NodeInfo>
+  /** The node's latest warnings and errors, oldest first (node.errors; at most 100). */
+  recentErrors: () => ErrorRecord[]
   peers: () => Promise<PeerInfo[]>
   sync: (peer?: string) => Promise<SyncReport>
   /** Subscribe to changes whose key starts with `prefix`; returns the unsubscribe function. */

@@ -32,6 +32,7 @@ import type { GossipWireStats } from './audited-gossipsub.js'
 import { createHost, type ChorusLibp2p } from './libp2p.js'
 import { Membership } from './membership.js'
 import { directoryBytes } from './data-dir-size.js'
+import { RecentErrors, type ErrorRecord } from './recent-errors.js'
 import { createMetrics, createTimings, observeReplicationDelay, rpcObserver, type Timings } from './metrics.js'
 import { Redialer } from './redialer.js'
 import { TimeSync } from './time-sync.js'
@@ -78,6 +79,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
   private redialer?: Redialer
   private metrics?: Registry
   private readonly timings: Timings = createTimings()
+  private readonly errors = new RecentErrors()
   private readonly lastSeen = new Map<string, number>()
   private time?: ClusterTime
   private timeSync?: TimeSync
@@ -91,7 +93,11 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
   constructor (config: NodeConfig) {
     super()
     this.config = config
-    this.logger = pino({ level: config.logLevel, base: { app: 'chorus' } }, config.logDestination ?? pino.destination(2))
+    // Warnings and errors also go to a small ring the console shows (node.errors).
+    this.logger = pino({ level: config.logLevel, base: { app: 'chorus' } }, pino.multistream([
+      { level: config.logLevel === 'silent' ? 'fatal' : config.logLevel, stream: config.logDestination ?? pino.destination(2) },
+      { level: 'warn', stream: this.errors }
+    ]))
   }
 
   get peerId (): string {
@@ -355,6 +361,10 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
     return replica.onChange((change, decoded) => {
       if (change.key.startsWith(prefix)) listener(changeEvent(change.space, change.key, decoded, change.origin))
     })
+  }
+
+  recentErrors (): ErrorRecord[] {
+    return this.errors.list()
   }
 
   rpcObserver (methods: readonly string[]): (method: string, seconds: number, ok: boolean) => void {

@@ -69,7 +69,7 @@ export interface MetricSources {
   peers: () => number
   /** Connected peers whose last digest announcement equals our root. */
   inSyncPeers: () => number
-  /** What the node adds to its system clock to stamp writes (0 unless it is ahead of the cluster). */
+  /** What the node adds to its system clock to stamp writes (≤ 0; 0 unless it is ahead of the cluster). */
   clockCorrectionMs: () => number
   /** Bytes of the node's data directory (LevelDB files, identity), read at most every 30 s. */
   dataDirBytes: () => Promise<number>
@@ -98,7 +98,7 @@ export function createMetrics (sources: MetricSources): Registry {
   gauge('chorus_peers_in_sync', 'Connected peers whose last announced digest equals ours', sources.inSyncPeers)
   gauge('chorus_write_queue_jobs', 'Writes (local operations and remote merges) waiting for the write path', () => replica.queueDepth().jobs)
   gauge('chorus_write_queue_bytes', 'Bytes of the writes waiting for the write path', () => replica.queueDepth().bytes)
-  gauge('chorus_clock_correction_seconds', 'Added to the system clock to stamp writes: > 0 while this node\'s clock is ahead of the cluster by more than the allowed drift', () => sources.clockCorrectionMs() / 1000)
+  gauge('chorus_clock_correction_seconds', 'Added to the system clock to stamp writes: below 0 while this node\'s clock is ahead of the cluster by more than the allowed drift', () => sources.clockCorrectionMs() / 1000)
   const conflicted = new CachedReading(SCAN_EVERY_MS, async () => await replica.conflictCount())
   const tombstones = new CachedReading(SCAN_EVERY_MS, async () => await replica.tombstoneCount())
   const dataDir = new CachedReading(SCAN_EVERY_MS, sources.dataDirBytes)

@@ -79,6 +79,7 @@ function methodTable (api: ChorusApi): { [M in MethodName]: Impl<M> } {
     'set.remove': p => api.setRemove(p.key, p.members),
     'set.get': p => api.setGet(p.key, withAfter(p)),
     'node.info': () => api.info(),
+    'node.errors': () => ({ errors: api.recentErrors() }),
     'cluster.peers': () => api.peers(),
     'cluster.sync': p => api.sync(p.peer),
     'kv.watch': (p, ctx) => sessionOf(ctx, 'kv.watch').watch(p.prefix ?? ''),

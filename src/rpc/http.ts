@@ -11,7 +11,7 @@ import {
 } from './errors.js'
 import { createRpcHandler, serialiseReply } from './handler.js'
 import { createHostCheck, createTokenCheck, isLoopbackHost, originAllowed } from './security.js'
-import { renderStatusPage } from './status-page.js'
+import { CONSOLE_ASSETS, CONSOLE_CSP, renderConsolePage } from './console-page.js'
 import { createWsBinding } from './ws.js'
 import type { ChorusApi, ChorusApiExtras } from '../node/api.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -44,6 +44,7 @@ export interface RpcServer {
 }
 
 const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
+const CONSOLE_HEADERS = { 'content-security-policy': CONSOLE_CSP, 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer' }
 
 function sendJson (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   sendJsonText(res, status, JSON.stringify(body), headers)
@@ -135,8 +136,10 @@ export async function startRpcServer (init: RpcServerInit): Promise<RpcServer> {
   async function onRequest (req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0] ?? '/'
     const method = req.method ?? 'GET'
-    const isHealth = path === '/health' && (method === 'GET' || method === 'HEAD')
-    const refused = refusal(req, !isHealth)
+    const isRead = method === 'GET' || method === 'HEAD'
+    // Health, the console's shell and its static files hold no data: they need no token.
+    const open = isRead && (path === '/health' || path === '/' || CONSOLE_ASSETS.has(path))
+    const refused = refusal(req, !open)
     if (refused !== undefined) {
       req.resume()
       sendRpcError(res, refused.status, refused.code, refused.message, refused.stringCode,
@@ -169,19 +172,20 @@ export async function startRpcServer (init: RpcServerInit): Promise<RpcServer> {
       return
     }
     if (path === '/') {
-      const [info, peers] = await Promise.all([api.info(), api.peers()])
-      const html = renderStatusPage(info, peers)
-      res.writeHead(200, {
-        'content-type': 'text/html; charset=utf-8',
-        'content-length': Buffer.byteLength(html),
-        'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
-        'x-content-type-options': 'nosniff',
-        'x-frame-options': 'DENY'
-      })
+      // The summary only for a request that may read the node; a browser never sends the token here.
+      const view = tokenOk(req) ? await Promise.all([api.info(), api.peers()]).then(([info, peers]) => ({ info, peers }), () => undefined) : undefined
+      const html = renderConsolePage(view)
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html), 'cache-control': 'no-store', ...CONSOLE_HEADERS })
       res.end(html)
       return
     }
-    sendJson(res, 404, { error: 'not found', paths: ['/rpc', '/health', '/metrics', '/'] })
+    const asset = CONSOLE_ASSETS.get(path)
+    if (asset !== undefined) {
+      res.writeHead(200, { 'content-type': asset.type, 'content-length': asset.body.length, 'cache-control': 'no-cache', ...CONSOLE_HEADERS })
+      res.end(method === 'HEAD' ? undefined : asset.body)
+      return
+    }
+    sendJson(res, 404, { error: 'not found', paths: ['/rpc', '/health', '/metrics', '/', ...CONSOLE_ASSETS.keys()] })
   }
 
   const server = createServer({ keepAlive: true, requestTimeout: 120_000, headersTimeout: 30_000 }, (req, res) => {

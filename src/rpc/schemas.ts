@@ -72,6 +72,7 @@ export const methodSchemas = {
   'set.remove': z.strictObject({ key, members }),
   'set.get': z.strictObject({ key, after: context.optional(), timeoutMs: timeoutMs.optional() }),
   'node.info': empty,
+  'node.errors': empty,
   'cluster.peers': empty,
   'cluster.sync': z.strictObject({ peer: z.string().min(1).optional() }),
   'kv.watch': z.strictObject({ prefix: bound.optional() }),

@@ -59,16 +59,36 @@ export function createHostCheck (boundHost: string, extra: readonly string[] = [
   }
 }
 
+/**
+ * A browser cannot set headers on a WebSocket, so the console sends its token as a subprotocol
+ * (`chorus-token.<base64url of the token>`, beside `chorus`): not in the URL, where logs and
+ * history would keep it.
+ */
+export const WS_TOKEN_PROTOCOL_PREFIX = 'chorus-token.'
+/** The subprotocol the server answers with when a client offers one. */
+export const WS_PROTOCOL = 'chorus'
+
+/** The bearer token a request carries: the Authorization header, or the WebSocket subprotocol. */
+function presentedToken (req: IncomingMessage): string | undefined {
+  const header = req.headers.authorization
+  if (typeof header === 'string') return /^Bearer\s+(.+)$/i.exec(header.trim())?.[1]
+  const protocols = req.headers['sec-websocket-protocol']
+  if (typeof protocols !== 'string') return undefined
+  for (const p of protocols.split(',')) {
+    const offered = p.trim()
+    if (offered.startsWith(WS_TOKEN_PROTOCOL_PREFIX)) return Buffer.from(offered.slice(WS_TOKEN_PROTOCOL_PREFIX.length), 'base64url').toString('utf8')
+  }
+  return undefined
+}
+
 /** Constant-time bearer-token check (hashing first makes the lengths equal). */
 export function createTokenCheck (token: string | undefined): (req: IncomingMessage) => boolean {
   if (token === undefined) return () => true
   const want = createHash('sha256').update(token).digest()
   return (req) => {
-    const header = req.headers.authorization
-    if (typeof header !== 'string') return false
-    const m = /^Bearer\s+(.+)$/i.exec(header.trim())
-    const got = createHash('sha256').update(m?.[1] ?? '').digest()
-    return timingSafeEqual(want, got) && m !== null
+    const presented = presentedToken(req)
+    const got = createHash('sha256').update(presented ?? '').digest()
+    return timingSafeEqual(want, got) && presented !== undefined
   }
 }
 

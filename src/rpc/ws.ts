@@ -14,6 +14,7 @@ import { WebSocketServer, WebSocket } from 'ws'
 import { MAX_RPC_BODY_BYTES, MAX_WS_IN_FLIGHT, MAX_WS_IN_FLIGHT_BYTES, WS_PING_INTERVAL_MS } from '../constants.js'
 import { LimitExceededError } from '../errors.js'
 import { serialiseReply, type RpcHandler, type WatchSession } from './handler.js'
+import { WS_PROTOCOL } from './security.js'
 import type { ChangeEvent, ChorusApi } from '../node/api.js'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
@@ -110,7 +111,8 @@ function keepAlive (ws: WebSocket): () => void {
 export function createWsBinding (init: WsBindingInit): WsBinding {
   const { api, handler, admit, logger } = init
   const maxBuffered = init.maxBufferedBytes ?? DEFAULT_WS_MAX_BUFFERED_BYTES
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_RPC_BODY_BYTES })
+  // Of the subprotocols a client offers, only `chorus` is ever chosen: the token one is never echoed.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_RPC_BODY_BYTES, handleProtocols: (offered) => offered.has(WS_PROTOCOL) ? WS_PROTOCOL : false })
 
   wss.on('connection', (ws: WebSocket) => {
     const subs = new Map<string, Subscription>()

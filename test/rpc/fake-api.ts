@@ -24,6 +24,7 @@ export function createFakeApi (): FakeApi {
     calls: [],
     ready: true,
     emit (event) { for (const w of watchers) if (event.key.startsWith(w.prefix)) w.listener(event) },
+    recentErrors: () => [{ time: '2026-12-07T00:00:00.000Z', level: 'warn', msg: 'something <b>odd</b>' }],
     async kvPut (key, checked, context) {
       const value = plain(checked)
       api.calls.push({ method: 'kvPut', args: [key, value, context] })

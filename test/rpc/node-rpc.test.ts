@@ -287,7 +287,7 @@ describe('rpc against a real node', () => {
     expect(html).toContain(info.digest)
     expect(html).toContain(b.node.peerId)
     expect(html).toMatch(/<th>keys<\/th><td>\d+<\/td>/)
-    expect(html).not.toMatch(/<script|(src|href)="?https?:/)
+    expect(html).not.toMatch(/(src|href)="?https?:/)
 
     await b.node.stop()
     const stopped = await fetch(`${b.server.url}/health`)
