@@ -50,12 +50,12 @@ export async function launchNode (opts: StartOptions, name: OptionNaming): Promi
   return {
     node,
     rpcUrl: server?.url,
-    stop: async () => {
+    stop: () => {
       stopping ??= (async () => {
         await server?.close()
         await node.stop()
       })()
-      await stopping
+      return stopping
     }
   }
 }

@@ -16,9 +16,9 @@ export interface CreateNodeOptions {
   /** `--rpc`: JSON-RPC address `HOST:PORT`, port 0 picks a free one; false runs no RPC server. @default '127.0.0.1:7070' */
   rpc?: string | false
   /** `--listen`: libp2p listen multiaddr(s). @default ['/ip4/127.0.0.1/tcp/7071'] without a cluster key, else ['/ip4/0.0.0.0/tcp/7071'] */
-  listen?: string | string[]
+  listen?: string | readonly string[]
   /** `--bootstrap`: peers (with /p2p/ID) dialled at start and redialled when lost. @default [] */
-  bootstrap?: string | string[]
+  bootstrap?: string | readonly string[]
   /** `--mdns` / `--no-mdns`: LAN discovery. @default true with a cluster key or `open`, else false */
   mdns?: boolean
   /** `--open`: without a cluster key, accept peers from other hosts anyway. @default false */
