@@ -9,7 +9,7 @@ import { NODE_DEFAULTS } from '../config.js'
 import { DEFAULT_RPC, LOG_LEVELS, START_DEFAULTS, clusterKeyBytes, flagName } from '../start/index.js'
 import { clusterName, configOption, multiaddrList, nonEmpty, parseHostPort, resolveOptions, startInt } from './options.js'
 import type { LogLevel } from '../config.js'
-import type { LaunchedNode, StartOptions } from '../start/index.js'
+import type { LaunchedNode, OptionNaming, StartOptions } from '../start/index.js'
 
 export { DEFAULT_RPC, LOG_LEVELS }
 /** A marker: "not given", so the node picks its default (which depends on the cluster key). */
@@ -30,6 +30,9 @@ interface StartFlags extends Omit<StartOptions, 'rpc' | 'listen' | 'clusterKey'>
 export function readClusterKey (file: string): Uint8Array {
   return clusterKeyBytes(file, flagName)
 }
+
+/** Flags in messages, and where the token can come from besides the flag. */
+const cliName: OptionNaming = option => option === 'rpcToken' ? '--rpc-token (or CHORUS_RPC_TOKEN)' : flagName(option)
 
 function toStartOptions (flags: StartFlags): StartOptions {
   const { config: _, printConfig: __, exitWithStdin: ___, listen, ...rest } = flags
@@ -109,7 +112,7 @@ async function runStart (logLevel: LogLevel, opts: StartOptions, exitWithStdin: 
 
   // Loaded here: the client commands never need libp2p or LevelDB.
   const { launchNode } = await import('../start/launch.js')
-  running = await launchNode(opts, flagName)
+  running = await launchNode(opts, cliName)
   if (stopRequested) {
     await running.stop()
     return
