@@ -117,8 +117,5 @@ async function runStart (logLevel: LogLevel, opts: StartOptions, exitWithStdin: 
     await running.stop()
     return
   }
-  const { node } = running
-  const first = node.multiaddrs()[0] ?? ''
-  const listen = first === '' || first.includes('/p2p/') ? first : `${first}/p2p/${node.peerId}`
-  process.stdout.write(`ready ${running.rpcUrl ?? ''} peer=${node.peerId} listen=${listen}\n`)
+  process.stdout.write(`ready ${running.rpcUrl ?? ''} peer=${running.node.peerId} listen=${running.addrs()[0] ?? ''}\n`)
 }

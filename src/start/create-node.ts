@@ -47,13 +47,10 @@ export async function createNode (options?: CreateNodeOptions): Promise<Embedded
   return {
     rpcUrl: launched.rpcUrl,
     peerId: node.peerId,
-    get addrs () { return withPeerId(node.multiaddrs(), node.peerId) },
+    get addrs () { return launched.addrs() },
     dataDir: opts.data,
     api: node,
     stop: launched.stop
   } as EmbeddedNode | LocalNode
 }
 
-function withPeerId (addrs: string[], peerId: string): string[] {
-  return addrs.map(a => a.includes('/p2p/') ? a : `${a}/p2p/${peerId}`)
-}

@@ -19,6 +19,8 @@ export interface LaunchedNode {
   readonly node: ChorusNode
   /** The RPC base URL (`http://127.0.0.1:PORT`); undefined with `rpc: false`. */
   readonly rpcUrl: string | undefined
+  /** The libp2p listen addresses, each ending in /p2p/<peerId> (what peers bootstrap to). */
+  addrs: () => string[]
   /** Closes the RPC server, then stops the node. Idempotent: every call returns the same promise. */
   stop: () => Promise<void>
 }
@@ -50,6 +52,7 @@ export async function launchNode (opts: StartOptions, name: OptionNaming): Promi
   return {
     node,
     rpcUrl: server?.url,
+    addrs: () => node.multiaddrs().map(a => a.includes('/p2p/') ? a : `${a}/p2p/${node.peerId}`),
     stop: () => {
       stopping ??= (async () => {
         await server?.close()
