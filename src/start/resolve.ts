@@ -117,6 +117,10 @@ const CHECKS: { [K in keyof CreateNodeOptions]-?: Checker } = {
   memberTtl: integer('memberTtl')
 }
 
+/** createNode takes every option of `chorus start` and no other: adding one to StartOptions fails here until it is added above. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
+const SAME_OPTIONS: Same<keyof CreateNodeOptions, keyof StartOptions> = true
+
 const KNOWN = Object.keys(CHECKS)
 
 /** Checks createNode()'s argument (from JavaScript it may be anything) and fills in the defaults. */
