@@ -4,7 +4,7 @@
  * RPC address), starts the node, then the server, records the URL in DATA/rpc.url, and stops
  * both in reverse order, once.
  */
-import { mkdir, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ConfigError } from '../errors.js'
 import { createChorusNode, type ChorusNode } from '../node/index.js'
@@ -36,7 +36,6 @@ export async function launchNode (opts: StartOptions, name: OptionNaming): Promi
     try {
       rpc = await startRpcServer({ api: node, ...address, ...(opts.rpcToken !== undefined ? { token: opts.rpcToken } : {}), logger: node.logger.child({ part: 'rpc' }) })
       node.setRpcUrl(rpc.url)
-      await mkdir(opts.data, { recursive: true })
       await writeFile(join(opts.data, RPC_URL_FILE), rpc.url + '\n')
     } catch (err) {
       await rpc?.close()
