@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url'
 import { Command, Option } from 'commander'
 import { NODE_DEFAULTS } from '../config.js'
 import { UsageError, configOption, intIn, nonEmpty, resolveOptions } from './options.js'
-import { LOG_LEVELS } from './start.js'
+import { LOG_LEVELS, START_LIMITS } from '../start/index.js'
 import type { ChildProcess } from 'node:child_process'
 
 /** bin/chorus, from dist/cli/cluster.js or src/cli/cluster.ts alike. */
@@ -70,7 +70,7 @@ export function clusterCommand (): Command {
     .addOption(new Option('--cluster-key <file>', 'passed to every node').env('CHORUS_CLUSTER_KEY'))
     .addOption(new Option('--cluster-name <name>', 'passed to every node').env('CHORUS_CLUSTER_NAME'))
     .addOption(new Option('--rpc-token <token>', 'passed to every node').env('CHORUS_RPC_TOKEN'))
-    .addOption(new Option('--ae-interval <ms>', 'passed to every node').env('CHORUS_AE_INTERVAL').argParser(intIn(50, 24 * 3600 * 1000)))
+    .addOption(new Option('--ae-interval <ms>', 'passed to every node').env('CHORUS_AE_INTERVAL').argParser(intIn(START_LIMITS.aeInterval.min, START_LIMITS.aeInterval.max)))
     .addOption(new Option('--fsync', 'passed to every node (env: true/false)').env('CHORUS_FSYNC').default(NODE_DEFAULTS.fsync))
     .addOption(new Option('--log-level <level>', 'the nodes\' log level (their JSON logs go to this stderr)').env('CHORUS_LOG_LEVEL').default('warn').choices(LOG_LEVELS))
     .action(async (_o: unknown, cmd: Command) => {

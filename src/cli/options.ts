@@ -11,6 +11,7 @@ import { dirname, isAbsolute, resolve } from 'node:path'
 import { InvalidArgumentError, Option } from 'commander'
 import type { Command } from 'commander'
 import { CLUSTER_NAME_PATTERN } from '../constants.js'
+import { START_LIMITS, hostPortProblem, multiaddrProblem, splitHostPort, type IntegerOption } from '../start/index.js'
 
 /** A usage or configuration error: printed as one line, exit code 2. */
 export class UsageError extends Error {
@@ -22,26 +23,17 @@ export class UsageError extends Error {
 }
 
 export function parseHostPort (value: string): string {
-  const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):(\d{1,5})$/.exec(value.trim())
-  if (m === null) throw new InvalidArgumentError('expected HOST:PORT, e.g. 127.0.0.1:7070 (IPv6 as [::1]:7070)')
-  const port = Number(m[2])
-  if (port > 65535) throw new InvalidArgumentError('the port must be between 0 and 65535')
+  const problem = hostPortProblem(value)
+  if (problem !== undefined) throw new InvalidArgumentError(problem)
   return value.trim()
 }
 
-export function splitHostPort (value: string): { host: string, port: number } {
-  const i = value.lastIndexOf(':')
-  let host = value.slice(0, i)
-  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1)
-  return { host, port: Number(value.slice(i + 1)) }
-}
+export { splitHostPort }
 
 function checkMultiaddr (value: string): string {
-  const v = value.trim()
-  if (!/^\/[^\s]+$/.test(v) || v.split('/').length < 3) {
-    throw new InvalidArgumentError(`expected a multiaddr such as /ip4/127.0.0.1/tcp/7071, got ${JSON.stringify(value)}`)
-  }
-  return v
+  const problem = multiaddrProblem(value)
+  if (problem !== undefined) throw new InvalidArgumentError(problem)
+  return value.trim()
 }
 
 /**
@@ -53,6 +45,11 @@ export function multiaddrList (defaults: readonly string[]): (value: string, pre
     const items = value.split(',').map(s => s.trim()).filter(s => s.length > 0).map(checkMultiaddr)
     return previous === defaults ? items : [...previous, ...items]
   }
+}
+
+/** An integer option of `chorus start`, with its range from START_LIMITS. */
+export function startInt (option: IntegerOption): (value: string) => number {
+  return intIn(START_LIMITS[option].min, START_LIMITS[option].max)
 }
 
 export function intIn (min: number, max: number): (value: string) => number {

@@ -8,7 +8,7 @@
  * ```ts
  * const client = new ChorusClient('http://127.0.0.1:7070')
  * const { context } = await client.kvPut('greeting', { hello: 'world' })
- * const read = await client.kvGet('greeting')
+ * const read = await client.kvGet('greeting') // or client.get / client.put / client.delete
  *
  * // Many writes in flight on one socket: start them all, then await them.
  * const fast = new ChorusClient('ws://127.0.0.1:7070')
@@ -173,7 +173,19 @@ export class ChorusClient {
     return responses.map(r => r.error !== undefined ? new ChorusRpcError(r.error) : r.result as unknown)
   }
 
-  // kv
+  // kv: get/put/delete are the short names (the CLI's) of kvGet/kvPut/kvDelete
+  async get (key: string, options: KvGetOptions = {}): Promise<KvGetResult> {
+    return await this.kvGet(key, options)
+  }
+
+  async put (key: string, value: unknown, context?: string): Promise<WriteResult> {
+    return await this.kvPut(key, value, context)
+  }
+
+  async delete (key: string, context?: string): Promise<WriteResult> {
+    return await this.kvDelete(key, context)
+  }
+
   async kvPut (key: string, value: unknown, context?: string): Promise<WriteResult> {
     return await this.call('kv.put', { key, value, ...(context !== undefined ? { context } : {}) })
   }
