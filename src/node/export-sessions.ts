@@ -61,21 +61,26 @@ export class ExportSessions {
     const items: ExportItem[] = []
     let bytes = 0
     let last: string | undefined
+    let more = false
     try {
       for await (const { storeKey, state } of replica.snapshotStates(session.replica.snapshot, after)) {
+        // One key past a full page tells whether another page follows: the last page carries no cursor.
+        if (items.length >= limit || bytes >= MAX_EXPORT_PAGE_BYTES) {
+          more = true
+          break
+        }
         const addr = fromStoreKey(storeKey)
         if (addr === undefined) continue // nothing else lives in `data`; never hand out what import refuses
         items.push({ space: addr.space, key: addr.key, state: Buffer.from(state).toString('base64url') })
         bytes += state.byteLength
         last = storeKey
-        if (items.length >= limit || bytes >= MAX_EXPORT_PAGE_BYTES) break
       }
     } catch (err) {
       // The snapshot went away under us (expired meanwhile, the store reopened after a failure).
       if (!this.open.has(id) || (err as { code?: string }).code === 'LEVEL_SNAPSHOT_NOT_OPEN') throw expired()
       throw err
     }
-    if (last === undefined || (items.length < limit && bytes < MAX_EXPORT_PAGE_BYTES)) {
+    if (!more || last === undefined) {
       // The snapshot holds nothing past this page: the export is complete.
       await this.close(id)
       return { items, snapshot: session.info }
