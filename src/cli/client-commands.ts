@@ -1,5 +1,5 @@
 /**
- * Client commands: get, put, del, scan, conflicts, incr, count, sadd, srem, smembers, status,
+ * Client commands: get, put, del, scan (any key space), conflicts, incr, count, sadd, srem, smembers, status,
  * peers, sync, watch. Each talks to a node through ChorusClient (`--url`, `--token`).
  */
 import { Command, Option } from 'commander'
