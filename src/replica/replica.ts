@@ -270,11 +270,6 @@ export class Replica implements AntiEntropyReplica {
     yield * flush.call(this)
   }
 
-  /** Registers of the kv space in key order, from `gt`/`gte` up to `lt`. */
-  async * registers (range: { gte?: string, gt?: string, lt?: string }): AsyncGenerator<[string, RegisterState]> {
-    yield * this.states('kv', range)
-  }
-
   /** Keys of one space with their decoded states, in key order, from `gt`/`gte` up to `lt`. */
   async * states<S extends KeySpace> (space: S, range: { gte?: string, gt?: string, lt?: string }): AsyncGenerator<[string, StateBySpace[S]]> {
     const prefix = toStoreKey(space, '')
