@@ -169,6 +169,29 @@ export const WS_PING_INTERVAL_MS = 30_000
 /** kv.scan / kv.conflicts page size limits. */
 export const DEFAULT_SCAN_LIMIT = 100
 export const MAX_SCAN_LIMIT = 10_000
+// ---- Backup: node.export / node.import (node/export-sessions.ts, node/import-states.ts; docs/backup.md).
+
+/** node.export page size: default and ceiling in keys. */
+export const DEFAULT_EXPORT_PAGE_KEYS = 1000
+export const MAX_EXPORT_PAGE_KEYS = 10_000
+/** A node.export page ends once its states reach this many bytes (always at least one key). */
+export const MAX_EXPORT_PAGE_BYTES = 4 * 1024 * 1024
+/**
+ * Exports open at once. Each holds a LevelDB snapshot (which keeps older table files from being
+ * compacted away), so they are few and closed by their last page or after EXPORT_IDLE_MS idle.
+ */
+export const MAX_OPEN_EXPORTS = 8
+export const EXPORT_IDLE_MS = 60_000
+/** Keys in one node.import request. */
+export const MAX_IMPORT_KEYS = 1000
+/**
+ * The largest single state node.import takes (decoded bytes). Its base64url text (5.4 MiB) and
+ * the request around it stay under MAX_RPC_BODY_BYTES, so any one state fits one request.
+ */
+export const MAX_IMPORT_STATE_BYTES = 4 * 1024 * 1024
+/** The same bound on the state's base64url text. */
+export const MAX_IMPORT_STATE_CHARS = Math.ceil(MAX_IMPORT_STATE_BYTES / 3) * 4
+
 /** kv.get `after` wait: default and ceiling. */
 export const DEFAULT_AFTER_TIMEOUT_MS = 5_000
 export const MAX_AFTER_TIMEOUT_MS = 60_000

@@ -34,6 +34,24 @@ export class InvalidContextError extends ChorusError {
   override readonly rpcCode = -32602
 }
 
+/**
+ * A node.export cursor names an export that is no longer open: it finished, stayed idle past
+ * EXPORT_IDLE_MS, or the node restarted. The export must start again (a new snapshot).
+ */
+export class CursorExpiredError extends ChorusError {
+  override readonly code = 'ERR_CURSOR_EXPIRED'
+  override readonly rpcCode = -32602
+}
+
+/**
+ * `chorus import` was given something that is not a Chorus export, or a line of it is
+ * malformed or too large. The message names the line.
+ */
+export class BackupFileError extends ChorusError {
+  override readonly code = 'ERR_BACKUP_FILE'
+  override readonly rpcCode = -32602
+}
+
 /** kv.get with `after` did not see the write within `timeoutMs`. */
 export class AfterTimeoutError extends ChorusError {
   override readonly code = 'ERR_AFTER_TIMEOUT'

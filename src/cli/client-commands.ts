@@ -1,16 +1,16 @@
 /**
- * Client commands: get, put, del, scan, conflicts, incr, count, sadd, srem, smembers, status,
+ * Client commands: get, put, del, scan (any key space), conflicts, incr, count, sadd, srem, smembers, status,
  * peers, sync, watch. Each talks to a node through ChorusClient (`--url`, `--token`).
  */
 import { Command, Option } from 'commander'
 import { ChorusClient } from '../rpc/index.js'
 import { configOption, intIn, resolveOptions } from './options.js'
 import { formatPeers, formatStatus, formatValue } from './format.js'
-import type { ChangeEvent } from '../node/api.js'
+import type { ChangeEvent, CounterScanItem, ScanItem, ScanOptions, SetScanItem } from '../node/api.js'
 
 export const DEFAULT_URL = 'http://127.0.0.1:7070'
 
-interface ClientOptions { url: string, token?: string, json?: boolean, timeout: number }
+export interface ClientOptions { url: string, token?: string, json?: boolean, timeout: number }
 
 function out (line: string): void {
   process.stdout.write(line + '\n')
@@ -29,7 +29,7 @@ export function parseValueArg (text: string): unknown {
   }
 }
 
-function clientCommand (name: string, description: string): Command {
+export function clientCommand (name: string, description: string): Command {
   return new Command(name)
     .description(description)
     .addOption(new Option('--url <url>', 'the node\'s RPC URL').env('CHORUS_URL').default(DEFAULT_URL))
@@ -39,7 +39,7 @@ function clientCommand (name: string, description: string): Command {
     .addOption(configOption())
 }
 
-function connect (cmd: Command): { client: ChorusClient, opts: ClientOptions & Record<string, unknown> } {
+export function connect (cmd: Command): { client: ChorusClient, opts: ClientOptions & Record<string, unknown> } {
   const opts = resolveOptions<ClientOptions & Record<string, unknown>>(cmd)
   const client = new ChorusClient(opts.url, { ...(opts.token !== undefined ? { token: opts.token } : {}), timeoutMs: opts.timeout })
   return { client, opts }
@@ -47,6 +47,23 @@ function connect (cmd: Command): { client: ChorusClient, opts: ClientOptions & R
 
 function maybeContext (o: Record<string, unknown>): string | undefined {
   return typeof o.context === 'string' ? o.context : undefined
+}
+
+/** Every item of one space's scan, following cursors; stops after `max` items when given. */
+async function * scanAll (client: ChorusClient, space: 'kv' | 'counter' | 'set', options: Omit<ScanOptions, 'cursor'> & { max?: number }): AsyncGenerator<ScanItem | CounterScanItem | SetScanItem> {
+  if (space === 'kv') { yield * client.kvScanAll(options); return }
+  const { max, ...scan } = options
+  let cursor: string | undefined
+  let n = 0
+  do {
+    const params = { ...scan, limit: Math.min(max === undefined ? 1000 : max - n, 1000), ...(cursor !== undefined ? { cursor } : {}) }
+    const page = space === 'counter' ? await client.counterScan(params) : await client.setScan(params)
+    for (const item of page.items) {
+      yield item
+      if (max !== undefined && ++n >= max) return
+    }
+    cursor = page.cursor
+  } while (cursor !== undefined)
 }
 
 export function clientCommands (): Command[] {
@@ -102,7 +119,8 @@ export function clientCommands (): Command[] {
       if (r.conflict && opts.json !== true) warnSiblingsRemain(key)
     })
 
-  const scan = clientCommand('scan', 'list registers in key order ("key<TAB>value"), following cursors')
+  const scan = clientCommand('scan', 'list a key space in key order ("key<TAB>value"; sets: "key<TAB>[members]"), following cursors')
+    .addOption(new Option('--space <space>', 'registers (kv), counters or sets').choices(['kv', 'counter', 'set']).default('kv'))
     .addOption(new Option('--prefix <prefix>', 'only keys starting with this'))
     .addOption(new Option('--start <key>', 'inclusive lower bound'))
     .addOption(new Option('--end <key>', 'exclusive upper bound'))
@@ -110,14 +128,16 @@ export function clientCommands (): Command[] {
     .action(async (_o: unknown, cmd: Command) => {
       const { client, opts } = connect(cmd)
       const items = []
-      for await (const item of client.kvScanAll({
+      const space = opts.space as 'kv' | 'counter' | 'set'
+      for await (const item of scanAll(client, space, {
         ...(typeof opts.prefix === 'string' ? { prefix: opts.prefix } : {}),
         ...(typeof opts.start === 'string' ? { start: opts.start } : {}),
         ...(typeof opts.end === 'string' ? { end: opts.end } : {}),
         ...(typeof opts.limit === 'number' ? { max: opts.limit } : {})
       })) {
         if (opts.json === true) items.push(item)
-        else out(`${item.key}\t${formatValue(item.value)}${item.conflict ? '\t(conflict)' : ''}`)
+        else if ('members' in item) out(`${item.key}\t${formatValue(item.members)}`)
+        else out(`${item.key}\t${formatValue(item.value)}${'conflict' in item && item.conflict ? '\t(conflict)' : ''}`)
       }
       if (opts.json === true) json(items)
     })

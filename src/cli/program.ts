@@ -3,6 +3,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { Command } from 'commander'
+import { exportCommand, importCommand } from './backup.js'
 import { clientCommands } from './client-commands.js'
 import { clusterCommand } from './cluster.js'
 import { initCommand } from './init.js'
@@ -27,7 +28,7 @@ export function buildProgram (): Command {
   // Throw instead of exiting so that main() picks the exit code (2 for usage errors).
   program.exitOverride()
   program.configureHelp({ sortSubcommands: false, showGlobalOptions: false })
-  const commands = [startCommand(), clusterCommand(), ...clientCommands(), initCommand(), keygenCommand(), verifyCommand()]
+  const commands = [startCommand(), clusterCommand(), ...clientCommands(), exportCommand(), importCommand(), initCommand(), keygenCommand(), verifyCommand()]
   for (const cmd of commands) {
     cmd.exitOverride()
     cmd.showSuggestionAfterError(true)

@@ -72,6 +72,59 @@ export interface ScanResult { items: ScanItem[], cursor?: string }
 export interface ConflictsOptions { prefix?: string, limit?: number, cursor?: string }
 export interface ConflictsResult { keys: string[], cursor?: string }
 
+/** counter.scan / set.scan take kv.scan's options. */
+export interface CounterScanItem { key: string, value: number }
+export interface CounterScanResult { items: CounterScanItem[], cursor?: string }
+export interface SetScanItem { key: string, members: string[] }
+export interface SetScanResult { items: SetScanItem[], cursor?: string }
+
+/** One key's full causal state, as node.export gives it and node.import takes it. */
+export interface ExportItem {
+  space: 'kv' | 'counter' | 'set'
+  key: string
+  /** base64url (no padding) of the key's canonical encoded state (codec/state-codec.ts). */
+  state: string
+}
+
+export interface ExportOptions {
+  /** From the previous page; absent to start a new export (a new snapshot). */
+  cursor?: string
+  /** Keys per page. */
+  limit?: number
+}
+
+/** The snapshot an export reads: the same on every page of one export. */
+export interface ExportSnapshot {
+  /** Peer id of the exporting node. */
+  node: string
+  /** Keys the snapshot holds (all three spaces). */
+  keys: number
+  /** The Merkle root over exactly these states: an empty node that imports them all has this digest. */
+  digest: string
+  /** When the snapshot was taken, ISO 8601. */
+  at: string
+}
+
+export interface ExportPage {
+  items: ExportItem[]
+  snapshot: ExportSnapshot
+  /** Present while more keys follow; the export closes when the last page is read. */
+  cursor?: string
+}
+
+export interface ImportResult {
+  /** Keys this node did not hold before. */
+  added: number
+  /** Keys whose state changed by the merge (they gained versions, members or counts). */
+  updated: number
+  /** Keys already at least as new here: nothing changed. */
+  unchanged: number
+  /** States refused as invalid (undecodable, out of bounds, a bad key). */
+  rejected: number
+  /** States refused because a tombstone this node collected supersedes every version they hold. */
+  superseded: number
+}
+
 export interface CounterResult { value: number, context: string }
 export interface SetResult { members: string[], context: string }
 export interface ReadAfterOptions { after?: string, timeoutMs?: number }
@@ -147,6 +200,12 @@ export interface ChorusApi {
   setAdd: (key: string, members: string[]) => Promise<SetResult>
   setRemove: (key: string, members: string[]) => Promise<SetResult>
   setGet: (key: string, options?: ReadAfterOptions) => Promise<SetResult>
+  counterScan: (options?: ScanOptions) => Promise<CounterScanResult>
+  setScan: (options?: ScanOptions) => Promise<SetScanResult>
+  /** One page of a consistent export of every key space (docs/backup.md). */
+  exportPage: (options?: ExportOptions) => Promise<ExportPage>
+  /** Merge exported states as if a peer had sent them. */
+  importStates: (items: ExportItem[]) => Promise<ImportResult>
   info: () => Promise<NodeInfo>
   /** The node's latest warnings and errors, oldest first (node.errors; at most 100). */
   recentErrors: () => ErrorRecord[]

@@ -25,8 +25,10 @@ import { InvalidParamsError, NotReadyError } from '../errors.js'
 import { Gossip, GossipControlAudit, type AuditFinding } from '../gossip/index.js'
 import { Replica } from '../replica/index.js'
 import { Store } from '../store/index.js'
-import type { ChangeEvent, ChorusApi, ChorusApiExtras, NodeInfo, PeerInfo, SyncReport } from './api.js'
+import type { ChangeEvent, ChorusApi, ChorusApiExtras, ExportOptions, ExportPage, ImportResult, NodeInfo, PeerInfo, SyncReport } from './api.js'
 import { DataMethods } from './data-methods.js'
+import { ExportSessions } from './export-sessions.js'
+import { importStates } from './import-states.js'
 import { loadOrCreateIdentity, markIdentityConflict } from './identity.js'
 import type { GossipWireStats } from './audited-gossipsub.js'
 import { createHost, type ChorusLibp2p } from './libp2p.js'
@@ -89,6 +91,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
   private collector?: TombstoneCollector
   private gate?: PeerGate
   private penalties?: PeerPenalties
+  private readonly exports = new ExportSessions({ node: () => this.peerId })
 
   constructor (config: NodeConfig) {
     super()
@@ -245,6 +248,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       this.ready = false
       clearInterval(this.clockWatch)
       this.redialer?.stop()
+      await this.exports.closeAll()
       await this.collector?.stop()
       if (this.membership !== undefined && this.store !== undefined && this.replica !== undefined) {
         await this.store.commit([this.store.metaWrite('members', this.membership.toJSON())]).catch(() => {})
@@ -354,6 +358,16 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
   async sync (peer?: unknown): Promise<SyncReport> {
     if (peer !== undefined && peer !== null && typeof peer !== 'string') throw new InvalidParamsError('peer: must be a peer id string', { data: { field: 'peer' } })
     return await this.parts().antiEntropy.sync(peer ?? undefined)
+  }
+
+  // ---- backup (docs/backup.md)
+
+  async exportPage (options: ExportOptions = {}): Promise<ExportPage> {
+    return await this.exports.page(this.parts().replica, options)
+  }
+
+  async importStates (items: unknown): Promise<ImportResult> {
+    return await importStates(this.parts().replica, items)
   }
 
   watch (prefix: string, listener: (event: ChangeEvent) => void): () => void {

@@ -6,14 +6,14 @@
 import { contextAfterWrite, hasConflict, isDeleted, registerWinner, type CausalContext, type RegisterState } from '../causal/index.js'
 import { encodeContext } from '../codec/index.js'
 import { DEFAULT_SCAN_LIMIT, MAX_BATCH_OPS, MAX_SCAN_LIMIT } from '../constants.js'
-import type { CounterState, OrSetState } from '../crdt/index.js'
+import { counterValue, setMembers, type CounterState, type OrSetState } from '../crdt/index.js'
 import { InvalidParamsError } from '../errors.js'
-import { toStoreKey } from '../model/index.js'
+import { toStoreKey, type KeySpace, type StateBySpace } from '../model/index.js'
 import { keyBoundProblem } from '../model/validate.js'
 import type { LocalOp, Replica } from '../replica/index.js'
 import type {
-  BatchOp, BatchResult, ConflictsOptions, ConflictsResult, CounterResult, KvGetOptions, KvGetResult, ReadAfterOptions, ScanOptions,
-  ScanResult, SetResult, WriteResult
+  BatchOp, BatchResult, ConflictsOptions, ConflictsResult, CounterResult, CounterScanItem, CounterScanResult, KvGetOptions, KvGetResult,
+  ReadAfterOptions, ScanItem, ScanOptions, ScanResult, SetResult, SetScanItem, SetScanResult, WriteResult
 } from './api.js'
 import { waitUntilSeen } from './after-wait.js'
 import { decodeCursor, encodeCursor, scanBounds } from './cursor.js'
@@ -85,20 +85,39 @@ export abstract class DataMethods {
   }
 
   async kvScan (options: ScanOptions = {}): Promise<ScanResult> {
+    return await this.scanSpace('kv', options, (key, state): ScanItem | undefined => {
+      if (isDeleted(state)) return undefined // deleted keys are absent
+      const winner = registerWinner(state)
+      return { key, value: JSON.parse(winner?.value as string), conflict: state.siblings.length > 1 }
+    })
+  }
+
+  async counterScan (options: ScanOptions = {}): Promise<CounterScanResult> {
+    return await this.scanSpace('counter', options, (key, state): CounterScanItem => ({ key, value: counterValue(state) }))
+  }
+
+  async setScan (options: ScanOptions = {}): Promise<SetScanResult> {
+    return await this.scanSpace('set', options, (key, state): SetScanItem => ({ key, members: setMembers(state) }))
+  }
+
+  /**
+   * One page of a space in key order. `view` shapes a key's item, or skips it (undefined); the
+   * keys examined per page are bounded too, so that pages of skipped keys stay cheap.
+   */
+  private async scanSpace<S extends KeySpace, I> (space: S, options: ScanOptions, view: (key: string, state: StateBySpace[S]) => I | undefined): Promise<{ items: I[], cursor?: string }> {
     const limit = checkLimit(options.limit)
     const prefix = options.prefix === undefined ? undefined : checkBound(options.prefix, 'prefix')
     const start = options.start === undefined ? undefined : checkBound(options.start, 'start')
     const end = options.end === undefined ? undefined : checkBound(options.end, 'end')
     const bounds = scanBounds({ prefix, start, end, after: decodeCursor(options.cursor) })
-    const items: ScanResult['items'] = []
-    // Deleted keys are skipped; bound the work per page so pages of tombstones stay cheap.
+    const items: I[] = []
     let examined = 0
     const maxExamined = Math.max(limit * 4, 1000)
-    for await (const [key, state] of this.parts().replica.registers(bounds)) {
+    for await (const [key, state] of this.parts().replica.states(space, bounds)) {
       examined++
-      if (!isDeleted(state)) {
-        const winner = registerWinner(state)
-        items.push({ key, value: JSON.parse(winner?.value as string), conflict: state.siblings.length > 1 })
+      const item = view(key, state)
+      if (item !== undefined) {
+        items.push(item)
         if (items.length >= limit) return { items, cursor: encodeCursor(key) }
       }
       if (examined >= maxExamined) return { items, cursor: encodeCursor(key) }

@@ -1,6 +1,6 @@
 export { Replica } from './replica.js'
 export { REMOTE_REJECT_REASONS } from './remote-check.js'
 export type { PurgeItem } from './replica.js'
-export type { ReplicaInit, ReplicaStats, ChangeListener, IdentityConflict } from './replica.js'
+export type { ReplicaInit, ReplicaStats, ReplicaSnapshot, ChangeListener, IdentityConflict } from './replica.js'
 export type { LocalOp } from './local-op.js'
 export type { AntiEntropyReplica, ApplyReport, AppliedChange, BucketEntry, EncodedChange } from './types.js'

@@ -13,7 +13,7 @@ import { AE_FRESH_MS, MAX_COMMIT_BYTES, MAX_FRESH_KEYS, MAX_QUEUED_REMOTE_BYTES,
 import { CorruptDataError, IdentityConflictError, LimitExceededError } from '../errors.js'
 import type { MerkleTree } from '../merkle/index.js'
 import { fromStoreKey, SPACE_TYPES, toStoreKey, type KeySpace, type StateBySpace } from '../model/index.js'
-import type { Store } from '../store/index.js'
+import type { Store, StoreSnapshot } from '../store/index.js'
 import { planCommit } from './commit-plan.js'
 import { applyLocalOp, spaceOf, type LocalOp, type OpEnv } from './local-op.js'
 import { localBytes, remoteBytes } from './job-bytes.js'
@@ -70,6 +70,19 @@ export interface ReplicaStats {
   purged: number
 }
 
+/**
+ * Every state committed up to one moment, with the Merkle root and key count of that same
+ * moment (taken between two group commits). Close `snapshot` when done.
+ */
+export interface ReplicaSnapshot {
+  snapshot: StoreSnapshot
+  /** Hex root of the tree over exactly the states the snapshot holds. */
+  digest: string
+  keys: number
+  /** Local wall time (ms) it was taken. */
+  atMs: number
+}
+
 /** A tombstone-only register to remove, if it still has exactly these bytes. */
 export interface PurgeItem { storeKey: string, expected: Uint8Array }
 
@@ -81,6 +94,7 @@ type QueuedJob =
   | { kind: 'forget', storeKeys: string[], resolve: (forgotten: number) => void, reject: (err: unknown) => void }
   | { kind: 'rehash', storeKeys: string[], resolve: () => void, reject: (err: unknown) => void }
   | { kind: 'remote', changes: EncodedChange[], from: string, resolve: (report: ApplyReport) => void, reject: (err: unknown) => void }
+  | { kind: 'snapshot', resolve: (snapshot: ReplicaSnapshot) => void, reject: (err: unknown) => void }
 
 
 export type ChangeListener = (change: AppliedChange, decoded: unknown) => void
@@ -219,6 +233,20 @@ export class Replica implements AntiEntropyReplica {
     return await new Promise((resolve, reject) => { this.enqueue({ kind: 'remote', changes, from, resolve, reject, bytes }) })
   }
 
+  /**
+   * A snapshot of every committed state with the tree's root and key count at the same moment:
+   * taken by the write loop between two commits, where the data and the tree agree.
+   */
+  async snapshot (): Promise<ReplicaSnapshot> {
+    return await new Promise((resolve, reject) => { this.enqueue({ kind: 'snapshot', resolve, reject }) })
+  }
+
+  /** Store keys and encoded states of a snapshot, in store-key order, after `gt` when given. */
+  async * snapshotStates (snapshot: StoreSnapshot, gt?: string): AsyncGenerator<EncodedChange> {
+    const range = gt === undefined ? { snapshot } : { gt, snapshot }
+    for await (const [storeKey, state] of this.store.entriesOf('data', range)) yield { storeKey, state }
+  }
+
   async read<S extends KeySpace> (space: S, key: string): Promise<StateBySpace[S]> {
     const storeKey = toStoreKey(space, key)
     const bytes = await this.store.getState(storeKey)
@@ -273,18 +301,19 @@ export class Replica implements AntiEntropyReplica {
     yield * flush.call(this)
   }
 
-  /** Registers of the kv space in key order, from `gt`/`gte` up to `lt`. */
-  async * registers (range: { gte?: string, gt?: string, lt?: string }): AsyncGenerator<[string, RegisterState]> {
-    const prefix = toStoreKey('kv', '')
-    for await (const [storeKey, bytes] of this.store.entriesOf('data', kvRange(range))) {
-      yield [storeKey.slice(prefix.length), SPACE_TYPES.kv.decode(bytes)]
+  /** Keys of one space with their decoded states, in key order, from `gt`/`gte` up to `lt`. */
+  async * states<S extends KeySpace> (space: S, range: { gte?: string, gt?: string, lt?: string }): AsyncGenerator<[string, StateBySpace[S]]> {
+    const prefix = toStoreKey(space, '')
+    const type = SPACE_TYPES[space]
+    for await (const [storeKey, bytes] of this.store.entriesOf('data', spaceRange(space, range))) {
+      yield [storeKey.slice(prefix.length), type.decode(bytes) as StateBySpace[S]]
     }
   }
 
   /** Keys of registers that have siblings now (an index, not a scan). */
   async * conflictKeys (range: { gte?: string, gt?: string, lt?: string }): AsyncGenerator<string> {
     const prefix = toStoreKey('kv', '')
-    for await (const storeKey of this.store.keysOf('conflicts', kvRange(range))) yield storeKey.slice(prefix.length)
+    for await (const storeKey of this.store.keysOf('conflicts', spaceRange('kv', range))) yield storeKey.slice(prefix.length)
   }
 
   /** At a clean shutdown, once nothing else will be written: lets the next start skip the rebuild. */
@@ -346,10 +375,13 @@ export class Replica implements AntiEntropyReplica {
 
   private async commitGroup (jobs: Job[]): Promise<void> {
     const started = performance.now()
+    // Before this group writes anything: the data and the tree are those of the last commit.
+    for (const job of jobs) if (job.kind === 'snapshot') this.takeSnapshot(job)
     const slots = await this.loadSlots(jobs)
     const settle: Array<() => void> = []
 
     for (const job of jobs) {
+      if (job.kind === 'snapshot') continue
       if (job.kind === 'local') {
         const staged = new Map<string, unknown>()
         try {
@@ -494,7 +526,11 @@ export class Replica implements AntiEntropyReplica {
       if (job.kind !== 'remote') continue
       const report = (job as { report?: ApplyReport }).report
       if (report === undefined) continue
-      for (const change of job.changes) if (changedKeys.has(change.storeKey)) report.changed++
+      for (const change of job.changes) {
+        if (!changedKeys.has(change.storeKey)) continue
+        report.changed++
+        if (slots.get(change.storeKey)?.original === undefined) report.added = (report.added ?? 0) + 1
+      }
       this.stats.remoteApplied += report.applied
       this.stats.remoteChanged += report.changed
     }
@@ -510,9 +546,20 @@ export class Replica implements AntiEntropyReplica {
     }
   }
 
+  /** Resolves a snapshot job at once (synchronously: no commit can slip in between). */
+  private takeSnapshot (job: Extract<Job, { kind: 'snapshot' }>): void {
+    try {
+      const snapshot = this.store.snapshot()
+      job.resolve({ snapshot, digest: Buffer.from(this.tree.root()).toString('hex'), keys: this.keys, atMs: Date.now() })
+    } catch (err) {
+      job.reject(err)
+    }
+  }
+
   private async loadSlots (jobs: Job[]): Promise<Map<string, Slot>> {
     const wanted = new Map<string, { space: KeySpace, key: string }>()
     for (const job of jobs) {
+      if (job.kind === 'snapshot') continue
       if (job.kind === 'local') {
         for (const op of job.ops) {
           const space = spaceOf(op)
@@ -530,9 +577,9 @@ export class Replica implements AntiEntropyReplica {
   }
 }
 
-/** Store-key bounds of a range of register names; without an upper bound, the end of the kv space. */
-function kvRange (range: { gte?: string, gt?: string, lt?: string }): { gte?: string, gt?: string, lt: string } {
-  const prefix = toStoreKey('kv', '') // 'r/'; 'r0' follows every key in the space
+/** Store-key bounds of a range of names in one space; without an upper bound, the end of the space. */
+function spaceRange (space: KeySpace, range: { gte?: string, gt?: string, lt?: string }): { gte?: string, gt?: string, lt: string } {
+  const prefix = toStoreKey(space, '') // e.g. 'r/'; 'r0' follows every key in the space
   return {
     ...(range.gt !== undefined ? { gt: prefix + range.gt } : { gte: prefix + (range.gte ?? '') }),
     lt: range.lt !== undefined ? prefix + range.lt : prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)

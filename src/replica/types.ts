@@ -16,6 +16,8 @@ export interface ApplyReport {
   applied: number
   /** Of those, how many changed the local state (the rest we already had). */
   changed: number
+  /** Of `changed`, keys this node did not hold before. Absent when none. */
+  added?: number
   /** Refused: undecodable, invalid, or superseded by a collected tombstone. */
   rejected: number
   /**

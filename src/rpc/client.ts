@@ -24,7 +24,8 @@ import { ChorusRpcError, ERR_CONNECTION, ERR_INTERNAL, ERR_INVALID_REQUEST, RPC_
 import { connectionError, dialRpcSocket, WsConnection } from './ws-connection.js'
 import type {
   BatchOp, ChangeEvent, ConflictsOptions, ConflictsResult, CounterResult, KvGetOptions, KvGetResult,
-  BatchResult, NodeInfo, PeerInfo, ReadAfterOptions, ScanItem, ScanOptions, ScanResult, SetResult, SyncReport, WriteResult
+  BatchResult, CounterScanResult, ExportItem, ExportOptions, ExportPage, ImportResult, NodeInfo, PeerInfo, ReadAfterOptions, ScanItem,
+  ScanOptions, ScanResult, SetResult, SetScanResult, SyncReport, WriteResult
 } from '../node/api.js'
 
 export interface ChorusClientOptions {
@@ -246,6 +247,25 @@ export class ChorusClient {
 
   async setGet (key: string, options: ReadAfterOptions = {}): Promise<SetResult> {
     return await this.call('set.get', { key, ...options })
+  }
+
+  async counterScan (options: ScanOptions = {}): Promise<CounterScanResult> {
+    return await this.call('counter.scan', { ...options })
+  }
+
+  async setScan (options: ScanOptions = {}): Promise<SetScanResult> {
+    return await this.call('set.scan', { ...options })
+  }
+
+  // backup
+  /** One page of an export; without `cursor` a new export (a new snapshot) starts. */
+  async nodeExport (options: ExportOptions = {}): Promise<ExportPage> {
+    return await this.call('node.export', { ...options })
+  }
+
+  /** Merges exported states into the node (as a peer's states). */
+  async nodeImport (items: ExportItem[]): Promise<ImportResult> {
+    return await this.call('node.import', { items })
   }
 
   // node and cluster

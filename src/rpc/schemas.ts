@@ -5,7 +5,7 @@
  */
 import { z } from 'zod'
 import {
-  MAX_AFTER_TIMEOUT_MS, MAX_BATCH_OPS, MAX_SCAN_LIMIT
+  MAX_AFTER_TIMEOUT_MS, MAX_BATCH_OPS, MAX_EXPORT_PAGE_KEYS, MAX_IMPORT_KEYS, MAX_IMPORT_STATE_CHARS, MAX_SCAN_LIMIT
 } from '../constants.js'
 import { InvalidParamsError } from '../errors.js'
 import { CheckedValue, checkedValue, keyProblem, memberProblem } from '../model/index.js'
@@ -53,24 +53,37 @@ const batchOp = z.strictObject({
 
 const empty = z.strictObject({})
 
+const scanParams = z.strictObject({
+  prefix: bound.optional(),
+  start: bound.optional(),
+  end: bound.optional(),
+  limit: limit.optional(),
+  cursor: cursor.optional()
+})
+
+/** One exported key: a space, a key, and the base64url of its encoded state. */
+const importItem = z.strictObject({
+  space: z.enum(['kv', 'counter', 'set']),
+  key,
+  state: z.string().min(1).max(MAX_IMPORT_STATE_CHARS).regex(/^[A-Za-z0-9_-]+$/, 'must be base64url text (an exported state)')
+})
+
 export const methodSchemas = {
   'kv.put': z.strictObject({ key, value, context: context.optional() }),
   'kv.get': z.strictObject({ key, all: z.boolean().optional(), after: context.optional(), timeoutMs: timeoutMs.optional() }),
   'kv.delete': z.strictObject({ key, context: context.optional() }),
   'kv.batch': z.strictObject({ ops: z.array(batchOp).min(1).max(MAX_BATCH_OPS) }),
-  'kv.scan': z.strictObject({
-    prefix: bound.optional(),
-    start: bound.optional(),
-    end: bound.optional(),
-    limit: limit.optional(),
-    cursor: cursor.optional()
-  }),
+  'kv.scan': scanParams,
   'kv.conflicts': z.strictObject({ prefix: bound.optional(), limit: limit.optional(), cursor: cursor.optional() }),
   'counter.incr': z.strictObject({ key, by: z.int().optional() }),
   'counter.get': z.strictObject({ key, after: context.optional(), timeoutMs: timeoutMs.optional() }),
   'set.add': z.strictObject({ key, members }),
   'set.remove': z.strictObject({ key, members }),
   'set.get': z.strictObject({ key, after: context.optional(), timeoutMs: timeoutMs.optional() }),
+  'counter.scan': scanParams,
+  'set.scan': scanParams,
+  'node.export': z.strictObject({ cursor: cursor.optional(), limit: z.int().min(1).max(MAX_EXPORT_PAGE_KEYS).optional() }),
+  'node.import': z.strictObject({ items: z.array(importItem).min(1).max(MAX_IMPORT_KEYS) }),
   'node.info': empty,
   'node.errors': empty,
   'cluster.peers': empty,

@@ -21,7 +21,10 @@ import { DataDirError, StorageError } from '../errors.js'
 import { BUCKETS, HASH_BYTES, MerkleTree, xorInto } from '../merkle/index.js'
 
 type Bytes = Uint8Array
-import type { AbstractSublevel } from 'abstract-level'
+import type { AbstractSnapshot, AbstractSublevel } from 'abstract-level'
+
+/** A point-in-time view of the database (LevelDB snapshot); close it when done. */
+export type StoreSnapshot = AbstractSnapshot
 
 type Sub = AbstractSublevel<Level<string, Bytes>, string | Bytes, string, Bytes>
 
@@ -44,6 +47,8 @@ export interface RangeOptions {
   gt?: string
   lt?: string
   limit?: number
+  /** Read from this snapshot instead of the latest data. */
+  snapshot?: StoreSnapshot
 }
 
 const utf8 = new TextEncoder()
@@ -195,6 +200,14 @@ export class Store {
   async * entriesOf (sublevel: StoreSublevel, range: RangeOptions): AsyncGenerator<[string, Bytes]> {
     await this.reopened()
     for await (const entry of this.subs[sublevel].iterator(range)) yield entry
+  }
+
+  /**
+   * A snapshot of everything committed so far, taken synchronously: reads given it see no later
+   * commit. The caller closes it.
+   */
+  snapshot (): StoreSnapshot {
+    return this.db.snapshot()
   }
 
   /** Whether a sublevel holds any key at all (one seek). */

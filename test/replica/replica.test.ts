@@ -51,7 +51,7 @@ describe('Replica (real LevelDB)', () => {
     replica.onChange(c => { changes.push(c) })
     const remote = writeRegister(EMPTY_REGISTER, { node: 'nodeB', hlc: { wall: Date.now(), logical: 0 }, value: '"hi"' })
     const good = { storeKey: 'r/greeting', state: encodeRegister(remote) }
-    expect(await replica.applyRemote([good], 'nodeB')).toEqual({ applied: 1, changed: 1, rejected: 0 })
+    expect(await replica.applyRemote([good], 'nodeB')).toEqual({ applied: 1, changed: 1, added: 1, rejected: 0 })
     expect(changes.map(c => [c.storeKey, c.origin])).toEqual([['r/greeting', 'remote']])
     // A key new to us is stored with exactly the bytes received (they were checked canonical).
     expect(Buffer.from(await store.getState('r/greeting') as Uint8Array).equals(good.state)).toBe(true)
@@ -62,7 +62,7 @@ describe('Replica (real LevelDB)', () => {
       replica.applyRemote([{ storeKey: 'r/both', state: encodeRegister(writeRegister(EMPTY_REGISTER, { node: 'nodeB', hlc: { wall: Date.now(), logical: 0 }, value: '"theirs"' })) }], 'nodeB')
     ])
     expect((local[0] as RegisterState).siblings).toHaveLength(1)
-    expect(merged).toEqual({ applied: 1, changed: 1, rejected: 0 })
+    expect(merged).toEqual({ applied: 1, changed: 1, added: 1, rejected: 0 }) // absent before this group
     expect((await replica.read('kv', 'both')).siblings.map(s => s.value).sort()).toEqual(['"mine"', '"theirs"'])
     changes.length = 0
     const rootBefore = Buffer.from(replica.tree.root()).toString('hex')

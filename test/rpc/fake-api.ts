@@ -79,6 +79,22 @@ export function createFakeApi (): FakeApi {
       api.calls.push({ method: 'setGet', args: [key] })
       return { members: [], context: 'c' }
     },
+    async counterScan (options) {
+      api.calls.push({ method: 'counterScan', args: [options] })
+      return { items: [] }
+    },
+    async setScan (options) {
+      api.calls.push({ method: 'setScan', args: [options] })
+      return { items: [] }
+    },
+    async exportPage (options) {
+      api.calls.push({ method: 'exportPage', args: [options] })
+      return { items: [], snapshot: { node: '12D3KooWFake', keys: 0, digest: 'abcd', at: new Date(0).toISOString() } }
+    },
+    async importStates (items) {
+      api.calls.push({ method: 'importStates', args: [items] })
+      return { added: items.length, updated: 0, unchanged: 0, rejected: 0, superseded: 0 }
+    },
     async info () {
       return { peerId: '12D3KooWFake<script>', addrs: ['/ip4/127.0.0.1/tcp/1'], rpcUrl: 'http://127.0.0.1:1', version: '0.1.0', uptimeMs: 1234, keys: data.size, digest: 'abcd', open: true, clockCorrectionMs: 0, clockPeers: 0, clockJumps: 0 }
     },
