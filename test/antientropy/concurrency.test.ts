@@ -97,7 +97,8 @@ describe('anti-entropy concurrency caps', () => {
     expect(await Promise.race([...holds.map(async h => await h), new Promise(resolve => setTimeout(() => { resolve('none') }, 5_000))])).toBe('reset')
     const text = await a.metrics.getSingleMetricAsString('chorus_ae_exchanges_total')
     expect(text).toContain('chorus_ae_exchanges_total{role="responder",outcome="interrupted"} 1')
-    expect(text).not.toContain('outcome="busy"')
+    expect(text).toMatch(/outcome="busy"} 0$/m)
+    expect(text).not.toMatch(/outcome="busy"} [1-9]/)
   })
 
   it('runs at most maxOutbound exchanges at once: concurrent sync() calls queue', async () => {
