@@ -17,6 +17,7 @@ import { createMetrics, type AntiEntropyMetrics, type Outcome } from './metrics.
 import { BUSY_FRAME, BusyError, runSession, StatesRefusedError, type Role } from './session.js'
 import type { ExchangeStats } from './stats.js'
 import { interrupted } from './wire.js'
+import { LogThrottle } from '../util/log-throttle.js'
 
 /** The slice of libp2p anti-entropy uses. */
 export type AntiEntropyLibp2p = Pick<Libp2p, 'peerId' | 'handle' | 'unhandle' | 'dialProtocol' | 'getConnections' | 'addEventListener' | 'removeEventListener' | 'peerStore'>
@@ -65,6 +66,11 @@ export interface AntiEntropy {
   peerDigests: () => Map<string, PeerDigest>
 }
 
+/** Failures a healthy cluster has too: a peer at capacity, an exchange that gave way or was cut off. */
+const ROUTINE_OUTCOMES: ReadonlySet<Outcome> = new Set(['busy', 'interrupted'])
+/** A peer's failed exchanges are logged at info at most this often. */
+const FAILURE_LOG_INTERVAL_MS = 60_000
+
 export function createAntiEntropy (components: AntiEntropyComponents, init: AntiEntropyInit = {}): AntiEntropy {
   return new AntiEntropyService(components, resolveConfig(init))
 }
@@ -81,6 +87,7 @@ class AntiEntropyService implements AntiEntropy {
   /** Explicit syncs waiting for an outbound slot. */
   private readonly slotWaiters: Array<() => void> = []
   private readonly newPeers = new Set<string>()
+  private readonly failures = new LogThrottle(FAILURE_LOG_INTERVAL_MS)
   private timer: NodeJS.Timeout | undefined
   private newPeerTimer: NodeJS.Timeout | undefined
   private running = false
@@ -202,11 +209,22 @@ class AntiEntropyService implements AntiEntropy {
     try {
       await this.track(this.initiate(peer, true))
     } catch (err) {
-      this.log.debug({ err, peer: peer.toString() }, 'scheduled anti-entropy exchange failed')
+      this.logFailure(peer.toString(), err)
     } finally {
       this.releaseOutbound()
     }
     if (this.newPeers.size > 0) void this.scheduled()
+  }
+
+  /**
+   * A failed scheduled exchange: an operator must see replication failing, so a failure that is
+   * not routine (busy, given way, the peer went away) is logged at info, once a minute per peer.
+   */
+  private logFailure (peer: string, err: unknown): void {
+    const outcome = failureOutcome(err instanceof SyncFailedError ? err.cause : err)
+    const turn = ROUTINE_OUTCOMES.has(outcome) ? undefined : this.failures.take(peer)
+    if (turn?.log === true) this.log.info({ err, peer, outcome, heldBack: turn.held }, 'anti-entropy exchange failed (chorus_ae_exchanges_total counts every outcome; this peer\'s next failures are logged at debug for a minute)')
+    else this.log.debug({ err, peer, outcome }, 'scheduled anti-entropy exchange failed')
   }
 
   private connectedPeer (id: string): PeerId | undefined {

@@ -4,7 +4,7 @@
  * SIGINT/SIGTERM.
  */
 import { Command, Option } from 'commander'
-import pino from 'pino'
+import { createLogger } from '../util/logger.js'
 import { NODE_DEFAULTS } from '../config.js'
 import { DEFAULT_RPC, LOG_LEVELS, START_DEFAULTS, clusterKeyBytes, flagName } from '../start/index.js'
 import { clusterName, configOption, multiaddrList, nonEmpty, parseHostPort, resolveOptions, startInt } from './options.js'
@@ -77,7 +77,7 @@ export function startCommand (): Command {
 }
 
 async function runStart (logLevel: LogLevel, opts: StartOptions, exitWithStdin: boolean): Promise<void> {
-  const logger = pino({ level: logLevel, base: { component: 'cli' } }, pino.destination({ fd: 2, sync: true }))
+  const logger = createLogger({ level: logLevel, component: 'cli' })
   // The node itself warns loudly when it runs without --cluster-key.
 
   // Signals may arrive while the node is still starting: remember them and stop once possible.

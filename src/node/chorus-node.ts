@@ -8,7 +8,9 @@ import { mkdir } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
-import pino, { type Logger } from 'pino'
+import type { Logger } from 'pino'
+import { createLogger } from '../util/logger.js'
+import { LogThrottle } from '../util/log-throttle.js'
 import type { Registry } from 'prom-client'
 import { createAntiEntropy, type AntiEntropy } from '../antientropy/index.js'
 import type { RegisterState } from '../causal/index.js'
@@ -82,6 +84,8 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
   private metrics?: Registry
   private readonly timings: Timings = createTimings()
   private readonly errors = new RecentErrors()
+  /** Connects and disconnects are logged at info, once per peer and PEER_EVENT_LOG_INTERVAL_MS. */
+  private readonly peerEvents = new LogThrottle(PEER_EVENT_LOG_INTERVAL_MS)
   private readonly lastSeen = new Map<string, number>()
   private time?: ClusterTime
   private timeSync?: TimeSync
@@ -97,10 +101,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
     super()
     this.config = config
     // Warnings and errors also go to a small ring the console shows (node.errors).
-    this.logger = pino({ level: config.logLevel, base: { app: 'chorus' } }, pino.multistream([
-      { level: config.logLevel === 'silent' ? 'fatal' : config.logLevel, stream: config.logDestination ?? pino.destination(2) },
-      { level: 'warn', stream: this.errors }
-    ]))
+    this.logger = createLogger({ level: config.logLevel, errors: this.errors, ...(config.logDestination !== undefined ? { destination: config.logDestination } : {}) })
   }
 
   get peerId (): string {
@@ -119,10 +120,11 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       const gate = new PeerGate({ loopbackOnly: config.loopbackOnly })
       this.gate = gate
       const topics = [changesTopic(config.clusterName), digestTopic(config.clusterName)]
-      const logger = this.logger.child({ peer: peerIdFromPrivateKey(privateKey).toString() })
+      const logger = this.logger.child({ node: peerIdFromPrivateKey(privateKey).toString() })
+      const peerLog = logger.child({ component: 'peers' })
       // Before the host: gossipsub reports floods from its first RPC on. The host it hangs up
       // with exists by the time a peer can have sent one.
-      const penalties = new PeerPenalties({ gate, logger: logger.child({ part: 'peers' }), enabled: config.peerPenalties, hangUp: async peer => { await this.libp2p?.hangUp(peerIdFromString(peer)) } })
+      const penalties = new PeerPenalties({ gate, logger: logger.child({ component: 'peers' }), enabled: config.peerPenalties, hangUp: async peer => { await this.libp2p?.hangUp(peerIdFromString(peer)) } })
       this.penalties = penalties
       const gossipWire: GossipWireStats = { rpcsSent: 0, bytesSent: 0 }
       const controlAuditing = {
@@ -140,7 +142,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       }
       // A jump shifts the offsets we have; fresh samples confirm them (late-bound: the sampler
       // needs libp2p, which needs nothing of the clock).
-      const time = clusterTime(config, logger.child({ part: 'clock' }), () => { this.timeSync?.resampleAll() })
+      const time = clusterTime(config, logger.child({ component: 'clock' }), () => { this.timeSync?.resampleAll() })
       this.time = time
       const clock = new HybridLogicalClock({ now: () => time.now(), maxDriftMs: config.maxDriftMs })
       if (identity.renewed !== undefined) logger.warn({ reason: identity.renewed }, 'this node took a new identity, so that its writes can never be mistaken for another process\'s')
@@ -150,7 +152,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
         clock,
         freshWindowMs: config.aeFreshMs,
         onCommit: seconds => { this.timings.commit.observe(seconds) },
-        logger: logger.child({ part: 'replica' }),
+        logger: logger.child({ component: 'replica' }),
         onIdentityConflict: (conflict) => {
           markIdentityConflict(config.dataDir, { ...conflict }).catch((err: unknown) => { logger.error({ err }, 'could not record the identity conflict') })
         }
@@ -162,7 +164,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       this.gossip = new Gossip({
         pubsub,
         replica: this.replica,
-        logger: logger.child({ part: 'gossip' }),
+        logger: logger.child({ component: 'gossip' }),
         onInvalid: (peer, why) => { penalties.penalise(peer, 'invalid-gossip', why) }
       }, { clusterName: config.clusterName, publish: config.gossip })
       this.metrics = createMetrics({
@@ -184,7 +186,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
         {
           libp2p: this.libp2p,
           replica: this.replica,
-          logger: logger.child({ part: 'anti-entropy' }),
+          logger: logger.child({ component: 'anti-entropy' }),
           pubsub,
           metrics: this.metrics,
           onExchangeComplete: (peer, startedAtMs) => { membership.synced(peer, startedAtMs, clock.physicalNow()) },
@@ -194,14 +196,17 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
         { intervalMs: config.aeIntervalMs, freshMs: config.aeFreshMs, clusterName: config.clusterName, now: () => clock.physicalNow(), announceNow: () => time.raw() }
       )
       this.timeSync = new TimeSync(
-        { libp2p: this.libp2p, time, logger: logger.child({ part: 'clock' }) },
+        { libp2p: this.libp2p, time, logger: logger.child({ component: 'clock' }) },
         { settleTimeoutMs: config.clockSettleTimeoutMs, intervalMs: TIME_SYNC_INTERVAL_MS, timeoutMs: TIME_SAMPLE_TIMEOUT_MS, protocol: timeProtocol(config.clusterName), peersToAsk: config.bootstrap.length > 0 || membership.size > 0 }
       )
-      this.redialer = new Redialer(this.libp2p, logger.child({ part: 'redialer' }), { bootstrap: config.bootstrap })
+      this.redialer = new Redialer(this.libp2p, logger.child({ component: 'redialer' }), { bootstrap: config.bootstrap })
       const store = this.store
       const persistMembers = (): void => { store.commit([store.metaWrite('members', membership.toJSON())]).catch(() => {}) }
       const aeProtocol = antiEntropyProtocol(config.clusterName)
-      this.libp2p.addEventListener('peer:connect', evt => { this.lastSeen.set(evt.detail.toString(), Date.now()) })
+      this.libp2p.addEventListener('peer:connect', evt => {
+        this.lastSeen.set(evt.detail.toString(), Date.now())
+        logPeerEvent(peerLog, this.peerEvents, evt.detail.toString(), 'connected')
+      })
       // Only a peer that speaks our cluster's protocol becomes a member: any other libp2p host
       // that connects would otherwise hold tombstone collection back for a member TTL.
       this.libp2p.addEventListener('peer:identify', evt => {
@@ -219,12 +224,15 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
         memberTtlMs: config.memberTtlMs,
         intervalMs: config.gcIntervalMs,
         maxDriftMs: config.maxDriftMs,
-        logger: logger.child({ part: 'tombstone-gc' }),
+        logger: logger.child({ component: 'tombstone-gc' }),
         persist: async () => {
           await store.commit([store.metaWrite('members', membership.toJSON())])
         }
       })
-      this.libp2p.addEventListener('peer:disconnect', evt => { this.lastSeen.set(evt.detail.toString(), Date.now()) })
+      this.libp2p.addEventListener('peer:disconnect', evt => {
+        this.lastSeen.set(evt.detail.toString(), Date.now())
+        logPeerEvent(peerLog, this.peerEvents, evt.detail.toString(), 'disconnected')
+      })
       this.libp2p.addEventListener('self:peer:update', () => { this.addrsCache = undefined })
 
       await this.timeSync.start()
@@ -398,6 +406,15 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
   async metricsText (): Promise<string> {
     return await this.parts().metrics.metrics()
   }
+}
+
+/** A peer that flaps (a bad link, a crash loop) logs one line per this interval, with a count of the rest. */
+const PEER_EVENT_LOG_INTERVAL_MS = 10_000
+
+function logPeerEvent (logger: Logger, throttle: LogThrottle, peer: string, event: 'connected' | 'disconnected'): void {
+  const turn = throttle.take(`${event} ${peer}`)
+  if (turn.log) logger.info({ peer, ...(turn.held > 0 ? { heldBack: turn.held } : {}) }, `peer ${event}`)
+  else logger.debug({ peer }, `peer ${event}`)
 }
 
 /** The node's clock, with log lines for what an operator must know: a correction, a jump. */

@@ -2,7 +2,7 @@
  * The node's latest warnings and errors, for the console (`node.errors`): a pino destination
  * that keeps the last few records at level warn or above, bounded in count and size.
  */
-const WARN = 40
+const LEVELS: Record<string, ErrorRecord['level']> = { warn: 'warn', error: 'error', fatal: 'fatal' }
 
 export interface ErrorRecord {
   /** ISO time. */
@@ -28,11 +28,12 @@ export class RecentErrors {
     } catch {
       return
     }
-    if (typeof rec.level !== 'number' || rec.level < WARN) return
+    const level = typeof rec.level === 'string' ? LEVELS[rec.level] : typeof rec.level === 'number' && rec.level >= 40 ? (rec.level >= 60 ? 'fatal' : rec.level >= 50 ? 'error' : 'warn') : undefined
+    if (level === undefined) return
     const detail = typeof rec.err?.message === 'string' ? `: ${rec.err.message}` : ''
     this.records.push({
       time: typeof rec.time === 'number' ? new Date(rec.time).toISOString() : String(rec.time ?? new Date().toISOString()),
-      level: rec.level >= 60 ? 'fatal' : rec.level >= 50 ? 'error' : 'warn',
+      level,
       msg: `${String(rec.msg ?? '')}${detail}`.slice(0, MAX_MESSAGE_CHARS),
       ...(typeof rec.component === 'string' ? { component: rec.component } : {})
     })

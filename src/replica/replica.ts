@@ -22,9 +22,13 @@ import { sizeGrowthProblem, valueBoundsProblem } from './state-bounds.js'
 import { checkRemoteChange } from './remote-check.js'
 import { loadSlots, type Slot } from './slots.js'
 import { StateCache } from './state-cache.js'
+import { LogThrottle } from '../util/log-throttle.js'
 import { RecentChanges } from './recent-changes.js'
 import { decodeCollected, isAllTombstones, tombstoneTime } from './tombstones.js'
 import type { AntiEntropyReplica, ApplyReport, AppliedChange, BucketEntry, EncodedChange } from './types.js'
+
+/** Refused remote states are logged at info at most this often per peer and reason. */
+const REFUSAL_LOG_INTERVAL_MS = 60_000
 
 export interface ReplicaInit {
   store: Store
@@ -117,6 +121,7 @@ export class Replica implements AntiEntropyReplica {
   private readonly listeners = new Set<ChangeListener>()
   private readonly cache: StateCache
   private readonly recent: RecentChanges
+  private readonly refusals = new LogThrottle(REFUSAL_LOG_INTERVAL_MS)
   /** Corrupt keys already re-hashed in this run (see noticeCorrupt). */
   private readonly rehashed = new Set<string>()
 
@@ -140,6 +145,14 @@ export class Replica implements AntiEntropyReplica {
     this.env = { nodeId: init.nodeId, clock: init.clock, maxSiblings: init.maxSiblings ?? MAX_SIBLINGS, dotFloor }
     this.onIdentityConflict = init.onIdentityConflict ?? (() => {})
     this.onCommit = init.onCommit ?? (() => {})
+  }
+
+  /** At info, once a minute per peer and reason (a peer can send thousands); the rest at debug. */
+  private logRefusal (peer: string, storeKey: string, reason: string): void {
+    const fields = { peer, storeKey: storeKey.slice(0, 64), reason }
+    const turn = this.refusals.take(`${reason} ${peer}`)
+    if (turn.log) this.logger.info({ ...fields, heldBack: turn.held }, 'refused a state from a peer (chorus_remote_rejected_total counts them all; this peer\'s next ones for this reason are logged at debug for a minute)')
+    else this.logger.debug(fields, 'refused a state from a peer')
   }
 
   private noticeIdentityConflict (conflict: IdentityConflict): void {
@@ -449,7 +462,7 @@ export class Replica implements AntiEntropyReplica {
           if (!verdict.ok) {
             report.rejected++
             this.stats.remoteRejected[verdict.reason] = (this.stats.remoteRejected[verdict.reason] ?? 0) + 1
-            this.logger.debug({ from: job.from, storeKey: change.storeKey.slice(0, 64), reason: verdict.reason }, 'remote change refused')
+            this.logRefusal(job.from, change.storeKey, verdict.reason)
             continue
           }
           const slot = slots.get(change.storeKey) as Slot
@@ -474,7 +487,7 @@ export class Replica implements AntiEntropyReplica {
           } catch (err) {
             report.rejected++
             this.stats.remoteRejected.corrupt = (this.stats.remoteRejected.corrupt ?? 0) + 1
-            this.logger.warn({ err, from: job.from, storeKey: change.storeKey.slice(0, 64) }, 'remote state failed to merge')
+            this.logger.warn({ err, peer: job.from, storeKey: change.storeKey.slice(0, 64) }, 'remote state failed to merge')
             continue
           }
           if (valueBoundsProblem(verdict.space, merged) !== undefined) {

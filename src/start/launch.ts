@@ -34,7 +34,7 @@ export async function launchNode (opts: StartOptions, name: OptionNaming): Promi
   let rpc: RpcServer | undefined
   if (address !== undefined) {
     try {
-      rpc = await startRpcServer({ api: node, ...address, ...(opts.rpcToken !== undefined ? { token: opts.rpcToken } : {}), logger: node.logger.child({ part: 'rpc' }) })
+      rpc = await startRpcServer({ api: node, ...address, ...(opts.rpcToken !== undefined ? { token: opts.rpcToken } : {}), logger: node.logger.child({ component: 'rpc' }) })
       node.setRpcUrl(rpc.url)
       await writeFile(join(opts.data, RPC_URL_FILE), rpc.url + '\n')
     } catch (err) {

@@ -529,9 +529,9 @@ async function checkEverythingReadable (): Promise<void> {
   console.log(`rpc fuzz: read back ${kvKeys.length} registers (${scanned.size} present, ${conflicted.length} in conflict), ${f.written.counters.size} counters, ${f.written.sets.size} sets`)
 }
 
-/** pino lines at level error (50) or fatal (60): a method failing unexpectedly is logged there. */
+/** Log lines at level error or fatal: a method failing unexpectedly is logged there. */
 function errorLogLines (stderr: string): string[] {
   return stderr.split('\n').filter(line => {
-    try { return (JSON.parse(line) as { level?: number }).level! >= 50 } catch { return false }
+    try { return ['error', 'fatal'].includes(String((JSON.parse(line) as { level?: unknown }).level)) } catch { return false }
   })
 }
