@@ -246,21 +246,23 @@ class AntiEntropyService implements AntiEntropy {
     return false
   }
 
-  /** A random connected peer (of those `eligible`) known to speak the protocol; any connected peer when identify has told us nothing. */
+  /** A random connected peer (of those `eligible`) known to speak the protocol; else one identify has told us nothing of yet. */
   private async randomPeer (eligible: (peer: string) => boolean = () => true): Promise<PeerId | undefined> {
     const peers = new Map<string, PeerId>()
     for (const conn of this.c.libp2p.getConnections()) {
       if (conn.status === 'open') peers.set(conn.remotePeer.toString(), conn.remotePeer)
     }
-    const all = [...peers.values()]
     const speaking: PeerId[] = []
-    for (const p of all) {
-      const record = await this.c.libp2p.peerStore.get(p).catch(() => undefined)
-      if (record?.protocols.includes(this.protocol) === true) speaking.push(p)
+    const unidentified: PeerId[] = []
+    for (const p of peers.values()) {
+      const protocols = (await this.c.libp2p.peerStore.get(p).catch(() => undefined))?.protocols ?? []
+      if (protocols.includes(this.protocol)) speaking.push(p)
+      else if (protocols.length === 0) unidentified.push(p)
     }
     // Once identify has named who speaks the protocol, only those are candidates: when all of
-    // them are busy with us, dialling one that does not speak it (an older build) only fails.
-    const pool = (speaking.length > 0 ? speaking : all).filter(p => eligible(p.toString()))
+    // them are busy with us, dialling one that does not speak it (another build, another
+    // version of the protocol: node/peer-versions.ts) only fails.
+    const pool = (speaking.length > 0 ? speaking : unidentified).filter(p => eligible(p.toString()))
     return pool[Math.floor(Math.random() * pool.length)]
   }
 

@@ -4,7 +4,7 @@
  * reported, so the sender can be banned; past the honest rate, the RPC's IHAVE and IWANT are
  * dropped and reported; everything else is gossipsub's own handling, unchanged.
  *
- * It also counts the RPCs and bytes it sends (the byte cost of gossip per write, which gossipsub
+ * It also reports every subscription change a peer sends, and counts the RPCs and bytes it sends (the byte cost of gossip per write, which gossipsub
  * reports only to a libp2p metrics implementation), by wrapping each outbound stream's `push`.
  *
  * This overrides `handleReceivedRpc`, a public method of GossipSub that its stream reader
@@ -25,6 +25,12 @@ export interface ControlAuditing {
   onFlood: (peer: string, finding: AuditFinding) => void
   /** Counted into, when given. */
   wire?: GossipWireStats
+  /**
+   * Every subscription change a peer sends, before gossipsub drops those to topics it does not
+   * allow: how a node of another build, subscribed to another version of our topics, is seen
+   * (node/peer-versions.ts).
+   */
+  onSubscriptions?: (peer: string, changes: Array<{ topic: string, subscribe: boolean }>) => void
 }
 
 /** gossipsub's OutboundStream: `push` length-prefixes an RPC, `pushPrefixed` takes one already prefixed (batched publishes, IDONTWANT). */
@@ -67,6 +73,9 @@ class AuditedGossipSub extends GossipSub {
 
   override async handleReceivedRpc (from: PeerId, rpc: RPC): Promise<void> {
     const peer = from.toString()
+    if (this.auditing.onSubscriptions !== undefined && rpc.subscriptions.length > 0) {
+      this.auditing.onSubscriptions(peer, rpc.subscriptions.map(s => ({ topic: s.topic ?? '', subscribe: s.subscribe === true })))
+    }
     const finding = this.auditing.audit.check(peer, rpc.control)
     if (finding === undefined) {
       await super.handleReceivedRpc(from, rpc)

@@ -23,6 +23,7 @@ import {
 import { warnAboutExposure } from './exposure.js'
 import { PeerGate } from './peer-gate.js'
 import { PeerPenalties } from './peer-penalties.js'
+import { PeerVersions } from './peer-versions.js'
 import { InvalidParamsError, NotReadyError } from '../errors.js'
 import { Gossip, GossipControlAudit, type AuditFinding } from '../gossip/index.js'
 import { Replica } from '../replica/index.js'
@@ -122,6 +123,9 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       const topics = [changesTopic(config.clusterName), digestTopic(config.clusterName)]
       const logger = this.logger.child({ node: peerIdFromPrivateKey(privateKey).toString() })
       const peerLog = logger.child({ component: 'peers' })
+      const aeProtocol = antiEntropyProtocol(config.clusterName)
+      // Nodes of another build: logged and counted, never penalised (peer-versions.ts).
+      const versions = new PeerVersions({ protocols: [aeProtocol, timeProtocol(config.clusterName)], topics, logger: peerLog })
       // Before the host: gossipsub reports floods from its first RPC on. The host it hangs up
       // with exists by the time a peer can have sent one.
       const penalties = new PeerPenalties({ gate, logger: logger.child({ component: 'peers' }), enabled: config.peerPenalties, hangUp: async peer => { await this.libp2p?.hangUp(peerIdFromString(peer)) } })
@@ -132,7 +136,8 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
         audit: new GossipControlAudit({ topics: topics.length, now: () => performance.now(), ...(config.gossipBurstHeartbeats !== undefined ? { burstHeartbeats: config.gossipBurstHeartbeats } : {}) }),
         onFlood: (peer: string, finding: AuditFinding) => {
           if (finding.report) penalties.penalise(peer, finding.kind === 'shape' ? 'gossip-flood' : 'gossip-rate', finding.why)
-        }
+        },
+        onSubscriptions: (peer: string, changes: Array<{ topic: string, subscribe: boolean }>) => { versions.subscriptionChange(peer, changes) }
       }
       const libp2p = await createHost({ privateKey, listen: config.listen, mdns: config.mdns, clusterKey: config.clusterKey, maxConnections: config.maxConnections, topics, connectionGater: gate.gater(), scorePeers: config.peerPenalties, controlAuditing })
       this.libp2p = libp2p
@@ -179,6 +184,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
         dataDirBytes: async () => await directoryBytes(config.dataDir),
         penalties,
         bannedPeers: () => gate.bannedCount(),
+        peerVersions: versions,
         version: VERSION
       })
       this.replica.onChange((change, decoded) => { if (change.origin === 'remote' && change.space === 'kv') observeReplicationDelay(this.timings, decoded as RegisterState, clock.physicalNow()) })
@@ -202,19 +208,22 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       this.redialer = new Redialer(this.libp2p, logger.child({ component: 'redialer' }), { bootstrap: config.bootstrap })
       const store = this.store
       const persistMembers = (): void => { store.commit([store.metaWrite('members', membership.toJSON())]).catch(() => {}) }
-      const aeProtocol = antiEntropyProtocol(config.clusterName)
       this.libp2p.addEventListener('peer:connect', evt => {
         this.lastSeen.set(evt.detail.toString(), Date.now())
         logPeerEvent(peerLog, this.peerEvents, evt.detail.toString(), 'connected')
       })
       // Only a peer that speaks our cluster's protocol becomes a member: any other libp2p host
       // that connects would otherwise hold tombstone collection back for a member TTL.
+      this.libp2p.addEventListener('peer:identify', evt => { versions.identified(evt.detail.peerId.toString(), evt.detail.protocols) })
       this.libp2p.addEventListener('peer:identify', evt => {
         if (!evt.detail.protocols.includes(aeProtocol)) return
         // A new member holds collection back from now on, also across a crash.
         if (membership.seen(evt.detail.peerId.toString(), clock.physicalNow())) persistMembers()
       })
-      this.libp2p.addEventListener('peer:disconnect', evt => { membership.touch(evt.detail.toString(), clock.physicalNow()) })
+      this.libp2p.addEventListener('peer:disconnect', evt => {
+        membership.touch(evt.detail.toString(), clock.physicalNow())
+        versions.disconnected(evt.detail.toString())
+      })
       this.collector = new TombstoneCollector({
         replica: this.replica,
         membership,

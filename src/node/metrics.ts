@@ -12,6 +12,7 @@ import { REMOTE_REJECT_REASONS } from '../replica/index.js'
 import type { GossipWireStats } from './audited-gossipsub.js'
 import { CachedReading } from './cached-reading.js'
 import { OFFENCE_POINTS, type PeerPenalties } from './peer-penalties.js'
+import type { PeerVersions } from './peer-versions.js'
 
 /** Buckets, in seconds, for request and commit durations: 0.1 ms to 10 s. */
 const FAST_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
@@ -75,6 +76,8 @@ export interface MetricSources {
   dataDirBytes: () => Promise<number>
   penalties: PeerPenalties
   bannedPeers: () => number
+  /** Peers that speak this cluster's protocols only in other versions. */
+  peerVersions: Pick<PeerVersions, 'count' | 'detected'>
   version: string
 }
 
@@ -131,6 +134,8 @@ export function createMetrics (sources: MetricSources): Registry {
     }
   })
   counter('chorus_peer_bans_total', 'Peers disconnected and banned for misbehaving', () => sources.penalties.stats.bans)
+  gauge('chorus_peers_incompatible', 'Connected peers that speak this cluster\'s protocols or topics only in other versions (another Chorus build): no anti-entropy, or no gossip, with them', () => sources.peerVersions.count)
+  counter('chorus_peers_incompatible_detected_total', 'Connections to peers found speaking only other versions of this cluster\'s protocols or topics', () => sources.peerVersions.detected)
   gauge('chorus_peers_banned', 'Peers banned now (refused both ways until their ban ends)', sources.bannedPeers)
   void new Counter({
     name: 'chorus_peer_penalties_total',
