@@ -64,6 +64,16 @@ function bucketRange (fromBucket: number, toBucket: number): { gte: string, lt: 
   return { gte: bucketPrefix(fromBucket), lt: toBucket >= BUCKETS ? 'g' : bucketPrefix(toBucket) }
 }
 
+/**
+ * A data directory of another storage format: the message says who wrote it and the two ways
+ * on (docs/operations.md, "Upgrades and compatibility"), since an operator reads it in a
+ * service's failed start.
+ */
+function storageVersionError (location: string, text: string, version: number): DataDirError {
+  const writer = !Number.isSafeInteger(version) ? 'something that is not Chorus' : version > STORAGE_VERSION ? 'a newer Chorus' : 'an older Chorus'
+  return new DataDirError(`database in ${location} has storage version ${JSON.stringify(text)}, written by ${writer}; this Chorus reads storage version ${STORAGE_VERSION} only. Start the Chorus release that wrote it; or move the directory aside and start with an empty one, which fills from the cluster's other nodes (or from \`chorus export\` run against a node of that release, then \`chorus import\`); see docs/operations.md, "Upgrades and compatibility"`, { data: { storageVersion: text, readable: STORAGE_VERSION } })
+}
+
 export class Store {
   private readonly db: Level<string, Bytes>
   private readonly subs: Record<StoreSublevel, Sub>
@@ -108,10 +118,9 @@ export class Store {
       await this.subs.meta.put('storageVersion', utf8.encode(String(STORAGE_VERSION)))
       return
     }
-    const version = Number(fromUtf8.decode(raw))
-    if (version !== STORAGE_VERSION) {
-      throw new DataDirError(`database in ${location} has storage version ${fromUtf8.decode(raw)}; this Chorus reads version ${STORAGE_VERSION}`)
-    }
+    const text = fromUtf8.decode(raw)
+    const version = Number(text)
+    if (version !== STORAGE_VERSION) throw storageVersionError(location, text, version)
   }
 
   async getStates (storeKeys: string[]): Promise<Array<Bytes | undefined>> {
