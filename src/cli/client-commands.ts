@@ -12,11 +12,11 @@ export const DEFAULT_URL = 'http://127.0.0.1:7070'
 
 interface ClientOptions { url: string, token?: string, json?: boolean, timeout: number }
 
-function out (line: string): void {
+export function out (line: string): void {
   process.stdout.write(line + '\n')
 }
 
-function json (value: unknown): void {
+export function json (value: unknown): void {
   out(JSON.stringify(value))
 }
 
@@ -29,7 +29,7 @@ export function parseValueArg (text: string): unknown {
   }
 }
 
-function clientCommand (name: string, description: string): Command {
+export function clientCommand (name: string, description: string): Command {
   return new Command(name)
     .description(description)
     .addOption(new Option('--url <url>', 'the node\'s RPC URL').env('CHORUS_URL').default(DEFAULT_URL))
@@ -39,7 +39,7 @@ function clientCommand (name: string, description: string): Command {
     .addOption(configOption())
 }
 
-function connect (cmd: Command): { client: ChorusClient, opts: ClientOptions & Record<string, unknown> } {
+export function connect (cmd: Command): { client: ChorusClient, opts: ClientOptions & Record<string, unknown> } {
   const opts = resolveOptions<ClientOptions & Record<string, unknown>>(cmd)
   const client = new ChorusClient(opts.url, { ...(opts.token !== undefined ? { token: opts.token } : {}), timeoutMs: opts.timeout })
   return { client, opts }

@@ -7,6 +7,7 @@ import { clientCommands } from './client-commands.js'
 import { clusterCommand } from './cluster.js'
 import { initCommand } from './init.js'
 import { keygenCommand } from './keygen.js'
+import { connectCommand, membersCommand } from './member-commands.js'
 import { startCommand } from './start.js'
 import { verifyCommand } from './verify.js'
 
@@ -27,7 +28,7 @@ export function buildProgram (): Command {
   // Throw instead of exiting so that main() picks the exit code (2 for usage errors).
   program.exitOverride()
   program.configureHelp({ sortSubcommands: false, showGlobalOptions: false })
-  const commands = [startCommand(), clusterCommand(), ...clientCommands(), initCommand(), keygenCommand(), verifyCommand()]
+  const commands = [startCommand(), clusterCommand(), ...clientCommands(), membersCommand(), connectCommand(), initCommand(), keygenCommand(), verifyCommand()]
   for (const cmd of commands) {
     cmd.exitOverride()
     cmd.showSuggestionAfterError(true)

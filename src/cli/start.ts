@@ -40,6 +40,7 @@ export interface StartOptions {
   clockSettleTimeout: number
   tombstoneGrace: number
   memberTtl: number
+  acceptStaleData: boolean
   printConfig?: boolean
   exitWithStdin?: boolean
 }
@@ -77,7 +78,8 @@ export function toNodeInit (o: StartOptions): NodeInit {
     logLevel: o.logLevel,
     maxConnections: o.maxConnections,
     tombstoneGraceMs: o.tombstoneGrace,
-    memberTtlMs: o.memberTtl
+    memberTtlMs: o.memberTtl,
+    acceptStaleData: o.acceptStaleData
   }
 }
 
@@ -103,6 +105,7 @@ export function startCommand (): Command {
     .addOption(new Option('--clock-settle-timeout <ms>', 'at start, how long local writes wait for a bootstrap peer or remembered member to tell the cluster\'s time').env('CHORUS_CLOCK_SETTLE_TIMEOUT').default(NODE_DEFAULTS.clockSettleTimeoutMs).argParser(intIn(0, 60_000)))
     .addOption(new Option('--tombstone-grace <ms>', 'deleted keys are garbage-collected no sooner than this, and only once every live member has synced since').env('CHORUS_TOMBSTONE_GRACE').default(NODE_DEFAULTS.tombstoneGraceMs).argParser(intIn(1000, 365 * 24 * 3600 * 1000)))
     .addOption(new Option('--member-ttl <ms>', 'a member unseen this long stops holding tombstone collection back and must be reset before it rejoins').env('CHORUS_MEMBER_TTL').default(NODE_DEFAULTS.memberTtlMs).argParser(intIn(60_000, 365 * 24 * 3600 * 1000)))
+    .addOption(new Option('--accept-stale-data', 'start although this node last saw its cluster longer ago than --member-ttl; safe only if no node of the cluster ran meanwhile (e.g. the whole cluster was stopped): see docs/consistency.md (env value: true/false)').env('CHORUS_ACCEPT_STALE_DATA').default(NODE_DEFAULTS.acceptStaleData))
     .addOption(new Option('--print-config', 'print the resolved configuration as JSON and exit'))
     // Used by `chorus cluster`: stop when the parent goes away (stdin closes), even if it was killed.
     .addOption(new Option('--exit-with-stdin').hideHelp())

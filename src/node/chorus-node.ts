@@ -15,7 +15,7 @@ import { ClusterTime, HybridLogicalClock } from '../clock/index.js'
 import { resolveNodeConfig, type NodeConfig, type NodeInit } from '../config.js'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import {
-  antiEntropyProtocol, changesTopic, digestTopic, TIME_SAMPLE_TIMEOUT_MS, TIME_SYNC_INTERVAL_MS, timeProtocol
+  antiEntropyProtocol, changesTopic, CONNECT_TIMEOUT_MS, digestTopic, MAX_CONNECT_TARGETS, TIME_SAMPLE_TIMEOUT_MS, TIME_SYNC_INTERVAL_MS, timeProtocol
 } from '../constants.js'
 import { warnAboutExposure } from './exposure.js'
 import { PeerGate } from './peer-gate.js'
@@ -24,7 +24,9 @@ import { InvalidParamsError, NotReadyError } from '../errors.js'
 import { Gossip, GossipControlAudit, type AuditFinding } from '../gossip/index.js'
 import { Replica } from '../replica/index.js'
 import { Store } from '../store/index.js'
-import type { ChangeEvent, ChorusApi, ChorusApiExtras, NodeInfo, PeerInfo, SyncReport } from './api.js'
+import type { ChangeEvent, ChorusApi, ChorusApiExtras, ConnectResult, ForgetResult, MemberInfo, NodeInfo, PeerInfo, SyncReport } from './api.js'
+import { memberInfos, parseConnectAddr, parsePeerIdParam } from './cluster-members.js'
+import { dialAndSettle } from './dial-peer.js'
 import { DataMethods } from './data-methods.js'
 import { loadOrCreateIdentity, markIdentityConflict } from './identity.js'
 import type { GossipWireStats } from './audited-gossipsub.js'
@@ -32,6 +34,8 @@ import { createHost, type ChorusLibp2p } from './libp2p.js'
 import { Membership } from './membership.js'
 import { createMetrics } from './metrics.js'
 import { Redialer } from './redialer.js'
+import { RefusedPeers, refusalMessage } from './refused-peers.js'
+import { staleDataError, staleVerdict } from './stale-check.js'
 import { TimeSync } from './time-sync.js'
 import { TombstoneCollector } from './tombstone-gc.js'
 import { changeEvent } from './views.js'
@@ -83,6 +87,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
   private membership?: Membership
   private collector?: TombstoneCollector
   private gate?: PeerGate
+  private refused?: RefusedPeers
   private penalties?: PeerPenalties
 
   constructor (config: NodeConfig) {
@@ -104,13 +109,23 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       this.store = await Store.open({ location: join(config.dataDir, 'db'), fsync: config.fsync })
       const identity = await loadOrCreateIdentity(config.dataDir)
       const privateKey = identity.key
-      const gate = new PeerGate({ loopbackOnly: config.loopbackOnly })
+      const logger = this.logger.child({ peer: peerIdFromPrivateKey(privateKey).toString() })
+      const refused = RefusedPeers.fromJSON(await this.store.getMeta('refused'))
+      this.refused = refused
+      const peersLogger = logger.child({ part: 'peers' })
+      const gate = new PeerGate({
+        loopbackOnly: config.loopbackOnly,
+        refused: peer => refused.reason(peer) !== undefined,
+        onRefused: peer => {
+          const refusal = refused.reason(peer)
+          if (refusal !== undefined && refused.shouldLog(peer, Date.now())) peersLogger.warn({ remote: peer, reason: refusal.reason, refusedAtMs: refusal.atMs }, refusalMessage(refusal, config.memberTtlMs))
+        }
+      })
       this.gate = gate
       const topics = [changesTopic(config.clusterName), digestTopic(config.clusterName)]
-      const logger = this.logger.child({ peer: peerIdFromPrivateKey(privateKey).toString() })
       // Before the host: gossipsub reports floods from its first RPC on. The host it hangs up
       // with exists by the time a peer can have sent one.
-      const penalties = new PeerPenalties({ gate, logger: logger.child({ part: 'peers' }), enabled: config.peerPenalties, hangUp: async peer => { await this.libp2p?.hangUp(peerIdFromString(peer)) } })
+      const penalties = new PeerPenalties({ gate, logger: peersLogger, enabled: config.peerPenalties, hangUp: async peer => { await this.libp2p?.hangUp(peerIdFromString(peer)) } })
       this.penalties = penalties
       const gossipWire: GossipWireStats = { rpcsSent: 0, bytesSent: 0 }
       const controlAuditing = {
@@ -124,7 +139,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       this.libp2p = libp2p
       // A peer banned while the host was starting could not be hung up on yet (no host to ask).
       for (const conn of libp2p.getConnections()) {
-        if (gate.isBanned(conn.remotePeer.toString())) void libp2p.hangUp(conn.remotePeer).catch(() => {})
+        if (gate.denies(conn.remotePeer.toString())) void libp2p.hangUp(conn.remotePeer).catch(() => {})
       }
       // A jump shifts the offsets we have; fresh samples confirm them (late-bound: the sampler
       // needs libp2p, which needs nothing of the clock).
@@ -144,6 +159,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       const membership = Membership.fromJSON(await this.store.getMeta('members'), config.memberTtlMs, clock.physicalNow())
       this.membership = membership
       if (membership.incomplete) logger.warn({ holdMs: config.memberTtlMs }, 'the stored members record is unreadable: tombstone collection waits one member TTL, since an away member may be missing from it')
+      this.checkStale(membership, this.replica.keyCount(), clock.physicalNow(), logger)
       const pubsub = this.libp2p.services.pubsub
       this.gossip = new Gossip({
         pubsub,
@@ -171,13 +187,13 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       )
       this.redialer = new Redialer(this.libp2p, logger.child({ part: 'redialer' }), { bootstrap: config.bootstrap })
       const store = this.store
-      const persistMembers = (): void => { store.commit([store.metaWrite('members', membership.toJSON())]).catch(() => {}) }
+      const persistMembers = (): void => { this.persistMembers().catch(() => {}) }
       const aeProtocol = antiEntropyProtocol(config.clusterName)
       this.libp2p.addEventListener('peer:connect', evt => { this.lastSeen.set(evt.detail.toString(), Date.now()) })
       // Only a peer that speaks our cluster's protocol becomes a member: any other libp2p host
       // that connects would otherwise hold tombstone collection back for a member TTL.
       this.libp2p.addEventListener('peer:identify', evt => {
-        if (!evt.detail.protocols.includes(aeProtocol)) return
+        if (!evt.detail.protocols.includes(aeProtocol) || refused.reason(evt.detail.peerId.toString()) !== undefined) return
         // A new member holds collection back from now on, also across a crash.
         if (membership.seen(evt.detail.peerId.toString(), clock.physicalNow())) persistMembers()
       })
@@ -185,15 +201,17 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       this.collector = new TombstoneCollector({
         replica: this.replica,
         membership,
-        connectedPeers: () => new Set(this.libp2p?.getConnections().map(c => c.remotePeer.toString()) ?? []),
+        connectedPeers: () => this.connectedPeers(),
         now: () => clock.physicalNow(),
         graceMs: config.tombstoneGraceMs,
         memberTtlMs: config.memberTtlMs,
         intervalMs: config.gcIntervalMs,
         maxDriftMs: config.maxDriftMs,
         logger: logger.child({ part: 'tombstone-gc' }),
-        persist: async () => {
-          await store.commit([store.metaWrite('members', membership.toJSON())])
+        persist: async () => { await this.persistMembers() },
+        onExpired: peer => {
+          refused.add(peer, 'expired', clock.physicalNow())
+          peersLogger.warn({ remote: peer, memberTtlMs: config.memberTtlMs }, 'member expired: unseen for the member TTL, it no longer holds tombstone collection back and is refused from now on; to bring it back, reset it (an empty --data)')
         }
       })
       this.libp2p.addEventListener('peer:disconnect', evt => { this.lastSeen.set(evt.detail.toString(), Date.now()) })
@@ -222,7 +240,9 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       this.redialer?.stop()
       await this.collector?.stop()
       if (this.membership !== undefined && this.store !== undefined && this.replica !== undefined) {
-        await this.store.commit([this.store.metaWrite('members', this.membership.toJSON())]).catch(() => {})
+        // The start-up check reads the last contact from this record (node/stale-check.ts).
+        if (this.libp2p !== undefined) this.membership.touchAll(this.connectedPeers(), this.now())
+        await this.persistMembers().catch(() => {})
       }
       await this.antiEntropy?.stop().catch((err: unknown) => { this.logger.warn({ err }, 'anti-entropy stop failed') })
       this.gossip?.stop()
@@ -234,6 +254,39 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       await this.store?.close()
     })()
     await this.stopping
+  }
+
+  /**
+   * A node that last saw its cluster longer ago than the member TTL refuses to start while it
+   * holds data (node/stale-check.ts).
+   */
+  private checkStale (membership: Membership, keys: number, now: number, logger: Logger): void {
+    const verdict = staleVerdict({ lastContactMs: membership.incomplete ? 0 : membership.lastContactMs(), now, ttlMs: this.config.memberTtlMs, keys })
+    if (verdict.kind === 'fresh') return
+    if (verdict.kind === 'stale-empty') {
+      logger.info({ awayMs: verdict.awayMs }, 'away longer than the member TTL with no data: the old members are forgotten, this node joins afresh')
+      membership.clear()
+      return
+    }
+    if (!this.config.acceptStaleData) throw staleDataError(verdict.awayMs, this.config.memberTtlMs, this.config.dataDir)
+    logger.warn({ awayMs: verdict.awayMs }, '--accept-stale-data: starting although this node was away longer than the member TTL; its remembered members count as seen now')
+    membership.vouchAll(now)
+  }
+
+  /** Members and refusals, in one commit. */
+  private async persistMembers (): Promise<void> {
+    const { store, membership, refused } = this
+    if (store === undefined || membership === undefined || refused === undefined) return
+    await store.commit([store.metaWrite('members', membership.toJSON()), store.metaWrite('refused', refused.toJSON())])
+  }
+
+  private connectedPeers (): Set<string> {
+    return new Set(this.libp2p?.getConnections().map(c => c.remotePeer.toString()) ?? [])
+  }
+
+  /** The corrected physical clock (what membership times are measured with). */
+  private now (): number {
+    return this.time?.now() ?? this.config.now()
   }
 
   /** Run one tombstone collection pass now; resolves with how many were collected. */
@@ -329,6 +382,38 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
   async sync (peer?: unknown): Promise<SyncReport> {
     if (peer !== undefined && peer !== null && typeof peer !== 'string') throw new InvalidParamsError('peer: must be a peer id string', { data: { field: 'peer' } })
     return await this.parts().antiEntropy.sync(peer ?? undefined)
+  }
+
+  async members (): Promise<MemberInfo[]> {
+    this.parts()
+    const membership = this.membership as Membership
+    return memberInfos({ members: membership.list(), connected: this.connectedPeers(), now: this.now(), graceMs: this.config.tombstoneGraceMs, ttlMs: this.config.memberTtlMs })
+  }
+
+  async forget (peerIdParam: unknown): Promise<ForgetResult> {
+    const { libp2p } = this.parts()
+    const peerId = parsePeerIdParam(peerIdParam, 'peerId')
+    if (peerId === this.peerId) throw new InvalidParamsError('peerId: is this node itself (to retire this node, stop it)', { data: { field: 'peerId' } })
+    const membership = this.membership as Membership
+    const refused = this.refused as RefusedPeers
+    const wasMember = membership.forget(peerId)
+    refused.add(peerId, 'removed', this.now())
+    this.redialer?.remove(peerId)
+    // Durable before we answer: a restart must not forget the refusal.
+    await this.persistMembers()
+    const disconnected = this.connectedPeers().has(peerId)
+    if (disconnected) await libp2p.hangUp(peerIdFromString(peerId)).catch(() => {})
+    this.logger.warn({ remote: peerId, wasMember, disconnected }, 'member removed: tombstone collection no longer waits for it, and it is refused from now on')
+    return { peerId, wasMember, disconnected }
+  }
+
+  async connect (addr: unknown): Promise<ConnectResult> {
+    const { libp2p } = this.parts()
+    const refused = this.refused as RefusedPeers
+    const { ma, peerId } = parseConnectAddr(addr, { self: this.peerId, loopbackOnly: this.config.loopbackOnly, refused: peer => refused.reason(peer) !== undefined })
+    const conn = await dialAndSettle(libp2p, ma, peerId, CONNECT_TIMEOUT_MS)
+    this.redialer?.add(ma, MAX_CONNECT_TARGETS)
+    return { peerId, connected: conn.status === 'open', addr: conn.remoteAddr.toString() }
   }
 
   watch (prefix: string, listener: (event: ChangeEvent) => void): () => void {

@@ -17,10 +17,12 @@ export interface RedialerInit {
 export class Redialer {
   private readonly libp2p: ChorusLibp2p
   private readonly logger: Logger
-  private readonly targets: Multiaddr[]
+  private targets: Multiaddr[]
   private readonly intervalMs: number
   private timer?: NodeJS.Timeout
   private readonly dialing = new Set<string>()
+  /** Targets added at run time, oldest first. */
+  private readonly added: string[] = []
 
   constructor (libp2p: ChorusLibp2p, logger: Logger, init: RedialerInit) {
     this.libp2p = libp2p
@@ -33,6 +35,28 @@ export class Redialer {
         throw new ConfigError(`--bootstrap ${addr}: not a multiaddr (${(err as Error).message})`, { cause: err })
       }
     })
+  }
+
+  /**
+   * Keep `target` connected too, like a bootstrap address, until the node stops
+   * (`cluster.connect`). At most `max` such targets: past it the oldest added one goes.
+   */
+  add (target: Multiaddr, max: number): void {
+    const key = target.toString()
+    if (this.targets.some(t => t.toString() === key)) return
+    this.targets.push(target)
+    this.added.push(key)
+    if (this.added.length > max) {
+      const oldest = this.added.shift()
+      this.targets = this.targets.filter(t => t.toString() !== oldest)
+    }
+  }
+
+  /** Stop redialling every address of `peer` (it was forgotten). */
+  remove (peer: string): void {
+    const gone = new Set(this.targets.filter(t => t.getPeerId() === peer).map(String))
+    this.targets = this.targets.filter(t => !gone.has(t.toString()))
+    for (let i = this.added.length - 1; i >= 0; i--) if (gone.has(this.added[i] as string)) this.added.splice(i, 1)
   }
 
   start (): void {

@@ -24,6 +24,8 @@ export interface TombstoneCollectorInit {
   logger: Logger
   /** Persist membership after each sweep. */
   persist: () => Promise<void>
+  /** A member unseen for the member TTL was dropped: it is refused from now on (node/refused-peers.ts). */
+  onExpired?: (peer: string) => void
 }
 
 const PURGE_BATCH = 1000
@@ -53,7 +55,10 @@ export class TombstoneCollector {
   private async run (): Promise<number> {
     const { replica, membership, now: clock } = this.init
     const now = clock()
-    const horizon = Math.min(membership.stableTime(now, this.init.connectedPeers()), now - this.init.graceMs)
+    const connected = this.init.connectedPeers()
+    // Persisted below: the start-up check (node/stale-check.ts) reads the last contact from it.
+    membership.touchAll(connected, now)
+    const horizon = Math.min(membership.stableTime(now, connected, this.init.onExpired), now - this.init.graceMs)
     // Exchange start times and tombstone times come from clocks that may disagree by up to the
     // allowed drift: keep that margin twice over.
     const collectBefore = horizon - 2 * this.init.maxDriftMs
