@@ -83,7 +83,12 @@ stored as tombstones until it syncs again, is removed, or stays away longer than
       if (opts.json === true) json(list)
       else out(formatMembers(list))
     })
-  members.addCommand(removeCommand())
+  const remove = removeCommand()
+  // As buildProgram does for top-level commands: main() picks the exit code.
+  remove.exitOverride()
+  // Options after `remove` are remove's own (--url, --yes), not the listing's.
+  members.enablePositionalOptions()
+  members.addCommand(remove)
   return members
 }
 

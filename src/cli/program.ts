@@ -27,6 +27,9 @@ export function buildProgram (): Command {
     .showSuggestionAfterError(true)
   // Throw instead of exiting so that main() picks the exit code (2 for usage errors).
   program.exitOverride()
+  // Lets a command with subcommands (`members remove`) keep options after the subcommand for
+  // the subcommand; the program itself has no options but --version and --help.
+  program.enablePositionalOptions()
   program.configureHelp({ sortSubcommands: false, showGlobalOptions: false })
   const commands = [startCommand(), clusterCommand(), ...clientCommands(), membersCommand(), connectCommand(), initCommand(), keygenCommand(), verifyCommand()]
   for (const cmd of commands) {
