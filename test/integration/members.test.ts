@@ -80,13 +80,16 @@ describe('cluster members', () => {
     await waitFor(async () => (await collectEverywhere([a, b])).every(k => k === 0), { what: 'collection once the dead member is forgotten', timeoutMs: 20_000 })
 
     // It comes back with its old copy of the key and a write of its own: nothing flows from it.
-    dead = await startNode({ ...clocked, dataDir: deadDir, bootstrap: [a.multiaddrs()[0] as string, b.multiaddrs()[0] as string] })
+    const logsDead = captureLogs()
+    dead = await startNode({ ...clocked, ...logsDead.init, dataDir: deadDir, bootstrap: [a.multiaddrs()[0] as string, b.multiaddrs()[0] as string] })
     expect((await dead.kvGet('gone')).found).toBe(true)
     await dead.kvPut('from-dead', 1)
     // It learns why from the refusal it can detect: the connection closes before identify.
     await expect(dead.connect(a.multiaddrs()[0] as string)).rejects.toMatchObject({ code: 'ERR_DIAL_FAILED', data: { refusedByPeer: true } })
     await waitFor(() => logsA.lines().some(l => l.remote === dead.peerId && l.reason === 'removed' && /refused peer: it was removed from this cluster/.test(String(l.msg))), { what: 'the refusal in a\'s log' })
     expect((await a.peers()).find(p => p.peerId === dead.peerId)?.connected ?? false).toBe(false)
+    // Its own log says so, once per peer, as its bootstrap redials are refused.
+    await waitFor(() => logsDead.lines().filter(l => /closed the connection right after the handshake: it refuses this node/.test(String(l.msg))).length === 2, { what: 'the refusals in the returning node\'s log' })
     await expect(dead.sync(a.peerId)).rejects.toMatchObject({ code: 'ERR_NO_PEER' })
     for (const n of [a, b]) {
       expect((await n.kvGet('gone')).found).toBe(false)
