@@ -15,7 +15,7 @@ import { ClusterTime, HybridLogicalClock } from '../clock/index.js'
 import { resolveNodeConfig, type NodeConfig, type NodeInit } from '../config.js'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import {
-  antiEntropyProtocol, changesTopic, CONNECT_TIMEOUT_MS, digestTopic, MAX_CONNECT_TARGETS, TIME_SAMPLE_TIMEOUT_MS, TIME_SYNC_INTERVAL_MS, timeProtocol
+  antiEntropyProtocol, changesTopic, digestTopic, TIME_SAMPLE_TIMEOUT_MS, TIME_SYNC_INTERVAL_MS, timeProtocol
 } from '../constants.js'
 import { warnAboutExposure } from './exposure.js'
 import { PeerGate } from './peer-gate.js'
@@ -25,8 +25,7 @@ import { Gossip, GossipControlAudit, type AuditFinding } from '../gossip/index.j
 import { Replica } from '../replica/index.js'
 import { Store } from '../store/index.js'
 import type { ChangeEvent, ChorusApi, ChorusApiExtras, ConnectResult, ForgetResult, MemberInfo, NodeInfo, PeerInfo, SyncReport } from './api.js'
-import { memberInfos, parseConnectAddr, parsePeerIdParam } from './cluster-members.js'
-import { dialAndSettle } from './dial-peer.js'
+import { MemberService } from './member-service.js'
 import { DataMethods } from './data-methods.js'
 import { loadOrCreateIdentity, markIdentityConflict } from './identity.js'
 import type { GossipWireStats } from './audited-gossipsub.js'
@@ -35,7 +34,7 @@ import { Membership } from './membership.js'
 import { createMetrics } from './metrics.js'
 import { Redialer } from './redialer.js'
 import { RefusedPeers, refusalMessage } from './refused-peers.js'
-import { staleDataError, staleVerdict } from './stale-check.js'
+import { checkReturn } from './stale-check.js'
 import { TimeSync } from './time-sync.js'
 import { TombstoneCollector } from './tombstone-gc.js'
 import { changeEvent } from './views.js'
@@ -88,6 +87,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
   private collector?: TombstoneCollector
   private gate?: PeerGate
   private refused?: RefusedPeers
+  private memberMethods?: MemberService
   private penalties?: PeerPenalties
 
   constructor (config: NodeConfig) {
@@ -159,7 +159,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       const membership = Membership.fromJSON(await this.store.getMeta('members'), config.memberTtlMs, clock.physicalNow())
       this.membership = membership
       if (membership.incomplete) logger.warn({ holdMs: config.memberTtlMs }, 'the stored members record is unreadable: tombstone collection waits one member TTL, since an away member may be missing from it')
-      this.checkStale(membership, this.replica.keyCount(), clock.physicalNow(), logger)
+      checkReturn({ membership, keys: this.replica.keyCount(), now: clock.physicalNow(), ttlMs: config.memberTtlMs, dataDir: config.dataDir, acceptStaleData: config.acceptStaleData, logger })
       const pubsub = this.libp2p.services.pubsub
       this.gossip = new Gossip({
         pubsub,
@@ -175,7 +175,10 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
           logger: logger.child({ part: 'anti-entropy' }),
           pubsub,
           metrics: this.metrics,
-          onExchangeComplete: (peer, startedAtMs) => { membership.synced(peer, startedAtMs, clock.physicalNow()) },
+          onExchangeComplete: (peer, startedAtMs) => {
+            // An exchange that was running when its peer was forgotten must not make it a member again.
+            if (refused.reason(peer) === undefined) membership.synced(peer, startedAtMs, clock.physicalNow())
+          },
           onViolation: (peer, err) => { penalties.penalise(peer, 'ae-violation', err.message) }
         },
         // Exchange times use the corrected clock, like tombstone times (GC compares them).
@@ -213,6 +216,19 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
           refused.add(peer, 'expired', clock.physicalNow())
           peersLogger.warn({ remote: peer, memberTtlMs: config.memberTtlMs }, 'member expired: unseen for the member TTL, it no longer holds tombstone collection back and is refused from now on; to bring it back, reset it (an empty --data)')
         }
+      })
+      this.memberMethods = new MemberService({
+        libp2p: this.libp2p,
+        membership,
+        refused,
+        redialer: this.redialer,
+        loopbackOnly: config.loopbackOnly,
+        tombstoneGraceMs: config.tombstoneGraceMs,
+        memberTtlMs: config.memberTtlMs,
+        now: () => clock.physicalNow(),
+        connectedPeers: () => this.connectedPeers(),
+        persist: async () => { await this.persistMembers() },
+        logger: peersLogger
       })
       this.libp2p.addEventListener('peer:disconnect', evt => { this.lastSeen.set(evt.detail.toString(), Date.now()) })
       this.libp2p.addEventListener('self:peer:update', () => { this.addrsCache = undefined })
@@ -254,23 +270,6 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       await this.store?.close()
     })()
     await this.stopping
-  }
-
-  /**
-   * A node that last saw its cluster longer ago than the member TTL refuses to start while it
-   * holds data (node/stale-check.ts).
-   */
-  private checkStale (membership: Membership, keys: number, now: number, logger: Logger): void {
-    const verdict = staleVerdict({ lastContactMs: membership.incomplete ? 0 : membership.lastContactMs(), now, ttlMs: this.config.memberTtlMs, keys })
-    if (verdict.kind === 'fresh') return
-    if (verdict.kind === 'stale-empty') {
-      logger.info({ awayMs: verdict.awayMs }, 'away longer than the member TTL with no data: the old members are forgotten, this node joins afresh')
-      membership.clear()
-      return
-    }
-    if (!this.config.acceptStaleData) throw staleDataError(verdict.awayMs, this.config.memberTtlMs, this.config.dataDir)
-    logger.warn({ awayMs: verdict.awayMs }, '--accept-stale-data: starting although this node was away longer than the member TTL; its remembered members count as seen now')
-    membership.vouchAll(now)
   }
 
   /** Members and refusals, in one commit. */
@@ -385,35 +384,20 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
   }
 
   async members (): Promise<MemberInfo[]> {
-    this.parts()
-    const membership = this.membership as Membership
-    return memberInfos({ members: membership.list(), connected: this.connectedPeers(), now: this.now(), graceMs: this.config.tombstoneGraceMs, ttlMs: this.config.memberTtlMs })
+    return this.memberService().members()
   }
 
-  async forget (peerIdParam: unknown): Promise<ForgetResult> {
-    const { libp2p } = this.parts()
-    const peerId = parsePeerIdParam(peerIdParam, 'peerId')
-    if (peerId === this.peerId) throw new InvalidParamsError('peerId: is this node itself (to retire this node, stop it)', { data: { field: 'peerId' } })
-    const membership = this.membership as Membership
-    const refused = this.refused as RefusedPeers
-    const wasMember = membership.forget(peerId)
-    refused.add(peerId, 'removed', this.now())
-    this.redialer?.remove(peerId)
-    // Durable before we answer: a restart must not forget the refusal.
-    await this.persistMembers()
-    const disconnected = this.connectedPeers().has(peerId)
-    if (disconnected) await libp2p.hangUp(peerIdFromString(peerId)).catch(() => {})
-    this.logger.warn({ remote: peerId, wasMember, disconnected }, 'member removed: tombstone collection no longer waits for it, and it is refused from now on')
-    return { peerId, wasMember, disconnected }
+  async forget (peerId: unknown): Promise<ForgetResult> {
+    return await this.memberService().forget(peerId)
   }
 
   async connect (addr: unknown): Promise<ConnectResult> {
-    const { libp2p } = this.parts()
-    const refused = this.refused as RefusedPeers
-    const { ma, peerId } = parseConnectAddr(addr, { self: this.peerId, loopbackOnly: this.config.loopbackOnly, refused: peer => refused.reason(peer) !== undefined })
-    const conn = await dialAndSettle(libp2p, ma, peerId, CONNECT_TIMEOUT_MS)
-    this.redialer?.add(ma, MAX_CONNECT_TARGETS)
-    return { peerId, connected: conn.status === 'open', addr: conn.remoteAddr.toString() }
+    return await this.memberService().connect(addr)
+  }
+
+  private memberService (): MemberService {
+    this.parts()
+    return this.memberMethods as MemberService
   }
 
   watch (prefix: string, listener: (event: ChangeEvent) => void): () => void {

@@ -14,7 +14,9 @@
  * and is refused, node/refused-peers.ts), so at its next start it has no stale members: it is
  * the survivor, and the side that was away is the one refused.
  */
+import type { Logger } from 'pino'
 import { StaleDataError } from '../errors.js'
+import type { Membership } from './membership.js'
 import { formatAge } from '../util/format-age.js'
 
 export type StaleVerdict =
@@ -49,4 +51,32 @@ export function staleDataError (awayMs: number, ttlMs: number, dataDir: string):
     'Only if no node of the cluster ran meanwhile (the whole cluster was stopped), start every node once with --accept-stale-data.',
     { data: { awayMs, memberTtlMs: ttlMs } }
   )
+}
+
+export interface ReturnCheck {
+  membership: Membership
+  keys: number
+  now: number
+  ttlMs: number
+  dataDir: string
+  acceptStaleData: boolean
+  logger: Logger
+}
+
+/**
+ * Run at start, before anything replicates: throws StaleDataError for a stale node with data
+ * (unless the operator vouched for it), forgets the old members of a stale node without data.
+ */
+export function checkReturn (c: ReturnCheck): void {
+  // An unreadable members record tells nothing about the last contact (GC waits a TTL instead).
+  const verdict = staleVerdict({ lastContactMs: c.membership.incomplete ? 0 : c.membership.lastContactMs(), now: c.now, ttlMs: c.ttlMs, keys: c.keys })
+  if (verdict.kind === 'fresh') return
+  if (verdict.kind === 'stale-empty') {
+    c.logger.info({ awayMs: verdict.awayMs }, 'away longer than the member TTL with no data: the old members are forgotten, this node joins afresh')
+    c.membership.clear()
+    return
+  }
+  if (!c.acceptStaleData) throw staleDataError(verdict.awayMs, c.ttlMs, c.dataDir)
+  c.logger.warn({ awayMs: verdict.awayMs }, '--accept-stale-data: starting although this node was away longer than the member TTL; its remembered members count as seen now')
+  c.membership.vouchAll(c.now)
 }
