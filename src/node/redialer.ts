@@ -56,6 +56,7 @@ export class Redialer {
     if (this.added.length > max) {
       const oldest = this.added.shift()
       this.targets = this.targets.filter(t => t.toString() !== oldest)
+      if (oldest !== undefined) this.refusals.delete(oldest)
     }
   }
 
