@@ -2,12 +2,25 @@
  * `chorus connect`, `chorus members [remove ID]` against real `chorus start` processes, and
  * `chorus start` on a data directory that last saw its cluster longer ago than the member TTL.
  */
+import { spawn } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import { createChorusNode } from '../../src/node/index.js'
-import { READY, chorus, spawnChorus, tempDir } from './helpers.js'
+import { BIN, READY, chorus, cleanEnv, spawnChorus, tempDir } from './helpers.js'
 
 const NODE_FLAGS = ['--rpc', '127.0.0.1:0', '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--log-level', 'warn']
 const DAY = 86_400_000
+
+/** Runs `node ARGS` on a pseudo-terminal (util-linux `script`), typing `input`. */
+async function onTerminal (args: string[], input: string): Promise<{ code: number | null, output: string }> {
+  const command = [process.execPath, ...args].map(a => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')
+  const proc = spawn('script', ['-qec', command, '/dev/null'], { env: cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] })
+  let output = ''
+  proc.stdout.on('data', (d: Buffer) => { output += d.toString() })
+  proc.stderr.on('data', (d: Buffer) => { output += d.toString() })
+  proc.stdin.end(input)
+  const code = await new Promise<number | null>(resolve => proc.once('exit', resolve))
+  return { code, output }
+}
 
 describe('chorus members / connect', () => {
   it('connect joins two nodes; members lists the peer (table and --json); members remove forgets it and says so', async () => {
@@ -29,6 +42,13 @@ describe('chorus members / connect', () => {
     expect(row).toMatch(new RegExp(`^${peerB}\\s+connected\\s+now\\s+(\\d+ ms|\\d+s) ago\\s+-$`))
     const list = JSON.parse((await chorus(['members', '--json', ...u])).stdout) as Array<Record<string, unknown>>
     expect(list).toEqual([expect.objectContaining({ peerId: peerB, connected: true, lastSeenMs: 0, holdsGc: false })])
+
+    // On a terminal it asks first; anything but yes keeps the member.
+    const no = await onTerminal([BIN, 'members', 'remove', peerB!, ...u], 'n\n')
+    expect(no.code).toBe(1)
+    expect(no.output).toMatch(/Remove \S+\? Tombstone collection will stop waiting for it.*\[y\/N\]/)
+    expect(no.output).toMatch(/not removed/)
+    expect((await chorus(['members', '--json', ...u])).stdout).toContain(peerB)
 
     // Without a terminal nothing is asked.
     const rm = await chorus(['members', 'remove', peerB!, ...u])
