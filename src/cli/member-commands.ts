@@ -38,6 +38,21 @@ async function confirm (question: string): Promise<boolean> {
   }
 }
 
+/**
+ * `chorus members --url U remove ID`: options given on the command line before the subcommand
+ * belong to `members`; the subcommand takes them unless it was given its own.
+ */
+function inheritFromParent (cmd: Command): void {
+  const parent = cmd.parent
+  if (parent === null) return
+  for (const option of parent.options) {
+    const key = option.attributeName()
+    if (parent.getOptionValueSource(key) === 'cli' && cmd.getOptionValueSource(key) !== 'cli') {
+      cmd.setOptionValueWithSource(key, parent.getOptionValue(key), 'cli')
+    }
+  }
+}
+
 function removeCommand (): Command {
   return clientCommand('remove', 'forget a member for good: tombstone collection stops waiting for it, and its peer id is refused from now on (run it on every node)')
     .argument('<peerId>', 'the member\'s peer id (chorus members lists them)')
@@ -51,6 +66,7 @@ Examples:
 The removed machine can rejoin only after a reset: stop it, move its data directory aside
 and start it with an empty --data (it gets a new peer id).`)
     .action(async (peerId: string, _o: unknown, cmd: Command) => {
+      inheritFromParent(cmd)
       const { client, opts } = connect(cmd)
       if (opts.yes !== true && process.stdin.isTTY && process.stderr.isTTY) {
         const ok = await confirm(`Remove ${peerId}? Tombstone collection will stop waiting for it, and this node will refuse it from now on.`)

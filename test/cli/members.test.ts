@@ -51,7 +51,8 @@ describe('chorus members / connect', () => {
     expect((await chorus(['members', '--json', ...u])).stdout).toContain(peerB)
 
     // Without a terminal nothing is asked.
-    const rm = await chorus(['members', 'remove', peerB!, ...u])
+    // (Options before the subcommand count too.)
+    const rm = await chorus(['members', ...u, 'remove', peerB!])
     expect(rm.code, rm.stderr).toBe(0)
     expect(rm.stdout).toMatch(new RegExp(`^removed ${peerB}: tombstone collection no longer waits for it; disconnected; refused from now on`))
     expect((await chorus(['members', ...u])).stdout).toMatch(/^\(no members/)
