@@ -189,7 +189,6 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
         { settleTimeoutMs: config.clockSettleTimeoutMs, intervalMs: TIME_SYNC_INTERVAL_MS, timeoutMs: TIME_SAMPLE_TIMEOUT_MS, protocol: timeProtocol(config.clusterName), peersToAsk: config.bootstrap.length > 0 || membership.size > 0 }
       )
       this.redialer = new Redialer(this.libp2p, logger.child({ part: 'redialer' }), { bootstrap: config.bootstrap })
-      const store = this.store
       const persistMembers = (): void => { this.persistMembers().catch(() => {}) }
       const aeProtocol = antiEntropyProtocol(config.clusterName)
       this.libp2p.addEventListener('peer:connect', evt => { this.lastSeen.set(evt.detail.toString(), Date.now()) })
@@ -251,13 +250,15 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
 
   async stop (): Promise<void> {
     this.stopping ??= (async () => {
+      // A start that failed (a stale node, say) must not count its peers as seen.
+      const wasRunning = this.ready
       this.ready = false
       clearInterval(this.clockWatch)
       this.redialer?.stop()
       await this.collector?.stop()
       if (this.membership !== undefined && this.store !== undefined && this.replica !== undefined) {
         // The start-up check reads the last contact from this record (node/stale-check.ts).
-        if (this.libp2p !== undefined) this.membership.touchAll(this.connectedPeers(), this.now())
+        if (wasRunning) this.membership.touchAll(this.connectedPeers(), this.now())
         await this.persistMembers().catch(() => {})
       }
       await this.antiEntropy?.stop().catch((err: unknown) => { this.logger.warn({ err }, 'anti-entropy stop failed') })

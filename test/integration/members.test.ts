@@ -127,6 +127,9 @@ describe('cluster members', () => {
     expect(err.code).toBe('ERR_STALE_DATA')
     expect(err.message).toMatch(/longer than the member TTL/)
     expect(err.message).toContain(`mv ${oldDir} ${oldDir}.stale`)
+    // A failed start changes nothing: the next one fails the same way.
+    expect((await startError(startNode({ ...short, dataDir: oldDir, bootstrap: [a.multiaddrs()[0] as string] }))).code).toBe('ERR_STALE_DATA')
+    expect((await startError(startNode({ ...short, dataDir: oldDir }))).code).toBe('ERR_STALE_DATA')
 
     // Forced to start anyway, it is still refused by the peers that expired it.
     old = await startNode({ ...short, dataDir: oldDir, acceptStaleData: true })
