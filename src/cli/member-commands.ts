@@ -90,9 +90,10 @@ Examples:
   chorus members --json --url http://127.0.0.1:7070
   chorus members remove 12D3KooWDead…     # a dead or rebuilt node that holds GC back
 
-LAST SYNC is when the last complete anti-entropy exchange with the member started; a member
-whose last sync is older than the tombstone grace period "holds GC back": deleted keys stay
-stored as tombstones until it syncs again, is removed, or stays away longer than --member-ttl.`)
+LAST SYNC is when the last complete anti-entropy exchange with the member started. A member
+"holds GC back" when, at the last collection sweep (once a minute), a deleted key old enough
+to collect was kept because that member had not synced since the delete: it stays stored as a
+tombstone until the member syncs again, is removed, or stays away longer than --member-ttl.`)
     .action(async (_o: unknown, cmd: Command) => {
       const { client, opts } = connect(cmd)
       const list = await client.members()

@@ -130,8 +130,9 @@ export interface MemberInfo {
   /** How long ago the last complete anti-entropy exchange with it started; -1 if none ever completed. */
   lastSyncMs: number
   /**
-   * Its last complete exchange is older than the tombstone grace period: tombstones younger
-   * than that exchange are collected, older ones wait for it (or for `cluster.forget`).
+   * At the last GC sweep, a tombstone old enough by the grace period was left because this
+   * member's last complete exchange did not start after it (less twice the allowed drift): it
+   * waits until the member syncs again, is forgotten, or expires. False before the first sweep.
    */
   holdsGc: boolean
   connected: boolean

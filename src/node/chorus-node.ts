@@ -167,7 +167,13 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
         logger: logger.child({ part: 'gossip' }),
         onInvalid: (peer, why) => { penalties.penalise(peer, 'invalid-gossip', why) }
       }, { clusterName: config.clusterName, publish: config.gossip })
-      this.metrics = createMetrics({ replica: this.replica, gossip: this.gossip, gossipWire, connections: () => this.libp2p?.getConnections().length ?? 0, penalties, bannedPeers: () => gate.bannedCount() })
+      this.metrics = createMetrics({ replica: this.replica, gossip: this.gossip, gossipWire, connections: () => this.libp2p?.getConnections().length ?? 0, penalties, bannedPeers: () => gate.bannedCount(),
+        members: () => {
+          const list = this.memberMethods?.members() ?? []
+          return { members: list.length, holdingGc: list.filter(m => m.holdsGc).length }
+        },
+        refusedPeers: () => refused.size
+      })
       this.antiEntropy = createAntiEntropy(
         {
           libp2p: this.libp2p,
@@ -222,8 +228,9 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
         refused,
         redialer: this.redialer,
         loopbackOnly: config.loopbackOnly,
-        tombstoneGraceMs: config.tombstoneGraceMs,
         memberTtlMs: config.memberTtlMs,
+        heldSinceMs: () => this.collector?.heldSinceMs,
+        maxDriftMs: config.maxDriftMs,
         now: () => clock.physicalNow(),
         connectedPeers: () => this.connectedPeers(),
         persist: async () => { await this.persistMembers() },

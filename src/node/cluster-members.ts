@@ -14,13 +14,16 @@ export interface MemberView {
   members: Array<{ peer: string } & MemberRecord>
   connected: ReadonlySet<string>
   now: number
-  graceMs: number
   ttlMs: number
+  /** The oldest tombstone the last GC sweep left because of a member (TombstoneCollector.heldSinceMs). */
+  heldSinceMs: number | undefined
+  /** Exchange and tombstone times may disagree by this much (twice the allowed drift, as GC allows). */
+  marginMs: number
 }
 
 /** One row per remembered member; see MemberInfo for what each field means. */
 export function memberInfos (view: MemberView): MemberInfo[] {
-  const { now, graceMs, ttlMs } = view
+  const { now, ttlMs, heldSinceMs, marginMs } = view
   return view.members.map(m => {
     const connected = view.connected.has(m.peer)
     const lastSeenMs = connected ? 0 : Math.max(0, now - m.lastSeenMs)
@@ -29,9 +32,9 @@ export function memberInfos (view: MemberView): MemberInfo[] {
       peerId: m.peer,
       lastSeenMs,
       lastSyncMs: m.syncedAtMs === 0 ? -1 : Math.max(0, now - m.syncedAtMs),
-      // The collection horizon is min(every member's last sync, now − grace): a member whose
-      // last sync is older than the grace period is what holds the horizon back.
-      holdsGc: counts && m.syncedAtMs < now - graceMs,
+      // A tombstone is collected once older than every member's last sync (less the margin):
+      // a member whose last sync is not past the oldest tombstone left waiting holds it back.
+      holdsGc: counts && heldSinceMs !== undefined && m.syncedAtMs - marginMs <= heldSinceMs,
       connected,
       expiresInMs: connected ? null : Math.max(0, ttlMs - lastSeenMs)
     }

@@ -22,8 +22,11 @@ export interface MemberServiceInit {
   redialer: Redialer
   /** A node without a cluster key dials this host only. */
   loopbackOnly: boolean
-  tombstoneGraceMs: number
   memberTtlMs: number
+  /** See TombstoneCollector.heldSinceMs. */
+  heldSinceMs: () => number | undefined
+  /** The clock drift GC allows for (twice it is the margin between exchange and tombstone times). */
+  maxDriftMs: number
   /** The clock membership times are measured with. */
   now: () => number
   connectedPeers: () => Set<string>
@@ -36,8 +39,8 @@ export class MemberService {
   constructor (private readonly init: MemberServiceInit) {}
 
   members (): MemberInfo[] {
-    const { membership, tombstoneGraceMs, memberTtlMs } = this.init
-    return memberInfos({ members: membership.list(), connected: this.init.connectedPeers(), now: this.init.now(), graceMs: tombstoneGraceMs, ttlMs: memberTtlMs })
+    const { membership, memberTtlMs, maxDriftMs } = this.init
+    return memberInfos({ members: membership.list(), connected: this.init.connectedPeers(), now: this.init.now(), ttlMs: memberTtlMs, heldSinceMs: this.init.heldSinceMs(), marginMs: 2 * maxDriftMs })
   }
 
   async forget (peerIdParam: unknown): Promise<ForgetResult> {

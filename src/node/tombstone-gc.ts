@@ -33,6 +33,16 @@ const PURGE_BATCH = 1000
 export class TombstoneCollector {
   private timer?: NodeJS.Timeout
   private sweeping?: Promise<number>
+  private held?: number
+
+  /**
+   * The time of the oldest tombstone the last sweep left only because a member had not synced
+   * since (old enough by the grace period); undefined when there was none, or before the first
+   * sweep. A member whose last sync started before it (less the drift margin) is holding it back.
+   */
+  get heldSinceMs (): number | undefined {
+    return this.held
+  }
 
   constructor (private readonly init: TombstoneCollectorInit) {}
 
@@ -78,12 +88,19 @@ export class TombstoneCollector {
       purged += await replica.purge(items)
       batch = []
     }
+    // Old enough by the grace period; if not collected, a member is what holds it.
+    const graceLine = now - this.init.graceMs - 2 * this.init.maxDriftMs
+    let held: number | undefined
     for await (const [storeKey, since] of replica.tombstones()) {
-      if (since >= collectBefore) continue
+      if (since >= collectBefore) {
+        if (since < graceLine && (held === undefined || since < held)) held = since
+        continue
+      }
       batch.push(storeKey)
       if (batch.length >= PURGE_BATCH) await flush()
     }
     if (batch.length > 0) await flush()
+    this.held = held
     await replica.forgetCollected(now - this.init.memberTtlMs)
     await this.init.persist()
     if (purged > 0) this.init.logger.info({ purged, horizon }, 'collected tombstones')

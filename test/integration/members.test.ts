@@ -54,34 +54,38 @@ describe('cluster members', () => {
   })
 
   it('forgetting a dead member lets GC collect what it held back; when it returns it is refused and none of its data arrives', async () => {
-    let advance = 0
-    const clocked: NodeInit = { ...GC, now: () => Date.now() + advance }
     const deadDir = await tempDir()
     const logsA = captureLogs()
     const aDir = await tempDir()
-    const a = await startNode({ ...clocked, ...logsA.init, dataDir: aDir })
-    const b = await startNode(clocked)
-    let dead = await startNode({ ...clocked, dataDir: deadDir })
+    const a = await startNode({ ...GC, ...logsA.init, dataDir: aDir })
+    const b = await startNode(GC)
+    let dead = await startNode({ ...GC, dataDir: deadDir })
     await connectAll([a, b, dead])
     await a.kvPut('gone', 'old value')
     await waitConverged([a, b, dead])
     await dead.stop()
     await a.kvDelete('gone')
     await waitConverged([a, b])
-    await a.sync(b.peerId)
-    advance += 2_000
-    // The dead member last synced before the delete: it holds collection back.
-    expect(await collectEverywhere([a, b])).toEqual([1, 1])
-    const held = (await a.members()).find(m => m.peerId === dead.peerId)
-    expect(held).toMatchObject({ connected: false, holdsGc: true })
+    // Once the tombstone is past the grace period and both live nodes have synced since, only
+    // the dead member (last synced before the delete) holds it back.
+    await waitFor(async () => {
+      await a.sync(b.peerId)
+      await b.sync(a.peerId)
+      expect(await collectEverywhere([a, b])).toEqual([1, 1])
+      const members = await a.members()
+      return members.find(m => m.peerId === dead.peerId)?.holdsGc === true && members.find(m => m.peerId === b.peerId)?.holdsGc === false
+    }, { what: 'the dead member alone to hold collection back' })
+    expect((await a.members()).find(m => m.peerId === dead.peerId)).toMatchObject({ connected: false, lastSyncMs: expect.any(Number) })
+    expect(await a.metricsText()).toMatch(/chorus_members 2\n[\s\S]*chorus_members_holding_gc 1\n[\s\S]*chorus_peers_refused 0\n/)
 
     for (const n of [a, b]) expect(await n.forget(dead.peerId)).toEqual({ peerId: dead.peerId, wasMember: true, disconnected: false })
     expect((await a.members()).map(m => m.peerId)).toEqual([b.peerId])
+    expect(await a.metricsText()).toMatch(/chorus_members 1\n[\s\S]*chorus_peers_refused 1\n/)
     await waitFor(async () => (await collectEverywhere([a, b])).every(k => k === 0), { what: 'collection once the dead member is forgotten', timeoutMs: 20_000 })
 
     // It comes back with its old copy of the key and a write of its own: nothing flows from it.
     const logsDead = captureLogs()
-    dead = await startNode({ ...clocked, ...logsDead.init, dataDir: deadDir, bootstrap: [a.multiaddrs()[0] as string, b.multiaddrs()[0] as string] })
+    dead = await startNode({ ...GC, ...logsDead.init, dataDir: deadDir, bootstrap: [a.multiaddrs()[0] as string, b.multiaddrs()[0] as string] })
     expect((await dead.kvGet('gone')).found).toBe(true)
     await dead.kvPut('from-dead', 1)
     // It learns why from the refusal it can detect: the connection closes before identify.
@@ -97,7 +101,7 @@ describe('cluster members', () => {
     }
     // The refusal survives a restart of the refusing node.
     await a.stop()
-    const a2 = await startNode({ ...clocked, dataDir: aDir })
+    const a2 = await startNode({ ...GC, dataDir: aDir })
     await expect(dead.connect(a2.multiaddrs()[0] as string)).rejects.toMatchObject({ code: 'ERR_DIAL_FAILED', data: { refusedByPeer: true } })
     expect((await a2.members()).map(m => m.peerId)).toEqual([b.peerId])
   })
