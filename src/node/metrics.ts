@@ -76,6 +76,10 @@ export interface MetricSources {
   penalties: PeerPenalties
   bannedPeers: () => number
   version: string
+  /** Members tombstone GC waits for, and of them those holding it back now (node/membership.ts). */
+  members: () => { members: number, holdingGc: number }
+  /** Peers refused for good: removed or expired (node/refused-peers.ts). */
+  refusedPeers: () => number
 }
 
 export function createMetrics (sources: MetricSources): Registry {
@@ -132,6 +136,9 @@ export function createMetrics (sources: MetricSources): Registry {
   })
   counter('chorus_peer_bans_total', 'Peers disconnected and banned for misbehaving', () => sources.penalties.stats.bans)
   gauge('chorus_peers_banned', 'Peers banned now (refused both ways until their ban ends)', sources.bannedPeers)
+  gauge('chorus_members', 'Members tombstone collection waits for', () => sources.members().members)
+  gauge('chorus_members_holding_gc', 'Members that held tombstone collection back at its last sweep (cluster.members holdsGc)', () => sources.members().holdingGc)
+  gauge('chorus_peers_refused', 'Peers refused for good: removed by the operator or away longer than the member TTL', sources.refusedPeers)
   void new Counter({
     name: 'chorus_peer_penalties_total',
     help: `Penalties given to peers, by offence (${Object.keys(OFFENCE_POINTS).join(', ')})`,
