@@ -103,6 +103,13 @@ export interface NodeInit {
   /** How often tombstones are swept. @default 60_000 */
   gcIntervalMs?: number
   /**
+   * Start even though this node last saw its cluster longer ago than the member TTL (it then
+   * counts its remembered members as seen now). Safe only when no node of the cluster ran
+   * meanwhile, e.g. the whole cluster was stopped: see docs/consistency.md, "Members".
+   * @default false
+   */
+  acceptStaleData?: boolean
+  /**
    * Most connections kept open.
    * @default 64
    */
@@ -139,7 +146,8 @@ export const NODE_DEFAULTS = {
   maxConnections: 64,
   tombstoneGraceMs: 3_600_000,
   memberTtlMs: 604_800_000,
-  gcIntervalMs: 60_000
+  gcIntervalMs: 60_000,
+  acceptStaleData: false
 } as const
 
 /**
@@ -192,6 +200,7 @@ export function resolveNodeConfig (init: NodeInit = {}): NodeConfig {
     tombstoneGraceMs: init.tombstoneGraceMs ?? NODE_DEFAULTS.tombstoneGraceMs,
     memberTtlMs: init.memberTtlMs ?? NODE_DEFAULTS.memberTtlMs,
     gcIntervalMs: init.gcIntervalMs ?? NODE_DEFAULTS.gcIntervalMs,
+    acceptStaleData: init.acceptStaleData ?? NODE_DEFAULTS.acceptStaleData,
     gossipBurstHeartbeats: init.gossipBurstHeartbeats
   }
 }

@@ -212,6 +212,22 @@ export const MAX_BANNED_PEERS = 10_000
  * protocol become members; past this many, GC waits rather than forget one (node/membership.ts).
  */
 export const MAX_MEMBERS = 10_000
+/**
+ * Peers refused for good: removed by the operator (`cluster.forget`) or expired (away longer
+ * than the member TTL). Past this many the oldest refusal is dropped (node/refused-peers.ts);
+ * such a peer then meets only the member-TTL rule on its own side.
+ */
+export const MAX_REFUSED_PEERS = 10_000
+/** A refused peer's connection attempts are logged at most this often, per peer. */
+export const REFUSAL_LOG_INTERVAL_MS = 60_000
+/** A peer id in text (`cluster.forget`): Ed25519 ids are 52 characters, RSA ones about 46. */
+export const MAX_PEER_ID_LENGTH = 128
+/** A multiaddr in text (`cluster.connect`). */
+export const MAX_MULTIADDR_LENGTH = 1024
+/** `cluster.connect`: how long the dial may take. */
+export const CONNECT_TIMEOUT_MS = 10_000
+/** Addresses `cluster.connect` keeps redialling until the node stops (bootstrap ones aside). */
+export const MAX_CONNECT_TARGETS = 64
 
 // ---- The write queue (replica/replica.ts).
 

@@ -130,6 +130,32 @@ export class StorageError extends ChorusError {
   override readonly rpcCode = -32008
 }
 
+/**
+ * `cluster.connect` may not dial that peer: the address is off this host and the node has no
+ * cluster key (docs/security.md), the peer is refused (removed, or away longer than the member
+ * TTL), or it is this node itself.
+ */
+export class PeerRefusedError extends ChorusError {
+  override readonly code = 'ERR_PEER_REFUSED'
+  override readonly rpcCode = -32020
+}
+
+/** `cluster.connect` could not reach the peer (nothing listening, wrong peer id, timeout, a different cluster key). */
+export class DialFailedError extends ChorusError {
+  override readonly code = 'ERR_DIAL_FAILED'
+  override readonly rpcCode = -32021
+}
+
+/**
+ * The node last had contact with its cluster longer ago than the member TTL and holds data:
+ * its peers may have collected tombstones of keys it still holds, so it refuses to start
+ * until it is reset (docs/consistency.md, "Members").
+ */
+export class StaleDataError extends ChorusError {
+  override readonly code = 'ERR_STALE_DATA'
+  override readonly rpcCode = -32022
+}
+
 /** The RPC server refused the request before it reached a method (auth, host check). */
 export class UnauthorizedError extends ChorusError {
   override readonly code = 'ERR_UNAUTHORIZED'

@@ -12,11 +12,11 @@ export const DEFAULT_URL = 'http://127.0.0.1:7070'
 
 export interface ClientOptions { url: string, token?: string, json?: boolean, timeout: number }
 
-function out (line: string): void {
+export function out (line: string): void {
   process.stdout.write(line + '\n')
 }
 
-function json (value: unknown): void {
+export function json (value: unknown): void {
   out(JSON.stringify(value))
 }
 

@@ -2,21 +2,13 @@
  * Human-readable output for the CLI (`--json` bypasses all of this).
  */
 import type { NodeInfo, PeerInfo } from '../node/api.js'
+import { formatAge as formatDuration } from '../util/format-age.js'
+
+export { formatDuration }
 
 /** Values print as JSON, so that what `get` prints is what `put` accepts. */
 export function formatValue (value: unknown): string {
   return JSON.stringify(value) ?? 'null'
-}
-
-export function formatDuration (ms: number): string {
-  const s = Math.floor(ms / 1000)
-  const d = Math.floor(s / 86400)
-  const h = Math.floor((s % 86400) / 3600)
-  const m = Math.floor((s % 3600) / 60)
-  if (d > 0) return `${d}d ${h}h`
-  if (h > 0) return `${h}h ${m}m`
-  if (m > 0) return `${m}m ${s % 60}s`
-  return `${s}s`
 }
 
 /** lastSeenMs: 0 while connected, -1 never seen, else the age in ms (an epoch time is accepted too). */

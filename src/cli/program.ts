@@ -8,6 +8,7 @@ import { clientCommands } from './client-commands.js'
 import { clusterCommand } from './cluster.js'
 import { initCommand } from './init.js'
 import { keygenCommand } from './keygen.js'
+import { connectCommand, membersCommand } from './member-commands.js'
 import { startCommand } from './start.js'
 import { verifyCommand } from './verify.js'
 
@@ -27,8 +28,11 @@ export function buildProgram (): Command {
     .showSuggestionAfterError(true)
   // Throw instead of exiting so that main() picks the exit code (2 for usage errors).
   program.exitOverride()
+  // Lets a command with subcommands (`members remove`) keep options after the subcommand for
+  // the subcommand; the program itself has no options but --version and --help.
+  program.enablePositionalOptions()
   program.configureHelp({ sortSubcommands: false, showGlobalOptions: false })
-  const commands = [startCommand(), clusterCommand(), ...clientCommands(), exportCommand(), importCommand(), initCommand(), keygenCommand(), verifyCommand()]
+  const commands = [startCommand(), clusterCommand(), ...clientCommands(), membersCommand(), connectCommand(), exportCommand(), importCommand(), initCommand(), keygenCommand(), verifyCommand()]
   for (const cmd of commands) {
     cmd.exitOverride()
     cmd.showSuggestionAfterError(true)

@@ -240,7 +240,7 @@ export class Gossip {
 
   private reject (peer: PeerId, why: string): TopicValidatorResult {
     this.stats.invalid++
-    this.logger.warn({ remote: peer.toString() }, why)
+    this.logger.warn({ peer: peer.toString() }, why)
     this.onInvalid?.(peer.toString(), why)
     return TopicValidatorResult.Reject
   }

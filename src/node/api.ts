@@ -175,6 +175,42 @@ export interface SyncReport {
   durationMs: number
 }
 
+/**
+ * A cluster member as tombstone GC sees it (`cluster.members`). Times are ages, like
+ * cluster.peers' lastSeenMs: milliseconds before now, measured on this node's clock.
+ */
+export interface MemberInfo {
+  peerId: string
+  /** 0 while connected; else how long ago it was last seen connected. */
+  lastSeenMs: number
+  /** How long ago the last complete anti-entropy exchange with it started; -1 if none ever completed. */
+  lastSyncMs: number
+  /**
+   * At the last GC sweep, a tombstone old enough by the grace period was left because this
+   * member's last complete exchange did not start after it (less twice the allowed drift): it
+   * waits until the member syncs again, is forgotten, or expires. False before the first sweep.
+   */
+  holdsGc: boolean
+  connected: boolean
+  /** How long until it stops counting if it stays away (the member TTL minus lastSeenMs); null while connected. */
+  expiresInMs: number | null
+}
+
+export interface ForgetResult {
+  peerId: string
+  /** It was a member (GC waited for it) until now. */
+  wasMember: boolean
+  /** It was connected and has been disconnected. */
+  disconnected: boolean
+}
+
+export interface ConnectResult {
+  peerId: string
+  connected: boolean
+  /** The address the connection uses. */
+  addr: string
+}
+
 /** A change applied on this node (local or remote), as watchers see it. */
 export interface ChangeEvent {
   space: 'kv' | 'counter' | 'set'
@@ -211,6 +247,12 @@ export interface ChorusApi {
   recentErrors: () => ErrorRecord[]
   peers: () => Promise<PeerInfo[]>
   sync: (peer?: string) => Promise<SyncReport>
+  /** The members tombstone GC waits for. */
+  members: () => Promise<MemberInfo[]>
+  /** Drop a member for good: GC stops waiting for it and its peer id is refused from now on. */
+  forget: (peerId: string) => Promise<ForgetResult>
+  /** Dial a peer now (and redial it when lost, until the node stops). */
+  connect: (addr: string) => Promise<ConnectResult>
   /** Subscribe to changes whose key starts with `prefix`; returns the unsubscribe function. */
   watch: (prefix: string, listener: (event: ChangeEvent) => void) => () => void
   /** True once started and until stop begins (GET /health). */

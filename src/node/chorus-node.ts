@@ -28,7 +28,8 @@ import { InvalidParamsError, NotReadyError } from '../errors.js'
 import { Gossip, GossipControlAudit, type AuditFinding } from '../gossip/index.js'
 import { Replica } from '../replica/index.js'
 import { Store } from '../store/index.js'
-import type { ChangeEvent, ChorusApi, ChorusApiExtras, ExportOptions, ExportPage, ImportResult, NodeInfo, PeerInfo, SyncReport } from './api.js'
+import type { ChangeEvent, ChorusApi, ChorusApiExtras, ConnectResult, ExportOptions, ExportPage, ForgetResult, ImportResult, MemberInfo, NodeInfo, PeerInfo, SyncReport } from './api.js'
+import { MemberService } from './member-service.js'
 import { DataMethods } from './data-methods.js'
 import { ExportSessions } from './export-sessions.js'
 import { importStates } from './import-states.js'
@@ -40,6 +41,8 @@ import { directoryBytes } from './data-dir-size.js'
 import { RecentErrors, type ErrorRecord } from './recent-errors.js'
 import { createMetrics, createTimings, observeReplicationDelay, rpcObserver, type Timings } from './metrics.js'
 import { Redialer } from './redialer.js'
+import { RefusedPeers, refusalMessage } from './refused-peers.js'
+import { checkReturn } from './stale-check.js'
 import { TimeSync } from './time-sync.js'
 import { TombstoneCollector } from './tombstone-gc.js'
 import { changeEvent } from './views.js'
@@ -95,6 +98,8 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
   private membership?: Membership
   private collector?: TombstoneCollector
   private gate?: PeerGate
+  private refused?: RefusedPeers
+  private memberMethods?: MemberService
   private penalties?: PeerPenalties
   private readonly exports = new ExportSessions({ node: () => this.peerId })
 
@@ -118,17 +123,26 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       this.store = await Store.open({ location: join(config.dataDir, 'db'), fsync: config.fsync })
       const identity = await loadOrCreateIdentity(config.dataDir)
       const privateKey = identity.key
-      const gate = new PeerGate({ loopbackOnly: config.loopbackOnly })
+      const logger = this.logger.child({ node: peerIdFromPrivateKey(privateKey).toString() })
+      const refused = RefusedPeers.fromJSON(await this.store.getMeta('refused'))
+      this.refused = refused
+      const peersLogger = logger.child({ component: 'peers' })
+      const gate = new PeerGate({
+        loopbackOnly: config.loopbackOnly,
+        refused: peer => refused.reason(peer) !== undefined,
+        onRefused: peer => {
+          const refusal = refused.reason(peer)
+          if (refusal !== undefined && refused.shouldLog(peer, Date.now())) peersLogger.warn({ peer, reason: refusal.reason, refusedAtMs: refusal.atMs }, refusalMessage(refusal, config.memberTtlMs))
+        }
+      })
       this.gate = gate
       const topics = [changesTopic(config.clusterName), digestTopic(config.clusterName)]
-      const logger = this.logger.child({ node: peerIdFromPrivateKey(privateKey).toString() })
-      const peerLog = logger.child({ component: 'peers' })
       const aeProtocol = antiEntropyProtocol(config.clusterName)
       // Nodes of another build: logged and counted, never penalised (peer-versions.ts).
-      const versions = new PeerVersions({ protocols: [aeProtocol, timeProtocol(config.clusterName)], topics, logger: peerLog })
+      const versions = new PeerVersions({ protocols: [aeProtocol, timeProtocol(config.clusterName)], topics, logger: peersLogger })
       // Before the host: gossipsub reports floods from its first RPC on. The host it hangs up
       // with exists by the time a peer can have sent one.
-      const penalties = new PeerPenalties({ gate, logger: logger.child({ component: 'peers' }), enabled: config.peerPenalties, hangUp: async peer => { await this.libp2p?.hangUp(peerIdFromString(peer)) } })
+      const penalties = new PeerPenalties({ gate, logger: peersLogger, enabled: config.peerPenalties, hangUp: async peer => { await this.libp2p?.hangUp(peerIdFromString(peer)) } })
       this.penalties = penalties
       const gossipWire: GossipWireStats = { rpcsSent: 0, bytesSent: 0 }
       const controlAuditing = {
@@ -143,7 +157,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       this.libp2p = libp2p
       // A peer banned while the host was starting could not be hung up on yet (no host to ask).
       for (const conn of libp2p.getConnections()) {
-        if (gate.isBanned(conn.remotePeer.toString())) void libp2p.hangUp(conn.remotePeer).catch(() => {})
+        if (gate.denies(conn.remotePeer.toString())) void libp2p.hangUp(conn.remotePeer).catch(() => {})
       }
       // A jump shifts the offsets we have; fresh samples confirm them (late-bound: the sampler
       // needs libp2p, which needs nothing of the clock).
@@ -165,6 +179,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       const membership = Membership.fromJSON(await this.store.getMeta('members'), config.memberTtlMs, clock.physicalNow())
       this.membership = membership
       if (membership.incomplete) logger.warn({ holdMs: config.memberTtlMs }, 'the stored members record is unreadable: tombstone collection waits one member TTL, since an away member may be missing from it')
+      checkReturn({ membership, keys: this.replica.keyCount(), now: clock.physicalNow(), ttlMs: config.memberTtlMs, dataDir: config.dataDir, acceptStaleData: config.acceptStaleData, logger })
       const pubsub = this.libp2p.services.pubsub
       this.gossip = new Gossip({
         pubsub,
@@ -185,7 +200,12 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
         penalties,
         bannedPeers: () => gate.bannedCount(),
         peerVersions: versions,
-        version: VERSION
+        version: VERSION,
+        members: () => {
+          const list = this.memberMethods?.members() ?? []
+          return { members: list.length, holdingGc: list.filter(m => m.holdsGc).length }
+        },
+        refusedPeers: () => refused.size
       })
       this.replica.onChange((change, decoded) => { if (change.origin === 'remote' && change.space === 'kv') observeReplicationDelay(this.timings, decoded as RegisterState, clock.physicalNow()) })
       this.antiEntropy = createAntiEntropy(
@@ -195,7 +215,10 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
           logger: logger.child({ component: 'anti-entropy' }),
           pubsub,
           metrics: this.metrics,
-          onExchangeComplete: (peer, startedAtMs) => { membership.synced(peer, startedAtMs, clock.physicalNow()) },
+          onExchangeComplete: (peer, startedAtMs) => {
+            // An exchange that was running when its peer was forgotten must not make it a member again.
+            if (refused.reason(peer) === undefined) membership.synced(peer, startedAtMs, clock.physicalNow())
+          },
           onViolation: (peer, err) => { penalties.penalise(peer, 'ae-violation', err.message) }
         },
         // Exchange times use the corrected clock, like tombstone times (GC compares them).
@@ -206,17 +229,16 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
         { settleTimeoutMs: config.clockSettleTimeoutMs, intervalMs: TIME_SYNC_INTERVAL_MS, timeoutMs: TIME_SAMPLE_TIMEOUT_MS, protocol: timeProtocol(config.clusterName), peersToAsk: config.bootstrap.length > 0 || membership.size > 0 }
       )
       this.redialer = new Redialer(this.libp2p, logger.child({ component: 'redialer' }), { bootstrap: config.bootstrap })
-      const store = this.store
-      const persistMembers = (): void => { store.commit([store.metaWrite('members', membership.toJSON())]).catch(() => {}) }
+      const persistMembers = (): void => { this.persistMembers().catch(() => {}) }
       this.libp2p.addEventListener('peer:connect', evt => {
         this.lastSeen.set(evt.detail.toString(), Date.now())
-        logPeerEvent(peerLog, this.peerEvents, evt.detail.toString(), 'connected')
+        logPeerEvent(peersLogger, this.peerEvents, evt.detail.toString(), 'connected')
       })
       // Only a peer that speaks our cluster's protocol becomes a member: any other libp2p host
       // that connects would otherwise hold tombstone collection back for a member TTL.
       this.libp2p.addEventListener('peer:identify', evt => { versions.identified(evt.detail.peerId.toString(), evt.detail.protocols) })
       this.libp2p.addEventListener('peer:identify', evt => {
-        if (!evt.detail.protocols.includes(aeProtocol)) return
+        if (!evt.detail.protocols.includes(aeProtocol) || refused.reason(evt.detail.peerId.toString()) !== undefined) return
         // A new member holds collection back from now on, also across a crash.
         if (membership.seen(evt.detail.peerId.toString(), clock.physicalNow())) persistMembers()
       })
@@ -227,20 +249,36 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       this.collector = new TombstoneCollector({
         replica: this.replica,
         membership,
-        connectedPeers: () => new Set(this.libp2p?.getConnections().map(c => c.remotePeer.toString()) ?? []),
+        connectedPeers: () => this.connectedPeers(),
         now: () => clock.physicalNow(),
         graceMs: config.tombstoneGraceMs,
         memberTtlMs: config.memberTtlMs,
         intervalMs: config.gcIntervalMs,
         maxDriftMs: config.maxDriftMs,
         logger: logger.child({ component: 'tombstone-gc' }),
-        persist: async () => {
-          await store.commit([store.metaWrite('members', membership.toJSON())])
+        persist: async () => { await this.persistMembers() },
+        onExpired: peer => {
+          refused.add(peer, 'expired', clock.physicalNow())
+          peersLogger.warn({ peer, memberTtlMs: config.memberTtlMs }, 'member expired: unseen for the member TTL, it no longer holds tombstone collection back and is refused from now on; to bring it back, reset it (an empty --data)')
         }
+      })
+      this.memberMethods = new MemberService({
+        libp2p: this.libp2p,
+        membership,
+        refused,
+        redialer: this.redialer,
+        loopbackOnly: config.loopbackOnly,
+        memberTtlMs: config.memberTtlMs,
+        heldSinceMs: () => this.collector?.heldSinceMs,
+        maxDriftMs: config.maxDriftMs,
+        now: () => clock.physicalNow(),
+        connectedPeers: () => this.connectedPeers(),
+        persist: async () => { await this.persistMembers() },
+        logger: peersLogger
       })
       this.libp2p.addEventListener('peer:disconnect', evt => {
         this.lastSeen.set(evt.detail.toString(), Date.now())
-        logPeerEvent(peerLog, this.peerEvents, evt.detail.toString(), 'disconnected')
+        logPeerEvent(peersLogger, this.peerEvents, evt.detail.toString(), 'disconnected')
       })
       this.libp2p.addEventListener('self:peer:update', () => { this.addrsCache = undefined })
 
@@ -262,13 +300,17 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
 
   async stop (): Promise<void> {
     this.stopping ??= (async () => {
+      // A start that failed (a stale node, say) must not count its peers as seen.
+      const wasRunning = this.ready
       this.ready = false
       clearInterval(this.clockWatch)
       this.redialer?.stop()
       await this.exports.closeAll()
       await this.collector?.stop()
       if (this.membership !== undefined && this.store !== undefined && this.replica !== undefined) {
-        await this.store.commit([this.store.metaWrite('members', this.membership.toJSON())]).catch(() => {})
+        // The start-up check reads the last contact from this record (node/stale-check.ts).
+        if (wasRunning) this.membership.touchAll(this.connectedPeers(), this.now())
+        await this.persistMembers().catch(() => {})
       }
       await this.antiEntropy?.stop().catch((err: unknown) => { this.logger.warn({ err }, 'anti-entropy stop failed') })
       this.gossip?.stop()
@@ -280,6 +322,22 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       await this.store?.close()
     })()
     await this.stopping
+  }
+
+  /** Members and refusals, in one commit. */
+  private async persistMembers (): Promise<void> {
+    const { store, membership, refused } = this
+    if (store === undefined || membership === undefined || refused === undefined) return
+    await store.commit([store.metaWrite('members', membership.toJSON()), store.metaWrite('refused', refused.toJSON())])
+  }
+
+  private connectedPeers (): Set<string> {
+    return new Set(this.libp2p?.getConnections().map(c => c.remotePeer.toString()) ?? [])
+  }
+
+  /** The corrected physical clock (what membership times are measured with). */
+  private now (): number {
+    return this.time?.now() ?? this.config.now()
   }
 
   /** Run one tombstone collection pass now; resolves with how many were collected. */
@@ -385,6 +443,25 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
 
   async importStates (items: unknown): Promise<ImportResult> {
     return await importStates(this.parts().replica, items)
+  }
+
+  // ---- members (docs/consistency.md, "Members")
+
+  async members (): Promise<MemberInfo[]> {
+    return this.memberService().members()
+  }
+
+  async forget (peerId: unknown): Promise<ForgetResult> {
+    return await this.memberService().forget(peerId)
+  }
+
+  async connect (addr: unknown): Promise<ConnectResult> {
+    return await this.memberService().connect(addr)
+  }
+
+  private memberService (): MemberService {
+    this.parts()
+    return this.memberMethods as MemberService
   }
 
   watch (prefix: string, listener: (event: ChangeEvent) => void): () => void {

@@ -80,16 +80,58 @@ export class Membership {
     this.members.set(peer, { lastSeenMs: now, syncedAtMs: Math.max(r?.syncedAtMs ?? 0, startedAtMs) })
   }
 
+  /** Marks every connected member as seen now (a connection raises no event while it lasts). */
+  touchAll (peers: Iterable<string>, now: number): void {
+    for (const peer of peers) this.touch(peer, now)
+  }
+
+  /** Drops a member (`cluster.forget`); GC no longer waits for it. False when it was none. */
+  forget (peer: string): boolean {
+    return this.members.delete(peer)
+  }
+
+  /** Every remembered member and its record (copies), in peer id order. */
+  list (): Array<{ peer: string } & MemberRecord> {
+    return [...this.members].map(([peer, r]) => ({ peer, ...r })).sort((a, b) => a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0)
+  }
+
+  /** Whether a member with this record no longer counts (not connected, unseen for the TTL). */
+  expired (r: MemberRecord, now: number): boolean {
+    return r.lastSeenMs < now - this.ttlMs
+  }
+
+  /**
+   * The last time any member was seen (0 with no members): what the start-up check compares
+   * with the TTL (node/stale-check.ts).
+   */
+  lastContactMs (): number {
+    let last = 0
+    for (const r of this.members.values()) last = Math.max(last, r.lastSeenMs)
+    return last
+  }
+
+  /** Counts every member as seen now (the operator vouched that nobody collected meanwhile). */
+  vouchAll (now: number): void {
+    for (const r of this.members.values()) r.lastSeenMs = now
+  }
+
+  /** Forgets every member (a node that was away with no data starts afresh). */
+  clear (): void {
+    this.members.clear()
+  }
+
   /**
    * The time before which every live member has everything we had: the earliest last-sync
-   * among members seen within the TTL. Members away longer are dropped (they must be
-   * reset before rejoining: docs/consistency.md). With no members at all, `now`.
+   * among members seen within the TTL. Members away longer are dropped and handed to
+   * `onExpired` (they must be reset before rejoining: docs/consistency.md). With no members
+   * at all, `now`.
    */
-  stableTime (now: number, connected: ReadonlySet<string>): number {
+  stableTime (now: number, connected: ReadonlySet<string>, onExpired?: (peer: string) => void): number {
     let stable = now
     for (const [peer, r] of this.members) {
-      if (!connected.has(peer) && r.lastSeenMs < now - this.ttlMs) {
+      if (!connected.has(peer) && this.expired(r, now)) {
         this.members.delete(peer)
+        onExpired?.(peer)
         continue
       }
       stable = Math.min(stable, r.syncedAtMs)

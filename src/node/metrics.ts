@@ -79,6 +79,10 @@ export interface MetricSources {
   /** Peers that speak this cluster's protocols only in other versions. */
   peerVersions: Pick<PeerVersions, 'count' | 'detected'>
   version: string
+  /** Members tombstone GC waits for, and of them those holding it back now (node/membership.ts). */
+  members: () => { members: number, holdingGc: number }
+  /** Peers refused for good: removed or expired (node/refused-peers.ts). */
+  refusedPeers: () => number
 }
 
 export function createMetrics (sources: MetricSources): Registry {
@@ -137,6 +141,9 @@ export function createMetrics (sources: MetricSources): Registry {
   gauge('chorus_peers_incompatible', 'Connected peers that speak this cluster\'s protocols or topics only in other versions (another Chorus build): no anti-entropy, or no gossip, with them', () => sources.peerVersions.count)
   counter('chorus_peers_incompatible_detected_total', 'Connections to peers found speaking only other versions of this cluster\'s protocols or topics', () => sources.peerVersions.detected)
   gauge('chorus_peers_banned', 'Peers banned now (refused both ways until their ban ends)', sources.bannedPeers)
+  gauge('chorus_members', 'Members tombstone collection waits for', () => sources.members().members)
+  gauge('chorus_members_holding_gc', 'Members that held tombstone collection back at its last sweep (cluster.members holdsGc)', () => sources.members().holdingGc)
+  gauge('chorus_peers_refused', 'Peers refused for good: removed by the operator or away longer than the member TTL', sources.refusedPeers)
   void new Counter({
     name: 'chorus_peer_penalties_total',
     help: `Penalties given to peers, by offence (${Object.keys(OFFENCE_POINTS).join(', ')})`,

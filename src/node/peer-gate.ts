@@ -5,7 +5,9 @@
  * - a node without a cluster key, unless the operator said `--open`, talks to processes on
  *   this host only: nobody else on the network can read or write its data (docs/security.md);
  * - a peer banned for misbehaviour (node/peer-penalties.ts) is refused both ways until its ban
- *   runs out.
+ *   runs out;
+ * - a peer refused for good — removed by the operator, or away longer than the member TTL
+ *   (node/refused-peers.ts) — is refused both ways, and each attempt is reported.
  */
 import type { ConnectionGater, MultiaddrConnection, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -16,6 +18,10 @@ export interface PeerGateInit {
   /** Refuse every connection, inbound or outbound, with an address off this host. */
   loopbackOnly: boolean
   now?: () => number
+  /** Whether `peer` is refused for good (checked on every connection, after the handshake). */
+  refused?: (peer: string) => boolean
+  /** Called when a connection to or from a peer refused for good is denied. */
+  onRefused?: (peer: string) => void
 }
 
 export class PeerGate {
@@ -23,9 +29,17 @@ export class PeerGate {
   private readonly now: () => number
   readonly loopbackOnly: boolean
 
-  constructor (init: PeerGateInit) {
+  constructor (private readonly init: PeerGateInit) {
     this.loopbackOnly = init.loopbackOnly
     this.now = init.now ?? Date.now
+  }
+
+  /** Whether a connection with `peer` is denied: banned for now, or refused for good. */
+  denies (peer: string): boolean {
+    if (this.isBanned(peer)) return true
+    if (this.init.refused?.(peer) !== true) return false
+    this.init.onRefused?.(peer)
+    return true
   }
 
   /** Keep `peer` out until `untilMs`. The map is bounded: past it, the ban ending first goes. */
@@ -54,10 +68,10 @@ export class PeerGate {
     const offHost = (ma: Multiaddr): boolean => this.loopbackOnly && !isLoopbackMultiaddr(ma)
     return {
       denyDialMultiaddr: (ma: Multiaddr) => offHost(ma),
-      denyDialPeer: (peer: PeerId) => this.isBanned(peer.toString()),
+      denyDialPeer: (peer: PeerId) => this.denies(peer.toString()),
       denyInboundConnection: (conn: MultiaddrConnection) => offHost(conn.remoteAddr),
-      denyInboundEncryptedConnection: (peer: PeerId) => this.isBanned(peer.toString()),
-      denyOutboundEncryptedConnection: (peer: PeerId) => this.isBanned(peer.toString())
+      denyInboundEncryptedConnection: (peer: PeerId) => this.denies(peer.toString()),
+      denyOutboundEncryptedConnection: (peer: PeerId) => this.denies(peer.toString())
     }
   }
 

@@ -73,7 +73,7 @@ export class PeerPenalties {
     this.tallies.delete(peer)
     this.tallies.set(peer, { points, atMs: this.now() })
     if (this.tallies.size > MAX_PENALISED_PEERS) this.forgetLeastPenalised()
-    this.init.logger.warn({ remote: peer, offence, detail, points: Math.round(points) }, 'peer misbehaved')
+    this.init.logger.warn({ peer, offence, detail, points: Math.round(points) }, 'peer misbehaved')
     if (points >= this.threshold && this.init.enabled !== false) this.banAndHangUp(peer, offence)
   }
 
@@ -82,7 +82,7 @@ export class PeerPenalties {
     this.init.gate.ban(peer, this.now() + this.banMs)
     this.tallies.delete(peer)
     this.stats.bans++
-    this.init.logger.warn({ remote: peer, offence, banMs: this.banMs }, 'peer banned: disconnected and refused until the ban ends')
+    this.init.logger.warn({ peer, offence, banMs: this.banMs }, 'peer banned: disconnected and refused until the ban ends')
     this.init.hangUp(peer).catch(() => {})
   }
 

@@ -6,7 +6,12 @@
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { Logger } from 'pino'
 import type { ChorusLibp2p } from './libp2p.js'
-import { ConfigError } from '../errors.js'
+import { ConfigError, DialFailedError } from '../errors.js'
+import { dialAndSettle } from './dial-peer.js'
+
+const DIAL_TIMEOUT_MS = 10_000
+/** A peer that refuses this node is asked again at most this rarely. */
+const REFUSED_BACKOFF_MAX_MS = 60_000
 
 export interface RedialerInit {
   bootstrap: string[]
@@ -17,10 +22,14 @@ export interface RedialerInit {
 export class Redialer {
   private readonly libp2p: ChorusLibp2p
   private readonly logger: Logger
-  private readonly targets: Multiaddr[]
+  private targets: Multiaddr[]
   private readonly intervalMs: number
   private timer?: NodeJS.Timeout
   private readonly dialing = new Set<string>()
+  /** Targets whose peer refuses this node: how often in a row, and when to ask again. */
+  private readonly refusals = new Map<string, { count: number, retryAtMs: number }>()
+  /** Targets added at run time, oldest first. */
+  private readonly added: string[] = []
 
   constructor (libp2p: ChorusLibp2p, logger: Logger, init: RedialerInit) {
     this.libp2p = libp2p
@@ -33,6 +42,30 @@ export class Redialer {
         throw new ConfigError(`--bootstrap ${addr}: not a multiaddr (${(err as Error).message})`, { cause: err })
       }
     })
+  }
+
+  /**
+   * Keep `target` connected too, like a bootstrap address, until the node stops
+   * (`cluster.connect`). At most `max` such targets: past it the oldest added one goes.
+   */
+  add (target: Multiaddr, max: number): void {
+    const key = target.toString()
+    if (this.targets.some(t => t.toString() === key)) return
+    this.targets.push(target)
+    this.added.push(key)
+    if (this.added.length > max) {
+      const oldest = this.added.shift()
+      this.targets = this.targets.filter(t => t.toString() !== oldest)
+      if (oldest !== undefined) this.refusals.delete(oldest)
+    }
+  }
+
+  /** Stop redialling every address of `peer` (it was forgotten). */
+  remove (peer: string): void {
+    const gone = new Set(this.targets.filter(t => t.getPeerId() === peer).map(String))
+    this.targets = this.targets.filter(t => !gone.has(t.toString()))
+    for (let i = this.added.length - 1; i >= 0; i--) if (gone.has(this.added[i] as string)) this.added.splice(i, 1)
+    for (const key of gone) this.refusals.delete(key)
   }
 
   start (): void {
@@ -60,11 +93,35 @@ export class Redialer {
   private dial (target: Multiaddr): void {
     const key = target.toString()
     if (this.dialing.has(key)) return
+    const refusal = this.refusals.get(key)
+    if (refusal !== undefined && Date.now() < refusal.retryAtMs) return
     this.dialing.add(key)
-    this.libp2p.dial(target, { signal: AbortSignal.timeout(10_000) })
-      .then(() => { this.logger.debug({ addr: key }, 'connected to bootstrap peer') })
-      .catch(err => { this.logger.debug({ addr: key, err: (err as Error).message }, 'bootstrap dial failed; will retry') })
+    const peer = target.getPeerId()
+    const dialled = peer === null
+      ? this.libp2p.dial(target, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+      : dialAndSettle(this.libp2p, target, peer, DIAL_TIMEOUT_MS)
+    dialled
+      .then(() => {
+        this.refusals.delete(key)
+        this.logger.debug({ addr: key }, 'connected to bootstrap peer')
+      })
+      .catch(err => {
+        if (err instanceof DialFailedError && err.data?.refusedByPeer === true) this.refusedBy(key, err)
+        else this.logger.debug({ addr: key, err: (err as Error).message }, 'bootstrap dial failed; will retry')
+      })
       .finally(() => { this.dialing.delete(key) })
+  }
+
+  /**
+   * The peer closed the connection right after the handshake: it refuses this node. Said once,
+   * loudly (the operator must reset this node or the peer's refusal is a mistake), and asked
+   * again less and less often, so that neither side spends a handshake every tick.
+   */
+  private refusedBy (key: string, err: DialFailedError): void {
+    const previous = this.refusals.get(key)
+    const count = (previous?.count ?? 0) + 1
+    this.refusals.set(key, { count, retryAtMs: Date.now() + Math.min(REFUSED_BACKOFF_MAX_MS, this.intervalMs * 2 ** count) })
+    if (previous === undefined) this.logger.warn({ addr: key }, err.message)
   }
 
   private readonly onDisconnect = (): void => {

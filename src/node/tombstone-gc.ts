@@ -24,6 +24,8 @@ export interface TombstoneCollectorInit {
   logger: Logger
   /** Persist membership after each sweep. */
   persist: () => Promise<void>
+  /** A member unseen for the member TTL was dropped: it is refused from now on (node/refused-peers.ts). */
+  onExpired?: (peer: string) => void
 }
 
 const PURGE_BATCH = 1000
@@ -31,6 +33,16 @@ const PURGE_BATCH = 1000
 export class TombstoneCollector {
   private timer?: NodeJS.Timeout
   private sweeping?: Promise<number>
+  private held?: number
+
+  /**
+   * The time of the oldest tombstone the last sweep left only because a member had not synced
+   * since (old enough by the grace period); undefined when there was none, or before the first
+   * sweep. A member whose last sync started before it (less the drift margin) is holding it back.
+   */
+  get heldSinceMs (): number | undefined {
+    return this.held
+  }
 
   constructor (private readonly init: TombstoneCollectorInit) {}
 
@@ -53,7 +65,10 @@ export class TombstoneCollector {
   private async run (): Promise<number> {
     const { replica, membership, now: clock } = this.init
     const now = clock()
-    const horizon = Math.min(membership.stableTime(now, this.init.connectedPeers()), now - this.init.graceMs)
+    const connected = this.init.connectedPeers()
+    // Persisted below: the start-up check (node/stale-check.ts) reads the last contact from it.
+    membership.touchAll(connected, now)
+    const horizon = Math.min(membership.stableTime(now, connected, this.init.onExpired), now - this.init.graceMs)
     // Exchange start times and tombstone times come from clocks that may disagree by up to the
     // allowed drift: keep that margin twice over.
     const collectBefore = horizon - 2 * this.init.maxDriftMs
@@ -73,12 +88,19 @@ export class TombstoneCollector {
       purged += await replica.purge(items)
       batch = []
     }
+    // Old enough by the grace period; if not collected, a member is what holds it.
+    const graceLine = now - this.init.graceMs - 2 * this.init.maxDriftMs
+    let held: number | undefined
     for await (const [storeKey, since] of replica.tombstones()) {
-      if (since >= collectBefore) continue
+      if (since >= collectBefore) {
+        if (since < graceLine && (held === undefined || since < held)) held = since
+        continue
+      }
       batch.push(storeKey)
       if (batch.length >= PURGE_BATCH) await flush()
     }
     if (batch.length > 0) await flush()
+    this.held = held
     await replica.forgetCollected(now - this.init.memberTtlMs)
     await this.init.persist()
     if (purged > 0) this.init.logger.info({ purged, horizon }, 'collected tombstones')

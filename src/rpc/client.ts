@@ -24,7 +24,7 @@ import { ChorusRpcError, ERR_CONNECTION, ERR_INTERNAL, ERR_INVALID_REQUEST, RPC_
 import { connectionError, dialRpcSocket, WsConnection } from './ws-connection.js'
 import type {
   BatchOp, ChangeEvent, ConflictsOptions, ConflictsResult, CounterResult, KvGetOptions, KvGetResult,
-  BatchResult, CounterScanResult, ExportItem, ExportOptions, ExportPage, ImportResult, NodeInfo, PeerInfo, ReadAfterOptions, ScanItem,
+  BatchResult, ConnectResult, CounterScanResult, ExportItem, ExportOptions, ExportPage, ForgetResult, ImportResult, MemberInfo, NodeInfo, PeerInfo, ReadAfterOptions, ScanItem,
   ScanOptions, ScanResult, SetResult, SetScanResult, SyncReport, WriteResult
 } from '../node/api.js'
 
@@ -282,6 +282,18 @@ export class ChorusClient {
   }
 
   /** GET /health: true when the node answers 200. */
+  async members (): Promise<MemberInfo[]> {
+    return await this.call('cluster.members', {})
+  }
+
+  async forget (peerId: string): Promise<ForgetResult> {
+    return await this.call('cluster.forget', { peerId })
+  }
+
+  async connect (addr: string): Promise<ConnectResult> {
+    return await this.call('cluster.connect', { addr })
+  }
+
   async health (): Promise<boolean> {
     try {
       const res = await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(this.timeoutMs) })

@@ -86,6 +86,9 @@ function methodTable (api: ChorusApi): { [M in MethodName]: Impl<M> } {
     'node.errors': () => ({ errors: api.recentErrors() }),
     'cluster.peers': () => api.peers(),
     'cluster.sync': p => api.sync(p.peer),
+    'cluster.members': () => api.members(),
+    'cluster.forget': p => api.forget(p.peerId),
+    'cluster.connect': p => api.connect(p.addr),
     'kv.watch': (p, ctx) => sessionOf(ctx, 'kv.watch').watch(p.prefix ?? ''),
     'kv.unwatch': (p, ctx) => sessionOf(ctx, 'kv.unwatch').unwatch(p.subscription)
   }

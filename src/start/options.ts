@@ -31,6 +31,8 @@ export interface StartOptions {
   clockSettleTimeout: number
   tombstoneGrace: number
   memberTtl: number
+  /** Start although this node last saw its cluster longer ago than memberTtl (docs/consistency.md, "Members"). */
+  acceptStaleData: boolean
 }
 
 export const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']
@@ -51,7 +53,8 @@ export const START_DEFAULTS = {
   maxDrift: NODE_DEFAULTS.maxDriftMs,
   clockSettleTimeout: NODE_DEFAULTS.clockSettleTimeoutMs,
   tombstoneGrace: NODE_DEFAULTS.tombstoneGraceMs,
-  memberTtl: NODE_DEFAULTS.memberTtlMs
+  memberTtl: NODE_DEFAULTS.memberTtlMs,
+  acceptStaleData: NODE_DEFAULTS.acceptStaleData
 } as const satisfies Partial<StartOptions>
 
 const DAY_MS = 24 * 3600 * 1000
@@ -114,6 +117,7 @@ export function toNodeInit (o: StartOptions, name: OptionNaming): NodeInit {
     logLevel: o.logLevel,
     maxConnections: o.maxConnections,
     tombstoneGraceMs: o.tombstoneGrace,
-    memberTtlMs: o.memberTtl
+    memberTtlMs: o.memberTtl,
+    acceptStaleData: o.acceptStaleData
   }
 }

@@ -45,6 +45,8 @@ export interface CreateNodeOptions {
   tombstoneGrace?: number
   /** `--member-ttl`, ms. @default 604800000 */
   memberTtl?: number
+  /** `--accept-stale-data`: start although this node last saw its cluster longer ago than memberTtl. @default false */
+  acceptStaleData?: boolean
 }
 
 type Checker = (value: unknown, option: keyof StartOptions) => unknown
@@ -114,7 +116,8 @@ const CHECKS: { [K in keyof CreateNodeOptions]-?: Checker } = {
   maxDrift: integer('maxDrift'),
   clockSettleTimeout: integer('clockSettleTimeout'),
   tombstoneGrace: integer('tombstoneGrace'),
-  memberTtl: integer('memberTtl')
+  memberTtl: integer('memberTtl'),
+  acceptStaleData: boolean
 }
 
 /** createNode takes every option of `chorus start` and no other: adding one to StartOptions fails here until it is added above. */

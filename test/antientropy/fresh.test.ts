@@ -9,7 +9,11 @@ import type { LocalOp } from '../../src/replica/index.js'
 import { puts, writeMany } from './helpers/data.js'
 import { connect, createPeer, waitFor, type TestPeer } from './helpers/peers.js'
 
-const FRESH_MS = 300
+/**
+ * Long enough that, however loaded the machine, some exchange (every 40 ms) starts while the
+ * keys just written are still fresh.
+ */
+const FRESH_MS = 1_500
 
 async function counter (peer: TestPeer, name: string): Promise<number> {
   const metric = await peer.metrics.getSingleMetric(name)?.get()

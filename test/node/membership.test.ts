@@ -49,3 +49,29 @@ describe('Membership', () => {
     expect(m.stableTime(NOW + TTL - 1, new Set())).toBe(0)
   })
 })
+
+describe('Membership: what the operator sees and does', () => {
+  it('an expired member is handed to onExpired once; forget drops a member; the last contact is the newest lastSeen', () => {
+    const m = Membership.fromJSON(JSON.stringify({ a: { lastSeenMs: NOW - 10, syncedAtMs: NOW - 500 }, b: { lastSeenMs: NOW - 5000, syncedAtMs: 1 } }), TTL, NOW)
+    expect(m.lastContactMs()).toBe(NOW - 10)
+    const expired: string[] = []
+    m.stableTime(NOW, new Set(), p => expired.push(p))
+    m.stableTime(NOW, new Set(), p => expired.push(p))
+    expect(expired).toEqual(['b'])
+    expect(m.forget('a')).toBe(true)
+    expect(m.forget('a')).toBe(false)
+    expect(m.lastContactMs()).toBe(0)
+  })
+
+  it('touchAll refreshes connected members (persisted, it is what the start-up check reads); vouchAll counts everyone as seen now', () => {
+    const m = new Membership(TTL)
+    m.seen('a', NOW - 5000)
+    m.seen('b', NOW - 5000)
+    m.touchAll(['a', 'stranger'], NOW)
+    expect(m.list().map(r => [r.peer, r.lastSeenMs])).toEqual([['a', NOW], ['b', NOW - 5000]])
+    m.vouchAll(NOW + 1)
+    expect(m.list().every(r => r.lastSeenMs === NOW + 1)).toBe(true)
+    m.clear()
+    expect(m.size).toBe(0)
+  })
+})

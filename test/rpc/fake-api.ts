@@ -104,6 +104,18 @@ export function createFakeApi (): FakeApi {
     async sync (peer) {
       throw new NoPeerError(peer === undefined ? 'no peer connected' : `peer ${peer} is not connected`)
     },
+    async members () {
+      api.calls.push({ method: 'members', args: [] })
+      return []
+    },
+    async forget (peerId) {
+      api.calls.push({ method: 'forget', args: [peerId] })
+      return { peerId, wasMember: false, disconnected: false }
+    },
+    async connect (addr) {
+      api.calls.push({ method: 'connect', args: [addr] })
+      throw new NoPeerError(`cannot dial ${addr} here`)
+    },
     watch (prefix, listener) {
       const w = { prefix, listener }
       watchers.add(w)
