@@ -26,6 +26,9 @@ describe('deploy/chorus.json', () => {
       expect(resolved[key], key).toEqual(value)
     }
     expect(resolved.data).toBe(join(dir, 'data'))
+    // And it shows every option chorus start has (the token belongs in the environment).
+    const missing = Object.keys(resolved).filter(key => !(key in example) && key !== 'rpcToken')
+    expect(missing).toEqual([])
   })
 
   it('starts a node that becomes ready (paths and addresses overridden by flags)', async () => {
