@@ -36,7 +36,7 @@ export function clientCommand (name: string, description: string): Command {
     .addOption(new Option('--token <token>', 'RPC token (Authorization: Bearer)').env('CHORUS_RPC_TOKEN'))
     .addOption(new Option('--timeout <ms>', 'per-request deadline in milliseconds').env('CHORUS_TIMEOUT').default(30_000).argParser(intIn(1, 3_600_000)))
     .addOption(new Option('--json', 'machine-readable JSON output'))
-    .addOption(configOption())
+    .addOption(configOption('{"url": "http://10.0.0.5:7070", "token": "…", "timeout": 5000}'))
 }
 
 export function connect (cmd: Command): { client: ChorusClient, opts: ClientOptions & Record<string, unknown> } {

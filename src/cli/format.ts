@@ -26,6 +26,12 @@ function syncMark (p: PeerInfo): string {
   return '? unknown'
 }
 
+const EXPOSURE: Record<string, string> = {
+  'cluster-key': 'private (cluster key)',
+  'this-host': 'this host only (no cluster key: peers on other hosts are refused)',
+  open: 'OPEN (no cluster key, reachable by anyone)'
+}
+
 export function formatStatus (info: NodeInfo, peers: PeerInfo[]): string {
   const connected = peers.filter(p => p.connected).length
   const inSync = peers.filter(p => p.inSync === true).length
@@ -36,17 +42,17 @@ export function formatStatus (info: NodeInfo, peers: PeerInfo[]): string {
     `rpc       ${info.rpcUrl}`,
     `keys      ${info.keys}`,
     `digest    ${info.digest}`,
-    `network   ${info.open ? 'OPEN (no cluster key)' : 'private (cluster key)'}`,
+    `network   ${EXPOSURE[info.exposure] ?? (info.open ? EXPOSURE.open : EXPOSURE['cluster-key'])}`,
     `listening ${info.addrs.join('\n          ') || '(none)'}`,
     `peers     ${peers.length} known, ${connected} connected, ${inSync} in sync`
   ]
-  return lines.join('\n')
+  return peers.length === 0 ? lines.join('\n') : `${lines.join('\n')}\n\n${formatPeers(peers)}`
 }
 
 export function formatPeers (peers: PeerInfo[]): string {
   if (peers.length === 0) return '(no peers)'
-  const rows = peers.map(p => [p.peerId, p.connected ? 'connected' : 'disconnected', syncMark(p), seen(p), p.addrs[0] ?? ''])
-  const header = ['PEER', 'CONNECTION', 'DATA', 'LAST SEEN', 'ADDRESS']
+  const rows = peers.map(p => [p.peerId, p.connected ? 'connected' : 'disconnected', syncMark(p), p.digest ?? '', seen(p), p.addrs[0] ?? ''])
+  const header = ['PEER', 'CONNECTION', 'DATA', 'DIGEST', 'LAST SEEN', 'ADDRESS']
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map(r => (r[i] ?? '').length)))
   const line = (r: string[]): string => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()
   return [line(header), ...rows.map(line)].join('\n')

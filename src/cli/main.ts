@@ -29,7 +29,12 @@ export async function main (argv: string[] = process.argv): Promise<void> {
       process.stderr.write(`error: ${err.message} (${err.data.code}${err.code !== 0 ? `, ${err.code}` : ''})\n`)
       process.exit(1)
     }
-    process.stderr.write(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
+    // Anything else is a failure we did not foresee: one line, and the stack only on request.
+    const code = (err as { code?: unknown }).code
+    const line = err instanceof Error ? err.message.split('\n')[0] : String(err)
+    process.stderr.write(`error: ${line}${typeof code === 'string' ? ` (${code})` : ''}\n`)
+    if (process.env.CHORUS_DEBUG !== undefined && err instanceof Error) process.stderr.write(`${err.stack ?? ''}\n`)
+    else process.stderr.write('(set CHORUS_DEBUG=1 for the stack trace)\n')
     process.exit(1)
   }
 }

@@ -167,9 +167,9 @@ export function applyConfigFile (cmd: Command, file: string | undefined): void {
   }
 }
 
-/** Adds `--config FILE` (CHORUS_CONFIG). */
-export function configOption (): Option {
-  return new Option('--config <file>', 'read options from a JSON file (keys: long flag names in camelCase, e.g. {"rpc": "127.0.0.1:7070", "aeInterval": 2000}); flags and environment variables win over it').env('CHORUS_CONFIG')
+/** Adds `--config FILE` (CHORUS_CONFIG); `example` shows keys this command takes. */
+export function configOption (example = '{"rpc": "127.0.0.1:7070", "aeInterval": 2000}'): Option {
+  return new Option('--config <file>', `read this command's options from a JSON file (keys: its long flag names in camelCase, e.g. ${example}); flags and environment variables win over it`).env('CHORUS_CONFIG')
 }
 
 /** Resolves all layers for `cmd` and returns its options. */

@@ -6,6 +6,7 @@ import { Command } from 'commander'
 import { exportCommand, importCommand } from './backup.js'
 import { clientCommands } from './client-commands.js'
 import { clusterCommand } from './cluster.js'
+import { EXAMPLES } from './examples.js'
 import { initCommand } from './init.js'
 import { keygenCommand } from './keygen.js'
 import { connectCommand, membersCommand } from './member-commands.js'
@@ -34,6 +35,8 @@ export function buildProgram (): Command {
   program.configureHelp({ sortSubcommands: false, showGlobalOptions: false })
   const commands = [startCommand(), clusterCommand(), ...clientCommands(), membersCommand(), connectCommand(), exportCommand(), importCommand(), initCommand(), keygenCommand(), verifyCommand()]
   for (const cmd of commands) {
+    const examples = EXAMPLES[cmd.name()]
+    if (examples !== undefined) cmd.addHelpText('after', examples)
     cmd.exitOverride()
     cmd.showSuggestionAfterError(true)
     program.addCommand(cmd)

@@ -139,8 +139,13 @@ export interface NodeInfo {
   keys: number
   /** Hex root of the anti-entropy Merkle tree: equal digests ⇔ equal data. */
   digest: string
-  /** Whether the node runs without a cluster key. */
+  /** Whether the node runs without a cluster key and with `open`: any host may connect. */
   open: boolean
+  /**
+   * Who may connect: `cluster-key` (nodes holding the key), `this-host` (no key: processes on
+   * this host only), `open` (no key, anyone).
+   */
+  exposure: 'cluster-key' | 'this-host' | 'open'
   /** Milliseconds added to this node's clock because it runs ahead of the cluster (0 normally). */
   clockCorrectionMs: number
   /** Connected peers whose clock offset this node has measured (node/time-sync.ts). */

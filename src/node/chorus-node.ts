@@ -395,6 +395,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       keys: replica.keyCount(),
       digest: Buffer.from(replica.tree.root()).toString('hex'),
       open: this.config.clusterKey === undefined && this.config.open,
+      exposure: this.config.clusterKey !== undefined ? 'cluster-key' : this.config.open ? 'open' : 'this-host',
       clockCorrectionMs: this.time?.correctionMs ?? 0,
       clockPeers: this.time?.samples ?? 0,
       clockJumps: this.time?.jumps ?? 0

@@ -16,6 +16,7 @@ import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { MAX_INBOUND_RPC_BYTES } from '../constants.js'
+import { ConfigError } from '../errors.js'
 import { auditedGossipsub, type ControlAuditing } from './audited-gossipsub.js'
 
 export type ChorusServices = {
@@ -85,6 +86,31 @@ function gossipScoreParams (topics: string[]): ReturnType<typeof createPeerScore
 }
 
 export async function createHost (init: HostInit): Promise<ChorusLibp2p> {
+  try {
+    return await createConfiguredHost(init)
+  } catch (err) {
+    throw listenError(err, init.listen) ?? err
+  }
+}
+
+/**
+ * libp2p reports a listen address it could not bind as UnsupportedListenAddressesError with
+ * every address's reason in one long message; an operator needs one line: which address, why.
+ */
+function listenError (err: unknown, listen: readonly string[]): ConfigError | undefined {
+  if ((err as Error)?.name !== 'UnsupportedListenAddressesError') return undefined
+  const message = (err as Error).message
+  const failed = listen.find(addr => message.includes(`${addr}:`)) ?? listen.join(', ')
+  const why = /\b(EADDRINUSE|EADDRNOTAVAIL|EACCES)\b/.exec(message)?.[1]
+  const reason = why === 'EADDRINUSE'
+    ? 'address already in use (another node or program listens there: pick another port, or 0 for any free one)'
+    : why === 'EADDRNOTAVAIL'
+      ? 'this machine has no such address'
+      : why === 'EACCES' ? 'permission denied (ports below 1024 need privileges)' : 'cannot listen there'
+  return new ConfigError(`libp2p listen address ${failed}: ${reason}`, { cause: err, data: { option: 'listen' } })
+}
+
+async function createConfiguredHost (init: HostInit): Promise<ChorusLibp2p> {
   const peerDiscovery: Array<(components: any) => PeerDiscovery> = []
   if (init.mdns) peerDiscovery.push(mdns({ interval: 10_000 }))
   return await createLibp2p({

@@ -36,6 +36,12 @@ function duration (ms: number): string {
   return h > 0 ? `${h}h ${m}m` : m > 0 ? `${m}m ${s % 60}s` : `${s}s`
 }
 
+const EXPOSURE: Record<NodeInfo['exposure'], string> = {
+  'cluster-key': 'nodes holding the cluster key',
+  'this-host': 'processes on this host only (no cluster key)',
+  open: '<span class="bad">anyone: no cluster key, open</span>'
+}
+
 function nodeSummary (info: NodeInfo): string {
   return `<div class="scroll"><table>
 <tr><th>peer id</th><td><code>${esc(info.peerId)}</code></td></tr>
@@ -43,7 +49,7 @@ function nodeSummary (info: NodeInfo): string {
 <tr><th>uptime</th><td>${esc(duration(info.uptimeMs))}</td></tr>
 <tr><th>keys</th><td>${esc(info.keys)}</td></tr>
 <tr><th>digest</th><td><code>${esc(info.digest)}</code></td></tr>
-<tr><th>cluster key</th><td>${info.open === true ? '<span class="bad">none — this node is open to any peer</span>' : 'set (private network)'}</td></tr>
+<tr><th>who may connect</th><td>${EXPOSURE[info.exposure] ?? ''}</td></tr>
 <tr><th>listening</th><td>${info.addrs.map(a => `<code>${esc(a)}</code>`).join('<br>')}</td></tr>
 </table></div>`
 }

@@ -66,6 +66,7 @@ describe('the console in a real browser', () => {
     await page.locator('#node-id').filter({ hasText: a.node.peerId }).waitFor()
     await page.locator('#peers [data-peer]').first().waitFor()
     await page.locator('#live .ok').waitFor({ timeout: 15_000 })
+    await expect.poll(async () => await page.locator('#stat-conflicts b').textContent()).toBe('1')
     expect(page.url()).not.toContain(TOKEN)
     expect(await page.evaluate(() => sessionStorage.getItem('chorus.rpcToken'))).toBe(TOKEN)
     expect(await overflows(page)).toBe(false)
@@ -80,6 +81,7 @@ describe('the console in a real browser', () => {
     const fromB = card.locator('.sibling').filter({ hasText: 'from b' })
     await fromB.locator('button[data-action="keep"]').click()
     await page.locator('#conflicts').filter({ hasText: 'No key has concurrent versions.' }).waitFor({ timeout: 30_000 })
+    await expect.poll(async () => await page.locator('#stat-conflicts b').textContent()).toBe('0')
 
     await waitFor('the resolution on every node', async () => {
       const reads = await Promise.all(nodes.map(async n => await n.client.kvGet('doc', { all: true })))

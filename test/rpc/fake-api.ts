@@ -96,7 +96,7 @@ export function createFakeApi (): FakeApi {
       return { added: items.length, updated: 0, unchanged: 0, rejected: 0, superseded: 0 }
     },
     async info () {
-      return { peerId: '12D3KooWFake<script>', addrs: ['/ip4/127.0.0.1/tcp/1'], rpcUrl: 'http://127.0.0.1:1', version: '0.1.0', uptimeMs: 1234, keys: data.size, digest: 'abcd', open: true, clockCorrectionMs: 0, clockPeers: 0, clockJumps: 0 }
+      return { peerId: '12D3KooWFake<script>', addrs: ['/ip4/127.0.0.1/tcp/1'], rpcUrl: 'http://127.0.0.1:1', version: '0.1.0', uptimeMs: 1234, keys: data.size, digest: 'abcd', open: true, exposure: 'open', clockCorrectionMs: 0, clockPeers: 0, clockJumps: 0 }
     },
     async peers () {
       return [{ peerId: '12D3KooWPeer', addrs: ['/ip4/127.0.0.1/tcp/2'], connected: true, lastSeenMs: Date.now(), digest: 'abcd', inSync: true }]

@@ -142,6 +142,20 @@
     return h('div', { class: 'stat' }, h('b', { class: cls }, value), h('span', {}, label))
   }
 
+  /** From kv.conflicts, refreshed with the conflicts panel (the metric is a 30 s old scan). */
+  function conflictStat () {
+    const n = state.conflicts
+    const el = stat('conflicted keys', n === undefined ? '…' : `${n}${n >= CONFLICTS_SHOWN ? '+' : ''}`, n > 0 ? 'warn' : 'ok')
+    el.id = 'stat-conflicts'
+    return el
+  }
+
+  function exposure (info) {
+    if (info.exposure === 'cluster-key') return 'nodes holding the cluster key'
+    if (info.exposure === 'this-host') return 'processes on this host only (no cluster key)'
+    return h('span', { class: 'bad' }, 'anyone: no cluster key, open')
+  }
+
   function renderNode (info, m, r, members) {
     fill('node-id', info.peerId)
     const correction = m.get('chorus_clock_correction_seconds') ?? 0
@@ -151,7 +165,7 @@
         stat('keys', info.keys.toLocaleString()),
         stat('writes/s here', r.local === undefined ? '…' : r.local.toFixed(1)),
         stat('replicated in/s', r.remote === undefined ? '…' : r.remote.toFixed(1)),
-        stat('conflicted keys', String(m.get('chorus_conflicted_keys') ?? '?'), (m.get('chorus_conflicted_keys') ?? 0) > 0 ? 'warn' : 'ok'),
+        conflictStat(),
         stat('tombstones', String(m.get('chorus_tombstones') ?? '?')),
         stat('members holding GC', holding === undefined ? '–' : String(holding), holding > 0 ? 'warn' : 'ok'),
         stat('clock correction', correction === 0 ? 'none' : `${(correction * 1000).toFixed(0)} ms`, correction === 0 ? 'ok' : 'bad'),
@@ -159,7 +173,7 @@
       h('div', { class: 'scroll' }, h('table', {},
         h('tr', {}, h('th', {}, 'digest'), h('td', {}, h('code', {}, info.digest))),
         h('tr', {}, h('th', {}, 'version'), h('td', {}, info.version)),
-        h('tr', {}, h('th', {}, 'cluster key'), h('td', {}, info.open ? h('span', { class: 'bad' }, 'none: this node is open to any peer') : 'set (private network)')),
+        h('tr', {}, h('th', {}, 'who may connect'), h('td', {}, exposure(info))),
         h('tr', {}, h('th', {}, 'listening'), h('td', {}, info.addrs.map(a => h('div', {}, h('code', {}, a))))))))
   }
 
@@ -203,6 +217,8 @@
     const { keys } = await rpc('kv.conflicts', { limit: CONFLICTS_SHOWN })
     const reads = await Promise.all(keys.map(async key => ({ key, read: await rpc('kv.get', { key, all: true }) })))
     const shown = reads.filter(x => x.read.conflict)
+    state.conflicts = shown.length
+    $('stat-conflicts')?.replaceWith(conflictStat())
     fill('conflicts-title', `Conflicts (${shown.length}${keys.length >= CONFLICTS_SHOWN ? '+' : ''})`)
     // A merge being typed is not swept away by a refresh.
     if ([...state.editing].some(k => shown.some(x => x.key === k))) return
@@ -263,10 +279,10 @@
     const [info, peers, members, errors, m] = await Promise.all([
       rpc('node.info'), rpc('cluster.peers'), optional(() => rpc('cluster.members')), optional(() => rpc('node.errors')), metrics()
     ])
+    await refreshConflicts()
     renderNode(info, m, rates(m), members)
     renderPeers(peers, members)
     renderErrors(errors?.errors)
-    await refreshConflicts()
     fill('failure')
   }
 
