@@ -6,6 +6,8 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import { ChorusClient, ChorusRpcError, startRpcServer } from '../../src/rpc/index.js'
 import { ConfigError } from '../../src/errors.js'
 import { readFile } from 'node:fs/promises'
+import { createServer as createHttpsServer } from 'node:https'
+import type { AddressInfo } from 'node:net'
 import { makeCertificates } from '../helpers/tls.js'
 import { startRealNode, waitFor } from './helpers.js'
 import { createFakeApi } from './fake-api.js'
@@ -84,6 +86,19 @@ describe('RPC over TLS', () => {
     const wrong = await failure(client(open.url.replace(/^http/, 'https'), { ca: certs.ca }).kvGet('k'))
     expect(wrong.data?.code).toBe('ERR_CONNECTION')
     expect(wrong.message).toMatch(/plain http:\/\//)
+  })
+
+  it('a TLS node that does not answer in time fails the call with ERR_TIMEOUT, on both transports', async () => {
+    const certs = await makeCertificates()
+    const silent = createHttpsServer({ cert: certs.cert, key: certs.key }, () => {})
+    silent.on('upgrade', () => {})
+    await new Promise<void>(resolve => { silent.listen(0, '127.0.0.1', resolve) })
+    onTestFinished(async () => { silent.closeAllConnections(); await new Promise(resolve => { silent.close(resolve) }) })
+    const url = `https://127.0.0.1:${(silent.address() as AddressInfo).port}`
+    for (const transport of ['http', 'ws'] as const) {
+      const err = await failure(client(url, { ca: certs.ca, timeoutMs: 300, transport }).kvGet('k'))
+      expect(err.data?.code).toBe('ERR_TIMEOUT')
+    }
   })
 
   it('refuses a key that is not the certificate\'s with a ConfigError', async () => {
