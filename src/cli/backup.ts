@@ -13,7 +13,7 @@ import { MAX_EXPORT_PAGE_KEYS, MAX_IMPORT_KEYS } from '../constants.js'
 import { BackupFileError } from '../errors.js'
 import type { ExportItem, ImportResult } from '../node/api.js'
 import { ChorusClient } from '../rpc/index.js'
-import { clientCommand, connect, type ClientOptions } from './client-commands.js'
+import { clientCommand, clientOptions, connect, type ClientOptions } from './client-commands.js'
 import { headerLine, itemLines, MAX_EXPORT_LINE_BYTES, parseHeader, parseLine, trailerLine, type ExportHeader } from './export-file.js'
 import { readLines } from './lines.js'
 import { intIn, resolveOptions, UsageError } from './options.js'
@@ -209,7 +209,7 @@ Examples:
     .action(async (file: string, _o: unknown, cmd: Command) => {
       const opts = resolveOptions<ClientOptions & { inFlight: number }>(cmd)
       // One WebSocket carries several requests at once (docs/backup.md, "Measured").
-      const client = new ChorusClient(opts.url, { ...(opts.token !== undefined ? { token: opts.token } : {}), timeoutMs: opts.timeout, transport: 'ws' })
+      const client = new ChorusClient(opts.url, { ...clientOptions(opts), transport: 'ws' })
       const fromStdin = file === '-'
       const name = fromStdin ? 'stdin' : file
       const started = performance.now()

@@ -2,15 +2,16 @@
  * Client commands: get, put, del, scan (any key space), conflicts, incr, count, sadd, srem, smembers, status,
  * peers, sync, watch. Each talks to a node through ChorusClient (`--url`, `--token`).
  */
+import { readFileSync } from 'node:fs'
 import { Command, Option } from 'commander'
-import { ChorusClient } from '../rpc/index.js'
-import { configOption, intIn, resolveOptions } from './options.js'
+import { ChorusClient, type ChorusClientOptions } from '../rpc/index.js'
+import { UsageError, configOption, intIn, resolveOptions } from './options.js'
 import { formatPeers, formatStatus, formatValue } from './format.js'
 import type { ChangeEvent, CounterScanItem, ScanItem, ScanOptions, SetScanItem } from '../node/api.js'
 
 export const DEFAULT_URL = 'http://127.0.0.1:7070'
 
-export interface ClientOptions { url: string, token?: string, json?: boolean, timeout: number }
+export interface ClientOptions { url: string, token?: string, ca?: string, json?: boolean, timeout: number }
 
 export function out (line: string): void {
   process.stdout.write(line + '\n')
@@ -32,8 +33,9 @@ export function parseValueArg (text: string): unknown {
 export function clientCommand (name: string, description: string): Command {
   return new Command(name)
     .description(description)
-    .addOption(new Option('--url <url>', 'the node\'s RPC URL').env('CHORUS_URL').default(DEFAULT_URL))
+    .addOption(new Option('--url <url>', 'the node\'s RPC URL (https:// for a node started with --rpc-tls-cert)').env('CHORUS_URL').default(DEFAULT_URL))
     .addOption(new Option('--token <token>', 'RPC token (Authorization: Bearer)').env('CHORUS_RPC_TOKEN'))
+    .addOption(new Option('--ca <file>', 'for an https:// URL: trust the node\'s certificate if this CA (PEM) signed it, instead of the system\'s trust store').env('CHORUS_CA'))
     .addOption(new Option('--timeout <ms>', 'per-request deadline in milliseconds').env('CHORUS_TIMEOUT').default(30_000).argParser(intIn(1, 3_600_000)))
     .addOption(new Option('--json', 'machine-readable JSON output'))
     .addOption(configOption('{"url": "http://10.0.0.5:7070", "token": "…", "timeout": 5000}'))
@@ -41,8 +43,27 @@ export function clientCommand (name: string, description: string): Command {
 
 export function connect (cmd: Command): { client: ChorusClient, opts: ClientOptions & Record<string, unknown> } {
   const opts = resolveOptions<ClientOptions & Record<string, unknown>>(cmd)
-  const client = new ChorusClient(opts.url, { ...(opts.token !== undefined ? { token: opts.token } : {}), timeoutMs: opts.timeout })
-  return { client, opts }
+  return { client: new ChorusClient(opts.url, clientOptions(opts)), opts }
+}
+
+/** The client's options from the shared flags (`--token`, `--timeout`, `--ca`, whose file is read here). */
+export function clientOptions (opts: ClientOptions): ChorusClientOptions {
+  return {
+    ...(opts.token !== undefined ? { token: opts.token } : {}),
+    timeoutMs: opts.timeout,
+    ...(opts.ca !== undefined ? { ca: readCa(opts.ca) } : {})
+  }
+}
+
+function readCa (file: string): Buffer {
+  let pem: Buffer
+  try {
+    pem = readFileSync(file)
+  } catch (err) {
+    throw new UsageError(`--ca: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`--ca: ${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`)
+  return pem
 }
 
 function maybeContext (o: Record<string, unknown>): string | undefined {

@@ -101,7 +101,7 @@ export function applyBooleanEnv (cmd: Command): void {
 }
 
 /** Options whose values are file paths: relative paths in a config file are relative to the file. */
-const PATH_OPTIONS = new Set(['data', 'clusterKey'])
+const PATH_OPTIONS = new Set(['data', 'clusterKey', 'rpcTlsCert', 'rpcTlsKey', 'ca'])
 
 /**
  * Reads `--config FILE` (a JSON object whose keys are the long flag names in camelCase) and

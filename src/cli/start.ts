@@ -17,11 +17,13 @@ const DEFAULT_LISTEN: string[] = [...NODE_DEFAULTS.listen]
 const DEFAULT_BOOTSTRAP: readonly string[] = []
 
 /** What commander hands over: the start options as flags give them, and the CLI's own. */
-interface StartFlags extends Omit<StartOptions, 'rpc' | 'listen' | 'clusterKey'> {
+interface StartFlags extends Omit<StartOptions, 'rpc' | 'listen' | 'clusterKey' | 'rpcTlsCert' | 'rpcTlsKey'> {
   config?: string
   rpc: string
   listen: string[]
   clusterKey?: string
+  rpcTlsCert?: string
+  rpcTlsKey?: string
   printConfig?: boolean
   exitWithStdin?: boolean
 }
@@ -54,6 +56,8 @@ export function startCommand (): Command {
     .addOption(new Option('--open', 'without --cluster-key, accept peers from other hosts anyway (and allow mDNS): anyone who can reach the node can read and write all data (env value: true/false)').env('CHORUS_OPEN').default(START_DEFAULTS.open))
     .addOption(new Option('--cluster-name <name>', 'names every protocol and topic; nodes with different names never exchange data (letters, digits, . _ -)').env('CHORUS_CLUSTER_NAME').default(START_DEFAULTS.clusterName).argParser(clusterName))
     .addOption(new Option('--rpc-token <token>', 'clients must send Authorization: Bearer TOKEN; required when --rpc is not a loopback address').env('CHORUS_RPC_TOKEN').argParser(nonEmpty('--rpc-token')))
+    .addOption(new Option('--rpc-tls-cert <file>', 'serve the RPC over HTTPS/WSS with this PEM certificate (chain); needs --rpc-tls-key').env('CHORUS_RPC_TLS_CERT').argParser(nonEmpty('--rpc-tls-cert')))
+    .addOption(new Option('--rpc-tls-key <file>', 'the private key (PEM, unencrypted) of --rpc-tls-cert').env('CHORUS_RPC_TLS_KEY').argParser(nonEmpty('--rpc-tls-key')))
     .addOption(new Option('--ae-interval <ms>', 'anti-entropy period in milliseconds (jittered ±20%)').env('CHORUS_AE_INTERVAL').default(START_DEFAULTS.aeInterval).argParser(startInt('aeInterval')))
     .addOption(new Option('--fsync', 'fsync each acknowledged write; otherwise acknowledged means written to LevelDB\'s log, which survives a process crash (env value: true/false)').env('CHORUS_FSYNC').default(START_DEFAULTS.fsync))
     .addOption(new Option('--log-level <level>', 'structured JSON logs to stderr').env('CHORUS_LOG_LEVEL').default(START_DEFAULTS.logLevel).choices(LOG_LEVELS))

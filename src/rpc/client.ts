@@ -14,6 +14,9 @@
  * const fast = new ChorusClient('ws://127.0.0.1:7070')
  * await Promise.all(keys.map(k => fast.kvPut(k, 1)))
  * await fast.close()
+ *
+ * // A node serving TLS with a certificate from a private CA.
+ * const safe = new ChorusClient('https://db.internal:7070', { token, ca: readFileSync('ca.pem') })
  * ```
  */
 import { JSONRPCClient, JSONRPCErrorException } from 'json-rpc-2.0'
@@ -22,6 +25,7 @@ import WebSocket from 'ws'
 import { MAX_RPC_BATCH } from '../constants.js'
 import { ChorusRpcError, ERR_CONNECTION, ERR_INTERNAL, ERR_INVALID_REQUEST, RPC_INVALID_REQUEST } from './errors.js'
 import { connectionError, dialRpcSocket, WsConnection } from './ws-connection.js'
+import { requestText, type HttpAnswer } from './http-request.js'
 import type {
   BatchOp, ChangeEvent, ConflictsOptions, ConflictsResult, CounterResult, KvGetOptions, KvGetResult,
   BatchResult, ConnectResult, CounterScanResult, ExportItem, ExportOptions, ExportPage, ForgetResult, ImportResult, MemberInfo, NodeInfo, PeerInfo, ReadAfterOptions, ScanItem,
@@ -39,6 +43,12 @@ export interface ChorusClientOptions {
    * Call close() when done. @default 'ws' for a ws:// or wss:// URL, else 'http'
    */
   transport?: 'http' | 'ws'
+  /**
+   * For an https:// or wss:// URL: the PEM certificate(s) of the CA that signed the node's
+   * certificate (a private CA, or the self-signed certificate itself), trusted instead of the
+   * system's store. @default the system's trust store
+   */
+  ca?: string | Buffer
 }
 
 export interface WatchHandle {
@@ -66,6 +76,7 @@ export class ChorusClient {
   readonly url: string
   private readonly token?: string
   private readonly timeoutMs: number
+  private readonly ca?: string | Buffer
   private readonly rpc: JSONRPCClient<CallParams>
   private readonly socket: WsConnection | undefined
   private batches = 0
@@ -74,9 +85,10 @@ export class ChorusClient {
     this.url = baseUrl(url)
     if (options.token !== undefined) this.token = options.token
     this.timeoutMs = options.timeoutMs ?? 30_000
+    if (options.ca !== undefined) this.ca = options.ca
     const transport = options.transport ?? (/^wss?:/.test(url) ? 'ws' : 'http')
     const socket = transport === 'ws'
-      ? new WsConnection({ url: this.url, timeoutMs: this.timeoutMs, ...(this.token !== undefined ? { token: this.token } : {}) })
+      ? new WsConnection({ url: this.url, timeoutMs: this.timeoutMs, ...this.socketOptions() })
       : undefined
     this.socket = socket
     this.rpc = new JSONRPCClient<CallParams>(async (payload: JSONRPCRequest | JSONRPCRequest[], params: CallParams) => {
@@ -111,6 +123,20 @@ export class ChorusClient {
     this.rpc.receive(body)
   }
 
+  /** What every WebSocket to the node is dialled with. */
+  private socketOptions (): { token?: string, ca?: string | Buffer } {
+    return { ...(this.token !== undefined ? { token: this.token } : {}), ...(this.ca !== undefined ? { ca: this.ca } : {}) }
+  }
+
+  /** One HTTP request to `path` (e.g. '/rpc'); a transport failure becomes ERR_CONNECTION or ERR_TIMEOUT. */
+  private async request (path: string, init: { method: 'GET' | 'POST', headers: Record<string, string>, body?: string }): Promise<HttpAnswer> {
+    try {
+      return await requestText(`${this.url}${path}`, { ...init, timeoutMs: this.timeoutMs, ...(this.ca !== undefined ? { ca: this.ca } : {}) })
+    } catch (err) {
+      throw connectionError(this.url, err)
+    }
+  }
+
   private headers (): Record<string, string> {
     return {
       'content-type': 'application/json',
@@ -119,20 +145,14 @@ export class ChorusClient {
   }
 
   private async post (payload: JSONRPCRequest | JSONRPCRequest[], params: CallParams): Promise<void> {
-    let res: Response
-    let text: string
+    let res: HttpAnswer
     try {
-      res = await fetch(`${this.url}/rpc`, {
-        method: 'POST',
-        headers: this.headers(),
-        body: JSON.stringify(payload),
-        signal: AbortSignal.timeout(this.timeoutMs)
-      })
-      text = await res.text()
+      res = await this.request('/rpc', { method: 'POST', headers: this.headers(), body: JSON.stringify(payload) })
     } catch (err) {
-      params.transportError = connectionError(this.url, err)
+      params.transportError = err
       throw err
     }
+    const { text } = res
     if (res.status === 204) return
     let body: unknown
     try {
@@ -295,31 +315,20 @@ export class ChorusClient {
   }
 
   async health (): Promise<boolean> {
-    try {
-      const res = await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(this.timeoutMs) })
-      await res.arrayBuffer()
-      return res.status === 200
-    } catch (err) {
-      throw connectionError(this.url, err)
-    }
+    const res = await this.request('/health', { method: 'GET', headers: {} })
+    return res.status === 200
   }
 
   /** GET /metrics (Prometheus text). */
   async metrics (): Promise<string> {
-    let res: Response
-    try {
-      res = await fetch(`${this.url}/metrics`, { headers: this.headers(), signal: AbortSignal.timeout(this.timeoutMs) })
-    } catch (err) {
-      throw connectionError(this.url, err)
-    }
-    const text = await res.text()
-    if (res.status !== 200) throw new ChorusRpcError({ code: 0, message: `GET /metrics answered ${res.status}: ${text}`, data: { code: ERR_CONNECTION } })
+    const { status, text } = await this.request('/metrics', { method: 'GET', headers: this.headers() })
+    if (status !== 200) throw new ChorusRpcError({ code: 0, message: `GET /metrics answered ${status}: ${text}`, data: { code: ERR_CONNECTION } })
     return text
   }
 
   /** Opens a WebSocket, subscribes to changes under `prefix`, and calls back for each. */
   async watch (prefix: string, callbacks: WatchCallbacks): Promise<WatchHandle> {
-    const { ws, opened } = dialRpcSocket(this.url, this.token)
+    const { ws, opened } = dialRpcSocket(this.url, this.socketOptions())
     const rpc = new JSONRPCClient((payload: unknown) => { ws.send(JSON.stringify(payload)) })
     const closed = new Promise<void>(resolve => { ws.once('close', () => { rpc.rejectAllPendingRequests('connection closed'); resolve() }) })
     await opened

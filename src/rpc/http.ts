@@ -1,8 +1,10 @@
 /**
- * The RPC server: node:http with POST /rpc (JSON-RPC), GET /health, GET /metrics, GET / (status
- * page), and WebSocket upgrades at /rpc.
+ * The RPC server: node:http (node:https when given a certificate and key) with POST /rpc
+ * (JSON-RPC), GET /health, GET /metrics, GET / (status page), and WebSocket upgrades at /rpc
+ * (wss:// with TLS).
  */
-import { createServer } from 'node:http'
+import { createServer as createHttpServer, type Server } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import { MAX_RPC_BODY_BYTES } from '../constants.js'
 import { ConfigError } from '../errors.js'
 import {
@@ -33,10 +35,15 @@ export interface RpcServerInit {
   maxBodyBytes?: number
   /** Unsent WebSocket bytes past which watch events are dropped. @default 4 MiB */
   wsMaxBufferedBytes?: number
+  /**
+   * Serve HTTPS and WSS instead of HTTP and WS: the PEM certificate (chain, the server's first)
+   * and its private key. Without it the bearer token crosses the network in clear text.
+   */
+  tls?: { cert: string | Buffer, key: string | Buffer }
 }
 
 export interface RpcServer {
-  /** Base URL, e.g. `http://127.0.0.1:7070` (JSON-RPC is at `${url}/rpc`). */
+  /** Base URL, e.g. `http://127.0.0.1:7070`, `https://…` with TLS (JSON-RPC is at `${url}/rpc`). */
   readonly url: string
   readonly port: number
   /** Stops accepting, closes every connection. Idempotent. */
@@ -67,6 +74,18 @@ function isJsonContentType (value: string | undefined): boolean {
 
 function urlHost (host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
+}
+
+const SERVER_OPTIONS = { keepAlive: true, requestTimeout: 120_000, headersTimeout: 30_000 }
+
+/** node:http, or node:https with `tls`; a certificate and key that do not fit are a ConfigError. */
+function createServer (listener: (req: IncomingMessage, res: ServerResponse) => void, tls: RpcServerInit['tls']): Server {
+  if (tls === undefined) return createHttpServer(SERVER_OPTIONS, listener)
+  try {
+    return createHttpsServer({ ...SERVER_OPTIONS, cert: tls.cert, key: tls.key }, listener)
+  } catch (err) {
+    throw new ConfigError(`the RPC TLS certificate and key cannot be used: ${(err as Error).message}`, { cause: err })
+  }
 }
 
 export async function startRpcServer (init: RpcServerInit): Promise<RpcServer> {
@@ -188,13 +207,14 @@ export async function startRpcServer (init: RpcServerInit): Promise<RpcServer> {
     sendJson(res, 404, { error: 'not found', paths: ['/rpc', '/health', '/metrics', '/', ...CONSOLE_ASSETS.keys()] })
   }
 
-  const server = createServer({ keepAlive: true, requestTimeout: 120_000, headersTimeout: 30_000 }, (req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
     onRequest(req, res).catch((err: unknown) => {
       logger?.error({ err }, 'rpc http request failed')
       if (!res.headersSent) sendRpcError(res, 500, -32603, 'Internal error', 'ERR_INTERNAL')
       else res.destroy()
     })
-  })
+  }
+  const server = createServer(listener, init.tls)
   server.keepAliveTimeout = 5_000
 
   const ws = createWsBinding({
@@ -215,6 +235,8 @@ export async function startRpcServer (init: RpcServerInit): Promise<RpcServer> {
     socket.on('error', () => {})
     ws.handleUpgrade(req, socket, head)
   })
+  // A client that does not trust the certificate, or speaks plain HTTP to the TLS port.
+  server.on('tlsClientError', (err: Error) => { logger?.debug({ err }, 'rpc tls handshake failed') })
   server.on('clientError', (err, socket) => {
     logger?.debug({ err }, 'rpc client error')
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
@@ -229,7 +251,7 @@ export async function startRpcServer (init: RpcServerInit): Promise<RpcServer> {
     })
   })
   const bound = (server.address() as AddressInfo).port
-  const url = `http://${urlHost(host)}:${bound}`
+  const url = `${init.tls !== undefined ? 'https' : 'http'}://${urlHost(host)}:${bound}`
   logger?.info({ url }, 'rpc server listening')
 
   let closing: Promise<void> | undefined

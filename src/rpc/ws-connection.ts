@@ -29,6 +29,8 @@ export interface WsConnectionInit {
   /** The node's base URL, http(s):// or ws(s)://, without /rpc. */
   url: string
   token?: string
+  /** PEM CA certificate(s) trusted for a wss:// URL instead of the system's store. */
+  ca?: string | Buffer
   timeoutMs: number
   /** Notifications (messages without an id), e.g. kv.watch events. */
   onNotification?: (message: { method: string, params?: unknown }) => void
@@ -119,9 +121,9 @@ export class WsConnection {
   }
 
   private async connect (): Promise<Link> {
-    const { token, timeoutMs } = this.init
+    const { token, ca, timeoutMs } = this.init
     const generation = this.generation
-    const { ws, opened } = dialRpcSocket(this.init.url, token, timeoutMs)
+    const { ws, opened } = dialRpcSocket(this.init.url, { ...(token !== undefined ? { token } : {}), ...(ca !== undefined ? { ca } : {}), timeoutMs })
     const link: Link = { ws, waiters: new Map() }
     ws.on('message', (data) => { this.receive(link, data.toString()) })
     ws.on('close', () => {
@@ -191,8 +193,29 @@ export function connectionError (url: string, cause: unknown): ChorusRpcError {
   if (cause instanceof Error && (cause.name === 'TimeoutError' || /handshake has timed out/i.test(cause.message))) {
     return new ChorusRpcError({ code: 0, message: `${url} did not answer in time (${cause.message})`, data: { code: ERR_TIMEOUT } }, { cause })
   }
-  const reason = cause instanceof Error ? ((cause.cause as Error | undefined)?.message ?? cause.message) : String(cause)
-  return new ChorusRpcError({ code: 0, message: `cannot reach ${url}: ${reason}`, data: { code: ERR_CONNECTION } }, { cause })
+  const inner = cause instanceof Error ? ((cause.cause as Error | undefined) ?? cause) : undefined
+  const reason = inner?.message ?? String(cause)
+  return new ChorusRpcError({ code: 0, message: `cannot reach ${url}: ${reason}${tlsHint(url, inner)}`, data: { code: ERR_CONNECTION } }, { cause })
+}
+
+/** The certificate checks that fail when the client does not trust the CA that signed the node's certificate. */
+const UNTRUSTED_CERT_CODES = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_UNTRUSTED', 'CERT_SIGNATURE_FAILURE'
+])
+
+/** What to do about a TLS failure, or about a plain-HTTP client that may have reached a TLS port. */
+function tlsHint (url: string, err: Error | undefined): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code ?? ''
+  if (UNTRUSTED_CERT_CODES.has(code)) {
+    return ': the node\'s TLS certificate is not trusted; pass the certificate of the CA that signed it with --ca FILE (ChorusClient option `ca`)'
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return ': use a URL whose host name the node\'s certificate holds'
+  if (/wrong version number|packet length too long/i.test(err?.message ?? '')) return ' (does the node serve plain http:// rather than https://?)'
+  if (/^(http|ws):/.test(url) && (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || /socket hang up|other side closed/i.test(err?.message ?? ''))) {
+    return ' (if the node serves TLS, use an https:// URL)'
+  }
+  return ''
 }
 
 /**
@@ -200,9 +223,11 @@ export function connectionError (url: string, cause: unknown): ChorusRpcError {
  * rejects with the node's own JSON-RPC error when it refused the upgrade (401, 403…), or with a
  * connection error; attach handlers to `ws` before awaiting it.
  */
-export function dialRpcSocket (url: string, token: string | undefined, timeoutMs?: number): { ws: WebSocket, opened: Promise<void> } {
+export function dialRpcSocket (url: string, options: { token?: string, ca?: string | Buffer, timeoutMs?: number } = {}): { ws: WebSocket, opened: Promise<void> } {
+  const { token, ca, timeoutMs } = options
   const ws = new WebSocket(wsUrlOf(url), {
     ...(timeoutMs !== undefined ? { handshakeTimeout: timeoutMs } : {}),
+    ...(ca !== undefined ? { ca } : {}),
     headers: token !== undefined ? { authorization: `Bearer ${token}` } : {}
   })
   const opened = new Promise<void>((resolve, reject) => {

@@ -1,7 +1,7 @@
 /**
  * The one way a node is started with its RPC server: `chorus start` and createNode() both call
  * launchNode(). It checks what only makes sense for both together (a token for a non-loopback
- * RPC address), starts the node, then the server, records the URL in DATA/rpc.url, and stops
+ * RPC address, with or without TLS; the TLS certificate and key), starts the node, then the server, records the URL in DATA/rpc.url, and stops
  * both in reverse order, once.
  */
 import { writeFile } from 'node:fs/promises'
@@ -11,13 +11,14 @@ import { createChorusNode, type ChorusNode } from '../node/index.js'
 import { isLoopbackHost, startRpcServer, type RpcServer } from '../rpc/index.js'
 import { splitHostPort } from './addresses.js'
 import { toNodeInit, type OptionNaming, type StartOptions } from './options.js'
+import { rpcTlsMaterial } from './rpc-tls.js'
 
 /** The file in the data directory that holds the RPC URL (useful with port 0). */
 export const RPC_URL_FILE = 'rpc.url'
 
 export interface LaunchedNode {
   readonly node: ChorusNode
-  /** The RPC base URL (`http://127.0.0.1:PORT`); undefined with `rpc: false`. */
+  /** The RPC base URL (`http://127.0.0.1:PORT`, `https://…` with TLS); undefined with `rpc: false`. */
   readonly rpcUrl: string | undefined
   /** The libp2p listen addresses, each ending in /p2p/<peerId> (what peers bootstrap to). */
   addrs: () => string[]
@@ -30,11 +31,13 @@ export async function launchNode (opts: StartOptions, name: OptionNaming): Promi
   if (address !== undefined && !isLoopbackHost(address.host) && opts.rpcToken === undefined) {
     throw new ConfigError(`${name('rpc')} ${String(opts.rpc)} is not a loopback address: set ${name('rpcToken')} so that only clients with the token can use it`, { data: { option: 'rpcToken' } })
   }
+  // Read and matched before the node starts: a wrong file costs nothing to report.
+  const tls = rpcTlsMaterial(opts, name)
   const node = await createChorusNode(toNodeInit(opts, name))
   let rpc: RpcServer | undefined
   if (address !== undefined) {
     try {
-      rpc = await startRpcServer({ api: node, ...address, ...(opts.rpcToken !== undefined ? { token: opts.rpcToken } : {}), logger: node.logger.child({ component: 'rpc' }) })
+      rpc = await startRpcServer({ api: node, ...address, ...(opts.rpcToken !== undefined ? { token: opts.rpcToken } : {}), ...(tls !== undefined ? { tls } : {}), logger: node.logger.child({ component: 'rpc' }) })
       node.setRpcUrl(rpc.url)
       await writeFile(join(opts.data, RPC_URL_FILE), rpc.url + '\n')
     } catch (err) {

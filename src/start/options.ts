@@ -23,6 +23,10 @@ export interface StartOptions {
   clusterKey?: string | Uint8Array
   clusterName: string
   rpcToken?: string
+  /** The RPC server's PEM certificate (chain): a file's path, or (library only) the PEM bytes. With rpcTlsKey, the server speaks HTTPS/WSS. */
+  rpcTlsCert?: string | Uint8Array
+  /** The private key of rpcTlsCert (PEM, unencrypted): a file's path, or (library only) the PEM bytes. */
+  rpcTlsKey?: string | Uint8Array
   aeInterval: number
   fsync: boolean
   logLevel: LogLevel
@@ -100,7 +104,7 @@ export function clusterKeyBytes (key: string | Uint8Array, name: OptionNaming = 
   return new Uint8Array(bytes)
 }
 
-/** The node's part of the options (the RPC server takes `rpc` and `rpcToken`). */
+/** The node's part of the options (the RPC server takes `rpc`, `rpcToken`, `rpcTlsCert` and `rpcTlsKey`). */
 export function toNodeInit (o: StartOptions, name: OptionNaming): NodeInit {
   return {
     dataDir: o.data,

@@ -29,6 +29,13 @@ export interface CreateNodeOptions {
   clusterName?: string
   /** `--rpc-token`: clients must send `Authorization: Bearer TOKEN`; required for a non-loopback `rpc`. */
   rpcToken?: string
+  /**
+   * `--rpc-tls-cert`: serve the RPC over HTTPS/WSS with this PEM certificate (chain): a file's
+   * path, or the PEM itself as bytes (a string is always a path). Needs `rpcTlsKey`.
+   */
+  rpcTlsCert?: string | Uint8Array
+  /** `--rpc-tls-key`: the certificate's private key (PEM, unencrypted): a file's path, or the PEM as bytes. Needs `rpcTlsCert`. */
+  rpcTlsKey?: string | Uint8Array
   /** `--ae-interval`: anti-entropy period, ms. @default 3000 */
   aeInterval?: number
   /** `--fsync`: fsync each acknowledged write. @default false */
@@ -76,6 +83,13 @@ const multiaddrs: Checker = (v, option) => {
   })
 }
 
+/** A file's path, or the file's bytes. */
+const pathOrBytes: Checker = (v, option) => {
+  if (v instanceof Uint8Array) return v
+  if (typeof v !== 'string' || v.length === 0) fail(option, `expected a file's path or its bytes (Uint8Array), got ${describe(v)}`)
+  return v
+}
+
 function integer (option: IntegerOption): Checker {
   const { min, max } = START_LIMITS[option]
   return (v) => {
@@ -97,15 +111,14 @@ const CHECKS: { [K in keyof CreateNodeOptions]-?: Checker } = {
   bootstrap: multiaddrs,
   mdns: boolean,
   open: boolean,
-  clusterKey: (v, option) => {
-    if (v instanceof Uint8Array) return v
-    return nonEmptyString(v, option)
-  },
+  clusterKey: pathOrBytes,
   clusterName: (v, option) => {
     if (typeof v !== 'string' || !CLUSTER_NAME_PATTERN.test(v)) fail(option, `use 1 to 64 letters, digits, '.', '_' or '-', got ${describe(v)}`)
     return v
   },
   rpcToken: nonEmptyString,
+  rpcTlsCert: pathOrBytes,
+  rpcTlsKey: pathOrBytes,
   aeInterval: integer('aeInterval'),
   fsync: boolean,
   logLevel: (v, option) => {

@@ -42,7 +42,7 @@ export async function startProcess (args: string[] = [], dataDir?: string): Prom
     if (child.exitCode !== null) throw new Error(`chorus exited with ${child.exitCode}: ${err}`)
     return out.split('\n').find(l => l.includes('ready'))
   }, { timeoutMs: 90_000, what: 'the ready line' })
-  const url = /(http:\/\/\S+)/.exec(line)?.[1]
+  const url = /(https?:\/\/\S+)/.exec(line)?.[1]
   const peerId = /peer=(\S+)/.exec(line)?.[1]
   const listen = /listen=(\S+)/.exec(line)?.[1]
   if (url === undefined || peerId === undefined || listen === undefined) throw new Error(`unexpected ready line: ${line}`)
