@@ -151,6 +151,10 @@ export const AE_FRESH_MS = 1_000
 export const MAX_AE_FRESH_MS = 60_000
 /** Keys whose recent changes are remembered for that; past it the oldest are sent as usual. */
 export const MAX_FRESH_KEYS = 131_072
+/** …and at most this many characters of their store keys (a bound on memory, keys being up to 1 KiB). */
+export const MAX_FRESH_KEY_BYTES = 16 * 1024 * 1024
+/** The anti-entropy interval the replica assumes when it is not told (antientropy/config.ts has the option). */
+export const DEFAULT_AE_INTERVAL_MS = 3_000
 
 /** Largest JSON-RPC request body accepted over HTTP. */
 export const MAX_RPC_BODY_BYTES = 8 * 1024 * 1024

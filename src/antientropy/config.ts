@@ -2,7 +2,7 @@
  * Anti-entropy options and their defaults, resolved once. Every number a peer could exploit
  * (time, concurrency, sizes) has a bound here.
  */
-import { AE_FRESH_MS, AE_LEAVES_PER_ENTRIES, AE_STATES_PER_FRAME_BYTES, MAX_AE_FRAME_BYTES, MAX_AE_FRESH_MS } from '../constants.js'
+import { AE_FRESH_MS, AE_LEAVES_PER_ENTRIES, AE_STATES_PER_FRAME_BYTES, DEFAULT_AE_INTERVAL_MS, MAX_AE_FRAME_BYTES, MAX_AE_FRESH_MS } from '../constants.js'
 import { ConfigError } from '../errors.js'
 
 export interface AntiEntropyInit {
@@ -59,7 +59,7 @@ export interface AntiEntropyInit {
 
 export type AntiEntropyConfig = Required<AntiEntropyInit>
 
-export const DEFAULT_INTERVAL_MS = 3_000
+export const DEFAULT_INTERVAL_MS = DEFAULT_AE_INTERVAL_MS
 export const DEFAULT_JITTER = 0.2
 export const DEFAULT_NEW_PEER_DELAY_MS = 250
 export const DEFAULT_CLUSTER_NAME = 'default'

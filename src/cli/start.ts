@@ -59,6 +59,7 @@ export function startCommand (): Command {
     .addOption(new Option('--rpc-tls-cert <file>', 'serve the RPC over HTTPS/WSS with this PEM certificate (chain); needs --rpc-tls-key').env('CHORUS_RPC_TLS_CERT').argParser(nonEmpty('--rpc-tls-cert')))
     .addOption(new Option('--rpc-tls-key <file>', 'the private key (PEM, unencrypted) of --rpc-tls-cert').env('CHORUS_RPC_TLS_KEY').argParser(nonEmpty('--rpc-tls-key')))
     .addOption(new Option('--ae-interval <ms>', 'anti-entropy period in milliseconds (jittered ±20%)').env('CHORUS_AE_INTERVAL').default(START_DEFAULTS.aeInterval).argParser(startInt('aeInterval')))
+    .addOption(new Option('--ae-fresh <ms>', 'scheduled anti-entropy leaves keys changed less than this long ago to gossip, which is delivering them; 0 sends everything (docs/protocol.md, "Fresh changes")').env('CHORUS_AE_FRESH').default(START_DEFAULTS.aeFresh).argParser(startInt('aeFresh')))
     .addOption(new Option('--fsync', 'fsync each acknowledged write; otherwise acknowledged means written to LevelDB\'s log, which survives a process crash (env value: true/false)').env('CHORUS_FSYNC').default(START_DEFAULTS.fsync))
     .addOption(new Option('--log-level <level>', 'structured JSON logs to stderr').env('CHORUS_LOG_LEVEL').default(START_DEFAULTS.logLevel).choices(LOG_LEVELS))
     .addOption(new Option('--max-connections <n>', 'most libp2p connections kept open').env('CHORUS_MAX_CONNECTIONS').default(START_DEFAULTS.maxConnections).argParser(startInt('maxConnections')))

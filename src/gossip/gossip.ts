@@ -20,7 +20,7 @@ import { decodeGossip, encodeGossip, MAX_REPUBLISH_TAG, MAX_REPUBLISH_TAG_BYTES,
 /** What gossip needs from the replica. */
 export interface GossipReplica {
   onChange: (listener: (change: AppliedChange) => void) => () => void
-  applyRemote: (changes: EncodedChange[], from: string) => Promise<{ applied: number, changed: number, rejected: number, superseded?: number }>
+  applyRemote: (changes: EncodedChange[], from: string, options: { viaGossip: true }) => Promise<{ applied: number, changed: number, rejected: number, superseded?: number }>
 }
 
 export interface GossipComponents {
@@ -229,7 +229,7 @@ export class Gossip {
     this.stats.receivedChanges += changes.length
     const from = message.type === 'signed' ? message.from.toString() : 'gossip'
     try {
-      const report = await this.replica.applyRemote(changes, from)
+      const report = await this.replica.applyRemote(changes, from, { viaGossip: true })
       const invalid = report.rejected - (report.superseded ?? 0)
       if (changes.length > 0 && invalid === changes.length) return this.reject(peer, `rejected a gossip message whose ${invalid} states were all invalid`)
     } catch (err) {

@@ -26,7 +26,7 @@ import { PeerPenalties } from './peer-penalties.js'
 import { PeerVersions } from './peer-versions.js'
 import { InvalidParamsError, NotReadyError } from '../errors.js'
 import { Gossip, GossipControlAudit, type AuditFinding } from '../gossip/index.js'
-import { Replica } from '../replica/index.js'
+import { freshRunGapMs, Replica } from '../replica/index.js'
 import { Store } from '../store/index.js'
 import type { ChangeEvent, ChorusApi, ChorusApiExtras, ConnectResult, ExportOptions, ExportPage, ForgetResult, ImportResult, MemberInfo, NodeInfo, PeerInfo, SyncReport } from './api.js'
 import { MemberService } from './member-service.js'
@@ -170,6 +170,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
         nodeId: this.libp2p.peerId.toString(),
         clock,
         freshWindowMs: config.aeFreshMs,
+        freshRunGapMs: freshRunGapMs(config.aeFreshMs, config.aeIntervalMs),
         onCommit: seconds => { this.timings.commit.observe(seconds) },
         logger: logger.child({ component: 'replica' }),
         onIdentityConflict: (conflict) => {
@@ -193,7 +194,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
         gossip: this.gossip,
         gossipWire,
         connections: () => this.libp2p?.getConnections().length ?? 0,
-        peers: () => new Set(this.libp2p?.getConnections().map(c => c.remotePeer.toString())).size,
+        peers: () => this.connectedPeers().size,
         inSyncPeers: () => this.inSyncPeers(),
         clockCorrectionMs: () => time.correctionMs,
         dataDirBytes: async () => await directoryBytes(config.dataDir),
@@ -484,7 +485,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
   private inSyncPeers (): number {
     if (this.replica === undefined || this.libp2p === undefined || this.antiEntropy === undefined) return 0
     const ours = Buffer.from(this.replica.tree.root()).toString('hex')
-    const connected = new Set(this.libp2p.getConnections().map(c => c.remotePeer.toString()))
+    const connected = this.connectedPeers()
     let n = 0
     for (const [peer, d] of this.antiEntropy.peerDigests()) if (connected.has(peer) && d.digest === ours) n++
     return n

@@ -8,6 +8,7 @@ import type { Logger } from 'pino'
 import type { ChorusLibp2p } from './libp2p.js'
 import { ConfigError, DialFailedError } from '../errors.js'
 import { dialAndSettle } from './dial-peer.js'
+import { LogThrottle } from '../util/log-throttle.js'
 
 const DIAL_TIMEOUT_MS = 10_000
 /** A peer that refuses this node is asked again at most this rarely. */
@@ -19,6 +20,9 @@ export interface RedialerInit {
   intervalMs?: number
 }
 
+/** A bootstrap address that keeps failing is logged at info at most this often. */
+const BOOTSTRAP_FAILURE_LOG_INTERVAL_MS = 60_000
+
 export class Redialer {
   private readonly libp2p: ChorusLibp2p
   private readonly logger: Logger
@@ -28,6 +32,9 @@ export class Redialer {
   private readonly dialing = new Set<string>()
   /** Targets whose peer refuses this node: how often in a row, and when to ask again. */
   private readonly refusals = new Map<string, { count: number, retryAtMs: number }>()
+  /** Failed dials in a row per bootstrap address (reset when it connects). */
+  private readonly failures = new Map<string, number>()
+  private readonly failureLog = new LogThrottle(BOOTSTRAP_FAILURE_LOG_INTERVAL_MS)
   /** Targets added at run time, oldest first. */
   private readonly added: string[] = []
 
@@ -103,13 +110,29 @@ export class Redialer {
     dialled
       .then(() => {
         this.refusals.delete(key)
-        this.logger.debug({ addr: key }, 'connected to bootstrap peer')
+        // A bootstrap peer that came back after failed dials is news; the first connect is not.
+        const failures = this.failures.get(key) ?? 0
+        this.failures.delete(key)
+        if (failures > 0) this.logger.info({ addr: key, failedDials: failures }, 'connected to bootstrap peer')
+        else this.logger.debug({ addr: key }, 'connected to bootstrap peer')
       })
       .catch(err => {
         if (err instanceof DialFailedError && err.data?.refusedByPeer === true) this.refusedBy(key, err)
-        else this.logger.debug({ addr: key, err: (err as Error).message }, 'bootstrap dial failed; will retry')
+        else this.dialFailed(key, err as Error)
       })
       .finally(() => { this.dialing.delete(key) })
+  }
+
+  /**
+   * A bootstrap peer that cannot be reached: at info the first time and then once a minute (an
+   * operator must see that the node is cut off from its bootstrap list), at debug otherwise.
+   */
+  private dialFailed (key: string, err: Error): void {
+    const failures = (this.failures.get(key) ?? 0) + 1
+    this.failures.set(key, failures)
+    const turn = this.failureLog.take(key)
+    if (turn.log) this.logger.info({ addr: key, err: err.message, failedDials: failures }, 'bootstrap dial failed; will retry')
+    else this.logger.debug({ addr: key, err: err.message }, 'bootstrap dial failed; will retry')
   }
 
   /**

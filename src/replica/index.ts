@@ -1,4 +1,5 @@
 export { Replica } from './replica.js'
+export { freshRunGapMs } from './recent-changes.js'
 export { REMOTE_REJECT_REASONS } from './remote-check.js'
 export type { PurgeItem } from './replica.js'
 export type { ReplicaInit, ReplicaStats, ReplicaSnapshot, ChangeListener, IdentityConflict } from './replica.js'

@@ -9,7 +9,7 @@
 import type { Logger } from 'pino'
 import type { RegisterState } from '../causal/index.js'
 import type { HybridLogicalClock } from '../clock/index.js'
-import { AE_FRESH_MS, MAX_COMMIT_BYTES, MAX_FRESH_KEYS, MAX_QUEUED_REMOTE_BYTES, MAX_SIBLINGS } from '../constants.js'
+import { AE_FRESH_MS, DEFAULT_AE_INTERVAL_MS, MAX_COMMIT_BYTES, MAX_FRESH_KEY_BYTES, MAX_FRESH_KEYS, MAX_QUEUED_REMOTE_BYTES, MAX_SIBLINGS } from '../constants.js'
 import { CorruptDataError, IdentityConflictError, LimitExceededError } from '../errors.js'
 import type { MerkleTree } from '../merkle/index.js'
 import { fromStoreKey, SPACE_TYPES, toStoreKey, type KeySpace, type StateBySpace } from '../model/index.js'
@@ -23,7 +23,7 @@ import { checkRemoteChange } from './remote-check.js'
 import { loadSlots, type Slot } from './slots.js'
 import { StateCache } from './state-cache.js'
 import { LogThrottle } from '../util/log-throttle.js'
-import { RecentChanges } from './recent-changes.js'
+import { freshRunGapMs, RecentChanges } from './recent-changes.js'
 import { decodeCollected, isAllTombstones, tombstoneTime } from './tombstones.js'
 import type { AntiEntropyReplica, ApplyReport, AppliedChange, BucketEntry, EncodedChange } from './types.js'
 
@@ -46,6 +46,8 @@ export interface ReplicaInit {
    * (recent-changes.ts); 0 records nothing. @default AE_FRESH_MS
    */
   freshWindowMs?: number
+  /** The quiet spell that ends a key's run of changes. @default freshRunGapMs(freshWindowMs, 3000) */
+  freshRunGapMs?: number
   /** Told the duration of every group commit, in seconds (a metrics histogram). */
   onCommit?: (seconds: number) => void
   /** Told once when a peer shows writes of our identity that we never made (identity-check.ts). */
@@ -97,11 +99,21 @@ type QueuedJob =
   | { kind: 'purge', items: PurgeItem[], resolve: (purged: number) => void, reject: (err: unknown) => void }
   | { kind: 'forget', storeKeys: string[], resolve: (forgotten: number) => void, reject: (err: unknown) => void }
   | { kind: 'rehash', storeKeys: string[], resolve: () => void, reject: (err: unknown) => void }
-  | { kind: 'remote', changes: EncodedChange[], from: string, resolve: (report: ApplyReport) => void, reject: (err: unknown) => void }
+  | { kind: 'remote', changes: EncodedChange[], from: string, viaGossip: boolean, resolve: (report: ApplyReport) => void, reject: (err: unknown) => void }
   | { kind: 'snapshot', resolve: (snapshot: ReplicaSnapshot) => void, reject: (err: unknown) => void }
 
 
 export type ChangeListener = (change: AppliedChange, decoded: unknown) => void
+
+/** Keys whose change in this group gossip carries to every node: local writes, and changes received by gossip. */
+function gossipedKeys (jobs: readonly Job[]): Set<string> {
+  const keys = new Set<string>()
+  for (const job of jobs) {
+    if (job.kind === 'local') for (const op of job.ops) keys.add(toStoreKey(spaceOf(op), op.key))
+    else if (job.kind === 'remote' && job.viaGossip) for (const c of job.changes) keys.add(c.storeKey)
+  }
+  return keys
+}
 
 export class Replica implements AntiEntropyReplica {
   readonly tree: MerkleTree
@@ -141,7 +153,8 @@ export class Replica implements AntiEntropyReplica {
     this.logger = init.logger
     this.maxJobs = init.maxJobsPerCommit ?? 512
     this.cache = new StateCache(init.cacheEntries ?? 20_000)
-    this.recent = new RecentChanges(init.freshWindowMs ?? AE_FRESH_MS, MAX_FRESH_KEYS)
+    const freshWindowMs = init.freshWindowMs ?? AE_FRESH_MS
+    this.recent = new RecentChanges({ windowMs: freshWindowMs, runGapMs: init.freshRunGapMs ?? freshRunGapMs(freshWindowMs, DEFAULT_AE_INTERVAL_MS), maxKeys: MAX_FRESH_KEYS, maxKeyBytes: MAX_FRESH_KEY_BYTES })
     this.env = { nodeId: init.nodeId, clock: init.clock, maxSiblings: init.maxSiblings ?? MAX_SIBLINGS, dotFloor }
     this.onIdentityConflict = init.onIdentityConflict ?? (() => {})
     this.onCommit = init.onCommit ?? (() => {})
@@ -239,11 +252,15 @@ export class Replica implements AntiEntropyReplica {
    * for room first: gossip's validator and anti-entropy await it, so peers that send faster
    * than the disk commits are slowed down instead of growing the queue without bound.
    */
-  async applyRemote (changes: EncodedChange[], from: string): Promise<ApplyReport> {
+  /**
+   * @param options.viaGossip the changes came by gossip, which delivers them to every node: they
+   *   count as fresh for anti-entropy (recent-changes.ts). Anti-entropy's and imports' do not.
+   */
+  async applyRemote (changes: EncodedChange[], from: string, options: { viaGossip?: boolean } = {}): Promise<ApplyReport> {
     if (changes.length === 0) return { applied: 0, changed: 0, rejected: 0 }
     while (this.queuedBytes > MAX_QUEUED_REMOTE_BYTES) await new Promise<void>(resolve => { this.roomWaiters.push(resolve) })
     const bytes = remoteBytes(changes)
-    return await new Promise((resolve, reject) => { this.enqueue({ kind: 'remote', changes, from, resolve, reject, bytes }) })
+    return await new Promise((resolve, reject) => { this.enqueue({ kind: 'remote', changes, from, viaGossip: options.viaGossip === true, resolve, reject, bytes }) })
   }
 
   /**
@@ -530,9 +547,10 @@ export class Replica implements AntiEntropyReplica {
       for (const [storeKey, vv] of purged) this.cache.set(storeKey, { bytes: null, state: { vv, siblings: [] } })
       for (const storeKey of forgotten) this.cache.set(storeKey, { bytes: null, state: SPACE_TYPES.kv.empty })
       for (const [bucket, hash] of bucketHashes) this.tree.setBucket(bucket, hash)
+      const gossiped = gossipedKeys(jobs)
       for (const [change, decoded] of changes) {
         this.cache.set(change.storeKey, { bytes: change.state, state: decoded })
-        this.recent.touch(change.storeKey, now)
+        if (gossiped.has(change.storeKey)) this.recent.touch(change.storeKey, now)
       }
     }
     for (const job of jobs) {

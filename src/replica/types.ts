@@ -44,7 +44,7 @@ export interface AntiEntropyReplica {
   /** Every key's state in buckets [from, to), in bucket order. */
   statesInBuckets: (fromBucket: number, toBucket: number) => AsyncIterable<EncodedChange>
   /** Merge remote states through the one write path (validated; never throws on bad input). */
-  applyRemote: (changes: EncodedChange[], from: string) => Promise<ApplyReport>
+  applyRemote: (changes: EncodedChange[], from: string, options?: { viaGossip?: boolean }) => Promise<ApplyReport>
   /** Number of keys stored (all spaces). */
   keyCount: () => number
   /**

@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs'
 import type { NodeInfo, PeerInfo } from '../node/api.js'
+import { formatAge } from '../util/format-age.js'
 
 /** The console's static files, read once; served without the token (they hold no data). */
 export const CONSOLE_ASSETS: ReadonlyMap<string, { type: string, body: Buffer }> = new Map([
@@ -25,15 +26,7 @@ function esc (s: unknown): string {
 function ago (connected: boolean, ms: number): string {
   if (connected) return 'now'
   if (!Number.isFinite(ms) || ms < 0) return 'never'
-  const s = Math.max(0, Math.round(ms / 1000))
-  return s < 120 ? `${s}s ago` : `${Math.round(s / 60)}m ago`
-}
-
-function duration (ms: number): string {
-  const s = Math.floor(ms / 1000)
-  const h = Math.floor(s / 3600)
-  const m = Math.floor((s % 3600) / 60)
-  return h > 0 ? `${h}h ${m}m` : m > 0 ? `${m}m ${s % 60}s` : `${s}s`
+  return `${formatAge(ms)} ago`
 }
 
 const EXPOSURE: Record<NodeInfo['exposure'], string> = {
@@ -46,7 +39,7 @@ function nodeSummary (info: NodeInfo): string {
   return `<div class="scroll"><table>
 <tr><th>peer id</th><td><code>${esc(info.peerId)}</code></td></tr>
 <tr><th>version</th><td>${esc(info.version)}</td></tr>
-<tr><th>uptime</th><td>${esc(duration(info.uptimeMs))}</td></tr>
+<tr><th>uptime</th><td>${esc(formatAge(info.uptimeMs))}</td></tr>
 <tr><th>keys</th><td>${esc(info.keys)}</td></tr>
 <tr><th>digest</th><td><code>${esc(info.digest)}</code></td></tr>
 <tr><th>who may connect</th><td>${EXPOSURE[info.exposure] ?? ''}</td></tr>

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { NODE_DEFAULTS } from '../config.js'
+import { MAX_AE_FRESH_MS } from '../constants.js'
 import { ConfigError } from '../errors.js'
 import type { LogLevel, NodeInit } from '../config.js'
 
@@ -28,6 +29,8 @@ export interface StartOptions {
   /** The private key of rpcTlsCert (PEM, unencrypted): a file's path, or (library only) the PEM bytes. */
   rpcTlsKey?: string | Uint8Array
   aeInterval: number
+  /** Scheduled anti-entropy leaves changes younger than this to gossip; 0 sends everything (docs/protocol.md, "Fresh changes"). */
+  aeFresh: number
   fsync: boolean
   logLevel: LogLevel
   maxConnections: number
@@ -51,6 +54,7 @@ export const START_DEFAULTS = {
   open: NODE_DEFAULTS.open,
   clusterName: NODE_DEFAULTS.clusterName,
   aeInterval: NODE_DEFAULTS.aeIntervalMs,
+  aeFresh: NODE_DEFAULTS.aeFreshMs,
   fsync: NODE_DEFAULTS.fsync,
   logLevel: NODE_DEFAULTS.logLevel,
   maxConnections: NODE_DEFAULTS.maxConnections,
@@ -66,6 +70,7 @@ const DAY_MS = 24 * 3600 * 1000
 /** The inclusive ranges of the integer options (milliseconds, except maxConnections). */
 export const START_LIMITS = {
   aeInterval: { min: 50, max: DAY_MS },
+  aeFresh: { min: 0, max: MAX_AE_FRESH_MS },
   maxConnections: { min: 1, max: 100_000 },
   maxDrift: { min: 1000, max: 7 * DAY_MS },
   clockSettleTimeout: { min: 0, max: 60_000 },
@@ -114,6 +119,7 @@ export function toNodeInit (o: StartOptions, name: OptionNaming): NodeInit {
     open: o.open,
     ...(o.clusterKey !== undefined ? { clusterKey: clusterKeyBytes(o.clusterKey, name) } : {}),
     aeIntervalMs: o.aeInterval,
+    aeFreshMs: o.aeFresh,
     fsync: o.fsync,
     maxDriftMs: o.maxDrift,
     clockSettleTimeoutMs: o.clockSettleTimeout,

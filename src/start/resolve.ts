@@ -38,6 +38,8 @@ export interface CreateNodeOptions {
   rpcTlsKey?: string | Uint8Array
   /** `--ae-interval`: anti-entropy period, ms. @default 3000 */
   aeInterval?: number
+  /** `--ae-fresh`: scheduled anti-entropy leaves changes younger than this to gossip, ms; 0 sends everything. @default 1000 */
+  aeFresh?: number
   /** `--fsync`: fsync each acknowledged write. @default false */
   fsync?: boolean
   /** `--log-level`: JSON logs to stderr. @default 'info' */
@@ -120,6 +122,7 @@ const CHECKS: { [K in keyof CreateNodeOptions]-?: Checker } = {
   rpcTlsCert: pathOrBytes,
   rpcTlsKey: pathOrBytes,
   aeInterval: integer('aeInterval'),
+  aeFresh: integer('aeFresh'),
   fsync: boolean,
   logLevel: (v, option) => {
     if (!LOG_LEVELS.includes(v as LogLevel)) fail(option, `expected one of ${LOG_LEVELS.join(', ')}, got ${describe(v)}`)

@@ -34,10 +34,15 @@ function stderr (): DestinationStream {
   return pino.destination({ fd: 2, sync: true })
 }
 
+const LEVEL_ORDER = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']
+
 export function createLogger (init: LoggerInit): Logger {
-  const main = (init.destination as DestinationStream | undefined) ?? stderr()
-  const streams: StreamEntry[] = [{ level: (init.level === 'silent' ? 'fatal' : init.level) as pino.Level, stream: main }]
+  const streams: StreamEntry[] = []
+  if (init.level !== 'silent') streams.push({ level: init.level as pino.Level, stream: (init.destination as DestinationStream | undefined) ?? stderr() })
   if (init.errors !== undefined) streams.push({ level: 'warn', stream: init.errors })
-  const logger = pino({ ...OPTIONS, level: init.level }, pino.multistream(streams))
+  // The logger lets through what its least severe stream wants: warnings reach the errors ring
+  // even when the main stream is at error or silent.
+  const level = init.errors !== undefined && LEVEL_ORDER.indexOf(init.level) > LEVEL_ORDER.indexOf('warn') ? 'warn' : init.level
+  const logger = pino({ ...OPTIONS, level }, pino.multistream(streams))
   return init.component === undefined ? logger : logger.child({ component: init.component })
 }

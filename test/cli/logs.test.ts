@@ -60,4 +60,12 @@ describe('logs', () => {
     const connected = lines(a.stderr()).find(l => l.msg === 'peer connected')
     expect(connected).toMatchObject({ level: 'info', component: 'peers', node: a.peerId, peer: b.peerId })
   })
+
+  it('a bootstrap peer that cannot be reached is told at info', async () => {
+    const gone = await startProcess(['--log-level', 'info'])
+    gone.child.kill('SIGKILL')
+    await gone.exited
+    const c = await startProcess(['--log-level', 'info', '--bootstrap', gone.listen])
+    await waitFor(() => lines(c.stderr()).some(l => l.level === 'info' && l.component === 'redialer' && l.msg === 'bootstrap dial failed; will retry'), { what: 'the failed bootstrap dial at info' })
+  })
 })

@@ -1,6 +1,6 @@
 // The node console, served at GET / (docs/operations.md, "The console"). Plain browser
 // JavaScript, no build step and no external assets. It talks JSON-RPC to the node that served
-// it: over one WebSocket (live change events and calls), over POST /rpc until that is open.
+// it: over one WebSocket (a refresh every 2 s), over POST /rpc until that is open.
 // Everything the store holds is shown with textContent, never as HTML: values are user data.
 'use strict'
 ;(() => {
@@ -8,7 +8,8 @@
   const REFRESH_MS = 2000
   const CONFLICTS_SHOWN = 20
   const ERRORS_SHOWN = 20
-  const state = { token: sessionStorage.getItem(TOKEN_KEY) ?? '', ws: undefined, nextId: 1, waiting: new Map(), last: undefined, timer: undefined, conflictsDue: undefined, editing: new Set() }
+  // `session` counts logins and logouts: a refresh that was in flight across one does not go on.
+  const state = { token: sessionStorage.getItem(TOKEN_KEY) ?? '', ws: undefined, nextId: 1, waiting: new Map(), last: undefined, timer: undefined, editing: new Set(), session: 0 }
 
   // ---- DOM
 
@@ -78,15 +79,13 @@
     const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/rpc`
     const ws = new WebSocket(url, state.token === '' ? ['chorus'] : ['chorus', `chorus-token.${base64url(state.token)}`])
     state.ws = ws
-    ws.addEventListener('open', () => {
-      setLive(true)
-      rpc('kv.watch', { prefix: '' }).catch(() => {})
-    })
+    // Calls only: a kv.watch would stream every value written, which a busy node's console
+    // does not need to see a conflict within a refresh.
+    ws.addEventListener('open', () => { setLive(true) })
     ws.addEventListener('message', (evt) => {
       let msg
       try { msg = JSON.parse(evt.data) } catch { return }
       if (msg === null || typeof msg !== 'object') return
-      if (msg.method === 'kv.watch') { onChange(msg.params); return }
       const waiter = state.waiting.get(msg.id)
       if (waiter === undefined) return
       state.waiting.delete(msg.id)
@@ -103,13 +102,6 @@
 
   function setLive (on) {
     fill('live', on ? h('span', { class: 'ok' }, '● live') : h('span', { class: 'warn' }, '● reconnecting'))
-  }
-
-  /** Change events: a key's conflict may have appeared or gone, so look again soon (debounced). */
-  function onChange (params) {
-    if (params?.event === undefined && params?.missed === undefined) return
-    clearTimeout(state.conflictsDue)
-    state.conflictsDue = setTimeout(() => { refreshConflicts().catch(showFailure) }, 300)
   }
 
   // ---- metrics
@@ -293,12 +285,16 @@
 
   function loop () {
     clearTimeout(state.timer)
-    refresh().catch(showFailure).finally(() => { state.timer = setTimeout(loop, REFRESH_MS) })
+    const session = state.session
+    refresh().catch(err => { if (session === state.session) showFailure(err) }).finally(() => {
+      if (session === state.session) state.timer = setTimeout(loop, REFRESH_MS)
+    })
   }
 
   // ---- login
 
   function showLogin (problem) {
+    state.session++
     clearTimeout(state.timer)
     state.ws?.close()
     state.ws = undefined
@@ -320,6 +316,7 @@
       if (err?.data?.code === 'ERR_UNAUTHORIZED') { showLogin(state.token === '' ? undefined : 'The token was refused.'); return }
       showFailure(err)
     }
+    state.session++
     fill('login-box')
     $('app').hidden = false
     fill('logout', state.token === '' ? undefined : h('button', { class: 'secondary', onclick: () => { sessionStorage.removeItem(TOKEN_KEY); state.token = ''; showLogin() } }, 'Log out'))
