@@ -8,7 +8,19 @@ import { ChorusRpcError } from '../rpc/index.js'
 import { buildProgram } from './program.js'
 import { UsageError } from './options.js'
 
+/**
+ * A reader that stops early (`chorus scan | head`) closes our stdout: that is the reader's
+ * choice, not a failure, so the command ends quietly, as Unix tools do.
+ */
+function exitQuietlyOnClosedStdout (): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0)
+    throw err
+  })
+}
+
 export async function main (argv: string[] = process.argv): Promise<void> {
+  exitQuietlyOnClosedStdout()
   const program = buildProgram()
   try {
     await program.parseAsync(argv)

@@ -76,6 +76,30 @@ describe('operator errors and help', () => {
     expect(out.split('\n').find(l => l.startsWith(bPeer as string))).toContain(digest)
   })
 
+  it('a reader that stops early (chorus watch | head -1) ends the command quietly, exit 0, no stack trace', async () => {
+    const node = spawnChorus(['start', '--data', await tempDir(), '--rpc', '127.0.0.1:0', '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--log-level', 'warn'])
+    const [, url] = await node.waitLine(READY, 90_000)
+    const watch = spawn(process.execPath, [BIN, 'watch', '--url', url as string], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
+    let stderr = ''
+    watch.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+    const exited = new Promise<number | null>(resolve => { watch.once('exit', code => { resolve(code) }) })
+    onTestFinished(() => { if (watch.exitCode === null) watch.kill('SIGKILL') })
+    let first = ''
+    watch.stdout.on('data', (d: Buffer) => { first += d.toString() })
+    await waitFor(async () => {
+      await chorus(['put', 'piped', String(Date.now()), '--url', url as string])
+      return first.includes('piped')
+    }, { what: 'the first change on watch\'s stdout', timeoutMs: 60_000 })
+    // What `head -1` does once it has its line: close the pipe.
+    watch.stdout.destroy()
+    await waitFor(async () => {
+      await chorus(['put', 'piped', String(Date.now()), '--url', url as string])
+      return watch.exitCode !== null
+    }, { what: 'watch to end once its reader is gone', timeoutMs: 60_000 })
+    expect(await exited).toBe(0)
+    expect(stderr).not.toMatch(/EPIPE|^\s+at /m)
+  })
+
   it('Ctrl-C on chorus cluster (SIGINT to the whole process group, as a terminal sends it) stops every node cleanly, exit 0', async () => {
     // detached: a process group of its own, to signal as a terminal would.
     const proc = spawn(process.execPath, [BIN, 'cluster', '--nodes', '2'], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true })
