@@ -8,6 +8,7 @@
  * oldest refusal is dropped. The gate (node/peer-gate.ts) asks `reason()` on every connection.
  */
 import { MAX_REFUSED_PEERS, REFUSAL_LOG_INTERVAL_MS } from '../constants.js'
+import { LogThrottle } from '../util/log-throttle.js'
 
 export type RefusalReason = 'removed' | 'expired'
 
@@ -21,7 +22,7 @@ const REASONS: ReadonlySet<string> = new Set(['removed', 'expired'])
 export class RefusedPeers {
   private readonly refusals = new Map<string, Refusal>()
   /** When each refused peer's last attempt was logged (not persisted; bounded by `refusals`). */
-  private readonly loggedAt = new Map<string, number>()
+  private readonly logTurns = new LogThrottle(REFUSAL_LOG_INTERVAL_MS, MAX_REFUSED_PEERS)
 
   constructor (private readonly max = MAX_REFUSED_PEERS) {}
 
@@ -58,10 +59,7 @@ export class RefusedPeers {
     if (this.refusals.size > this.max) {
       // Insertion order is refusal order: the first key is the oldest.
       const oldest = this.refusals.keys().next().value
-      if (oldest !== undefined) {
-        this.refusals.delete(oldest)
-        this.loggedAt.delete(oldest)
-      }
+      if (oldest !== undefined) this.refusals.delete(oldest)
     }
   }
 
@@ -78,10 +76,7 @@ export class RefusedPeers {
   /** Whether an attempt by `peer` is worth a log line now (at most one per REFUSAL_LOG_INTERVAL_MS). */
   shouldLog (peer: string, now: number): boolean {
     if (!this.refusals.has(peer)) return false
-    const last = this.loggedAt.get(peer)
-    if (last !== undefined && now - last < REFUSAL_LOG_INTERVAL_MS) return false
-    this.loggedAt.set(peer, now)
-    return true
+    return this.logTurns.take(peer, now).log
   }
 }
 

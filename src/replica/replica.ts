@@ -105,16 +105,6 @@ type QueuedJob =
 
 export type ChangeListener = (change: AppliedChange, decoded: unknown) => void
 
-/** Keys whose change in this group gossip carries to every node: local writes, and changes received by gossip. */
-function gossipedKeys (jobs: readonly Job[]): Set<string> {
-  const keys = new Set<string>()
-  for (const job of jobs) {
-    if (job.kind === 'local') for (const op of job.ops) keys.add(toStoreKey(spaceOf(op), op.key))
-    else if (job.kind === 'remote' && job.viaGossip) for (const c of job.changes) keys.add(c.storeKey)
-  }
-  return keys
-}
-
 export class Replica implements AntiEntropyReplica {
   readonly tree: MerkleTree
   readonly stats: ReplicaStats = { commits: 0, localOps: 0, remoteApplied: 0, remoteChanged: 0, remoteRejected: {}, purged: 0 }
@@ -496,6 +486,7 @@ export class Replica implements AntiEntropyReplica {
             slot.encoded = { state: verdict.state, bytes: change.state }
             slot.touched = true
             slot.purge = false
+            if (job.viaGossip) slot.viaGossip = true
             report.applied++
             continue
           }
@@ -523,6 +514,7 @@ export class Replica implements AntiEntropyReplica {
           slot.state = merged
           slot.touched = true
           slot.purge = false
+          if (job.viaGossip) slot.viaGossip = true
           // A local write to the same key in this group keeps the change 'local', or gossip
           // would never publish it.
           report.applied++
@@ -547,10 +539,10 @@ export class Replica implements AntiEntropyReplica {
       for (const [storeKey, vv] of purged) this.cache.set(storeKey, { bytes: null, state: { vv, siblings: [] } })
       for (const storeKey of forgotten) this.cache.set(storeKey, { bytes: null, state: SPACE_TYPES.kv.empty })
       for (const [bucket, hash] of bucketHashes) this.tree.setBucket(bucket, hash)
-      const gossiped = gossipedKeys(jobs)
       for (const [change, decoded] of changes) {
         this.cache.set(change.storeKey, { bytes: change.state, state: decoded })
-        if (gossiped.has(change.storeKey)) this.recent.touch(change.storeKey, now)
+        // Fresh for anti-entropy: what gossip carries to every node (recent-changes.ts).
+        if (change.origin === 'local' || slots.get(change.storeKey)?.viaGossip === true) this.recent.touch(change.storeKey, now)
       }
     }
     for (const job of jobs) {

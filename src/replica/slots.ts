@@ -19,6 +19,8 @@ export interface Slot {
   state: unknown
   touched: boolean
   origin: 'local' | 'remote'
+  /** Changed in this group by a state received by gossip (fresh for anti-entropy, like a local write). */
+  viaGossip?: boolean
   /** Whether the conflicts index lists the key now (registers only); undefined: unknown (corrupt state). */
   originalConflict?: boolean
   /** Whether the tombstones index lists the key now (registers only); undefined: unknown (corrupt state). */

@@ -12,8 +12,7 @@ export class LogThrottle {
    * Whether to log for `key` now; when yes, how many lines for it were held back since the last
    * one (0 the first time).
    */
-  take (key: string): { log: true, held: number } | { log: false } {
-    const now = this.now()
+  take (key: string, now = this.now()): { log: true, held: number } | { log: false } {
     const entry = this.last.get(key)
     if (entry !== undefined && now - entry.atMs < this.intervalMs) {
       entry.held++
