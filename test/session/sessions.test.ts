@@ -1,0 +1,115 @@
+/**
+ * Causal sessions on real nodes (libp2p over loopback TCP, LevelDB in temp dirs, HTTP JSON-RPC,
+ * the real client). Gossip is off where a test needs the session's own catch-up to be the only
+ * way data moves; scheduled anti-entropy is a minute apart everywhere.
+ */
+import { describe, expect, it } from 'vitest'
+import { MAX_SESSION_ORIGINS } from '../../src/constants.js'
+import { encodeToken } from '../../src/session/index.js'
+import { failure, startSessionNode, startSessionNodes } from './helpers.js'
+
+describe('sessions', () => {
+  it('read-your-writes across nodes: the reader catches up with the writer (gossip off)', async () => {
+    const [a, b] = await startSessionNodes(2, { gossip: false })
+    const s = a!.client.session()
+    await s.kvPut('k', 'v1')
+    // Without the session, b has not got it (no gossip, no scheduled exchange yet).
+    expect((await b!.client.kvGet('k')).found).toBe(false)
+    const onB = b!.client.session(s.sessionToken)
+    const read = await onB.kvGet('k')
+    expect(read).toMatchObject({ found: true, value: 'v1' })
+    expect(typeof read.session).toBe('string')
+  })
+
+  it('monotonic reads across nodes and keys, counters and sets too (gossip off)', async () => {
+    const [a, b, c] = await startSessionNodes(3, { gossip: false })
+    // Another client writes on a; our session only reads there.
+    await a!.client.kvPut('x', 1)
+    await a!.client.counterIncr('n', 5)
+    await a!.client.setAdd('s', ['m1'])
+    const s = a!.client.session()
+    expect((await s.kvGet('x')).value).toBe(1)
+    // Hop: b must show everything a showed, on every key and space.
+    const onB = b!.client.session(s.sessionToken)
+    expect((await onB.counterGet('n')).value).toBe(5)
+    expect((await onB.setGet('s')).members).toEqual(['m1'])
+    expect((await onB.kvGet('x')).value).toBe(1)
+    // A write on b, then a read on c: c must hold the write and what b had.
+    await onB.counterIncr('n', 2)
+    const onC = c!.client.session(onB.sessionToken)
+    expect((await onC.counterGet('n')).value).toBe(7)
+    expect((await onC.kvScan()).items.map(i => i.key)).toEqual(['x'])
+  })
+
+  it('times out with ERR_SESSION_TIMEOUT (-32031) naming the lagging node when nobody has its writes', async () => {
+    const [a, b] = await startSessionNodes(2, { gossip: false })
+    const s = a!.client.session()
+    await s.kvPut('k', 'only on a')
+    await a!.stop()
+    const err = await failure(b!.client.session(s.sessionToken).kvGet('k', { timeoutMs: 300 }))
+    expect(err.code).toBe(-32031)
+    expect(err.data.code).toBe('ERR_SESSION_TIMEOUT')
+    expect(err.data.lagging).toEqual([expect.objectContaining({ node: a!.node.peerId })])
+    // Without a session the node answers at once with what it has.
+    expect((await b!.client.kvGet('k')).found).toBe(false)
+  })
+
+  it('a token stays one entry long however many keys and nodes the session touched', async () => {
+    const nodes = await startSessionNodes(3)
+    let token: string | undefined
+    const lengths: number[] = []
+    for (let i = 0; i < 60; i++) {
+      const s = (nodes[i % 3]!).client.session(token)
+      await s.kvPut(`key-${i}`, i)
+      await s.counterIncr(`c-${i % 7}`)
+      token = s.sessionToken
+      lengths.push(token!.length)
+    }
+    // One node id (52 characters) and two small numbers: under 100 characters.
+    expect(Math.max(...lengths)).toBeLessThan(100)
+  })
+
+  it('a token survives a restart of the node that gave it, and a caught-up node keeps what it learnt', async () => {
+    const [a, b] = await startSessionNodes(2, { gossip: false })
+    const s = a!.client.session()
+    await s.kvPut('k', 'before restart')
+    const token = s.sessionToken
+    // b catches up with a, then a goes away for good.
+    expect((await b!.client.session(token).kvGet('k')).value).toBe('before restart')
+    await a!.stop()
+    const a2 = await startSessionNode({ dataDir: a!.dataDir, gossip: false })
+    expect((await a2.client.session(token).kvGet('k', { timeoutMs: 1000 })).value).toBe('before restart')
+    await a2.stop()
+    // b restarts with a gone: its persisted catch-up vector still covers the token.
+    await b!.stop()
+    const b2 = await startSessionNode({ dataDir: b!.dataDir, gossip: false })
+    expect((await b2.client.session(token).kvGet('k', { timeoutMs: 1000 })).value).toBe('before restart')
+  })
+
+  it('hostile tokens are refused with -32602 naming session, and nothing waits', async () => {
+    const a = await startSessionNode()
+    const good = (await a.client.kvPut('k', 1)).session as string
+    const many = new Map(Array.from({ length: MAX_SESSION_ORIGINS + 1 }, (_, i) => [`Qm${String(i).padStart(4, '0')}`, { incarnation: 1, commits: i }]))
+    const bytes = Buffer.from(good, 'base64url')
+    const bad: unknown[] = [
+      '', '!!!', 42, 'x'.repeat(20_000),
+      Buffer.from([2, 0]).toString('base64url'), // another version
+      Buffer.concat([bytes, Buffer.from([0])]).toString('base64url'), // trailing bytes
+      bytes.subarray(0, bytes.length - 1).toString('base64url'), // cut short
+      encodeToken(many),
+      Buffer.from([1, 1, 3, 0x2e, 0x2e, 0x2e, 1, 0]).toString('base64url'), // an id that is no peer id
+      Buffer.from([1, 1, 2, 0x51, 0x6d, 0, 0]).toString('base64url'), // incarnation 0
+      Buffer.from([1, 1, 2, 0x51, 0x6d, 1, 0x80, 0x00]).toString('base64url'), // non-minimal varint
+      Buffer.from([1, 1, 2, 0x51, 0x6d, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]).toString('base64url') // past 2^53
+    ]
+    for (const session of bad) {
+      const err = await failure(a.client.call('kv.get', { key: 'k', session }))
+      expect(err.code, JSON.stringify(session).slice(0, 40)).toBe(-32602)
+      expect(err.message).toMatch(/params\.session/)
+      expect(err.data.field).toBe('params.session')
+    }
+    // Also straight at the node (the library), which checks again.
+    await expect(a.node.sessionWait?.('%%%', 10)).rejects.toMatchObject({ code: 'ERR_INVALID_PARAMS', data: { field: 'session' } })
+    expect((await a.client.call('kv.get', { key: 'k', session: good })) as object).toMatchObject({ found: true })
+  })
+})
