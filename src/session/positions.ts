@@ -22,7 +22,8 @@ export class SessionPositions {
   /** Commits ended: what this node surely holds. */
   private done = 0
   private readonly vector: Map<string, Position>
-  private wake: Array<() => void> = []
+  /** Settled at the next advance; one promise shared by every waiter until then. */
+  private next: { promise: Promise<void>, resolve: () => void } | undefined
 
   private constructor (readonly self: string, readonly incarnation: number, vector: Map<string, Position>) {
     this.vector = vector
@@ -72,13 +73,18 @@ export class SessionPositions {
 
   /** Resolves at the next advance (a commit ended, or an adoption). */
   async changed (): Promise<void> {
-    await new Promise<void>(resolve => { this.wake.push(resolve) })
+    if (this.next === undefined) {
+      let resolve!: () => void
+      const promise = new Promise<void>(r => { resolve = r })
+      this.next = { promise, resolve }
+    }
+    await this.next.promise
   }
 
   private advanced (): void {
-    const wake = this.wake
-    this.wake = []
-    for (const w of wake) w()
+    const next = this.next
+    this.next = undefined
+    next?.resolve()
   }
 
   /** The catch-up vector with this node's own position: what a peer may adopt from us. */
