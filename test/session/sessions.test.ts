@@ -41,6 +41,21 @@ describe('sessions', () => {
     expect((await onC.kvScan()).items.map(i => i.key)).toEqual(['x'])
   })
 
+  it('monotonic writes: a write on another node supersedes the session\'s earlier write instead of standing beside it (gossip off)', async () => {
+    const [a, b] = await startSessionNodes(2, { gossip: false })
+    const s = a!.client.session()
+    await s.kvPut('k', 'v1')
+    const second = await b!.client.session(s.sessionToken).kvPut('k', 'v2')
+    expect(second.conflict).toBe(false)
+    // The same two writes without a session are concurrent: siblings.
+    await a!.client.kvPut('j', 'v1')
+    expect((await b!.client.kvPut('j', 'v2')).conflict).toBe(false)
+    await b!.node.sync(a!.node.peerId)
+    expect((await a!.client.kvGet('j')).conflict).toBe(true)
+    expect((await a!.client.kvGet('k')).conflict).toBe(false)
+    expect((await a!.client.kvGet('k')).value).toBe('v2')
+  })
+
   it('times out with ERR_SESSION_TIMEOUT (-32031) naming the lagging node when nobody has its writes', async () => {
     const [a, b] = await startSessionNodes(2, { gossip: false })
     const s = a!.client.session()
