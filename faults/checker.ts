@@ -11,14 +11,14 @@
 import type { Op } from './history.js'
 import type { Snapshot } from './snapshot.js'
 
-export const VIOLATION_KINDS = ['lost', 'undone', 'phantom', 'failedApplied', 'counter', 'set', 'divergent', 'batch', 'ryw', 'crash'] as const
+export const VIOLATION_KINDS = ['lost', 'undone', 'phantom', 'failedApplied', 'counter', 'set', 'divergent', 'batch', 'ryw', 'crash', 'session'] as const
 export type ViolationKind = typeof VIOLATION_KINDS[number]
 
 /** op: the operation the violation is about (lost put, undone delete, …), for explain.ts. */
 export interface Violation { kind: ViolationKind, key?: string, nodes?: number[], op?: number, detail: string }
 
 /** How much each rule actually judged, so that a pass is not a vacuous one. */
-export interface CheckStats { putsChecked: number, deletesChecked: number, batchesChecked: number, counterBounds: number, membersMustHave: number, membersMustLack: number }
+export interface CheckStats { putsChecked: number, deletesChecked: number, batchesChecked: number, counterBounds: number, membersMustHave: number, membersMustLack: number, sessionReads?: number }
 
 export interface CheckResult {
   stats: CheckStats
@@ -62,6 +62,7 @@ export function check (ops: readonly Op[], snaps: readonly Snapshot[], crashDeta
   checkSets(ops, snaps, v, stats)
   checkDivergence(snaps, v)
   checkReadYourWrites(ops, v)
+  stats.sessionReads = checkSessions(ops, v)
   for (const c of crashDetail) v({ kind: 'crash', detail: c })
   const counts = Object.fromEntries(VIOLATION_KINDS.map(k => [k, 0])) as Record<ViolationKind, number>
   for (const x of violations) counts[x.kind]++
@@ -239,4 +240,42 @@ function checkReadYourWrites (ops: readonly Op[], v: (x: Violation) => void): vo
     if (r.found && json(r.value) === json(put.params.value)) continue
     v({ kind: 'ryw', key: put.params.key, nodes: [put.node, get.node], op: put.id, detail: `put op ${put.id} on node ${put.node}, then get op ${get.id} on node ${get.node} with its context returned ${r.found ? json(r.value) : 'not found'}` })
   }
+}
+
+/** The number a session client's value carries ("q:<client>:<n>"), or undefined for anything else. */
+function sessionNumber (value: unknown): number | undefined {
+  const m = typeof value === 'string' ? /^q:\d+:(\d+)$/.exec(value) : null
+  return m === null ? undefined : Number(m[1])
+}
+
+/**
+ * session: a session client (workload.ts sessionStep) read an older value of one of its keys
+ *   than it had already seen or written — absent, or a smaller number. Each client's calls are
+ *   sequential, so its history order is its order. Only acknowledged calls count (an unknown
+ *   put may land any time and a later read may show it, which is newer, never older); a read
+ *   that says conflict (siblings left by an unknown put) is not judged.
+ */
+export function checkSessions (ops: readonly Op[], v: (x: Violation) => void): number {
+  const highest = new Map<string, { n: number, op: number }>()
+  let judged = 0
+  for (const op of ops) {
+    if (op.session === undefined || op.outcome !== 'ok') continue
+    const key = `${op.session}\u0000${String(op.params.key)}`
+    const before = highest.get(key)
+    if (op.kind === 'sess-put') {
+      const n = sessionNumber(op.params.value) ?? 0
+      if (before === undefined || n > before.n) highest.set(key, { n, op: op.id })
+      continue
+    }
+    if (op.kind !== 'sess-get') continue
+    const r = op.result as { found: boolean, value: unknown, conflict: boolean }
+    if (r.conflict) continue
+    judged++
+    const n = r.found ? sessionNumber(r.value) ?? 0 : 0
+    if (before !== undefined && n < before.n) {
+      v({ kind: 'session', key: op.params.key, nodes: [op.node], op: op.id, detail: `session client ${op.session}: get op ${op.id} on node ${op.node} returned ${r.found ? json(r.value) : 'not found'} after op ${before.op} had seen or written number ${before.n}` })
+    }
+    if (before === undefined || n > before.n) highest.set(key, { n, op: op.id })
+  }
+  return judged
 }

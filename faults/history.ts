@@ -8,7 +8,7 @@
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs'
 import type { Outcome } from './agent-client.js'
 
-export type OpKind = 'put' | 'delete' | 'hot' | 'incr' | 'sadd' | 'srem' | 'batch' | 'ryw-put' | 'ryw-get'
+export type OpKind = 'put' | 'delete' | 'hot' | 'incr' | 'sadd' | 'srem' | 'batch' | 'ryw-put' | 'ryw-get' | 'sess-put' | 'sess-get'
 
 export interface Op {
   id: number
@@ -25,6 +25,8 @@ export interface Op {
   reason?: string
   /** ryw-get: the id of the ryw-put it reads. */
   ref?: number
+  /** sess-put / sess-get: the session client that made it (workload.ts sessionClient). */
+  session?: number
 }
 
 export class History {

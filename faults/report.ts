@@ -7,7 +7,7 @@ import { basename } from 'node:path'
 import { VIOLATION_KINDS } from './checker.js'
 import type { TrialResult } from './trial.js'
 
-const SHORT: Record<string, string> = { lost: 'lost', undone: 'undone', phantom: 'phantom', failedApplied: 'failApplied', counter: 'counter', set: 'set', divergent: 'diverg', batch: 'batch', ryw: 'ryw', crash: 'crash' }
+const SHORT: Record<string, string> = { lost: 'lost', undone: 'undone', phantom: 'phantom', failedApplied: 'failApplied', counter: 'counter', set: 'set', divergent: 'diverg', batch: 'batch', ryw: 'ryw', crash: 'crash', session: 'session' }
 
 export function violationsOf (r: TrialResult): number {
   return VIOLATION_KINDS.reduce((s, k) => s + r.check.counts[k], 0) + (r.error !== undefined ? 1 : 0)

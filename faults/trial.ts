@@ -132,7 +132,7 @@ export async function runTrial (o: TrialOptions): Promise<TrialResult> {
   } catch (err) {
     result = {
       seed: o.seed, ops: history.counts(), reasons: history.reasons(), faults: 0, kinds: {}, skews: [],
-      check: { stats: { putsChecked: 0, deletesChecked: 0, batchesChecked: 0, counterBounds: 0, membersMustHave: 0, membersMustLack: 0 }, counts: { lost: 0, undone: 0, phantom: 0, failedApplied: 0, counter: 0, set: 0, divergent: 0, batch: 0, ryw: 0, crash: crashes.length }, violations: [], digestsEqual: false },
+      check: { stats: { putsChecked: 0, deletesChecked: 0, batchesChecked: 0, counterBounds: 0, membersMustHave: 0, membersMustLack: 0 }, counts: { lost: 0, undone: 0, phantom: 0, failedApplied: 0, counter: 0, set: 0, divergent: 0, batch: 0, ryw: 0, crash: crashes.length, session: 0 }, violations: [], digestsEqual: false },
       convergenceMs: null, dir: o.dir, error: String((err as Error).stack ?? err)
     }
   } finally {

@@ -9,6 +9,9 @@
  *   h/0..7                    hot keys written blindly by every worker ("<node>-<worker>-<n>")
  *   c/0..3                    counters, by in −3..5
  *   s/0..3                    sets: shared members a–f, plus members private to one worker
+ *   q/<client>/0..3           session clients' keys: one client writes "q:<client>:<n>" with n
+ *                             increasing, and reads, hopping to a random node for every call
+ *                             and carrying its session token (checker: checkSessions)
  */
 import type { Cluster } from './cluster.js'
 import type { History, Op, OpKind } from './history.js'
@@ -20,6 +23,12 @@ const PERIOD_MS = 45
 export const HOT_KEYS = 8
 export const COUNTERS = 4
 export const SETS = 4
+/** Session clients (not tied to a node: each call goes to a random one). */
+export const SESSION_CLIENTS = 2
+/** Keys per session client. */
+const SESSION_KEYS = 4
+/** How long a session call may wait to catch up: below the client timeout, so it fails cleanly. */
+const SESSION_WAIT_MS = 1500
 const SHARED_MEMBERS = ['a', 'b', 'c', 'd', 'e', 'f']
 
 const WEIGHTS = { put: 28, delete: 8, hot: 14, incr: 14, sadd: 12, srem: 8, batch: 6, ryw: 10 }
@@ -34,6 +43,7 @@ export class Workload {
     for (const node of this.cluster.nodes) {
       for (let w = 0; w < WORKERS_PER_NODE; w++) this.running.push(this.worker(node.index, w))
     }
+    for (let c = 0; c < SESSION_CLIENTS; c++) this.running.push(this.sessionClient(c))
   }
 
   /** Stops issuing new operations and waits for the ones in flight (at most one timeout). */
@@ -49,6 +59,21 @@ export class Workload {
     while (!this.stopping) {
       const began = Date.now()
       await this.step(state)
+      const wait = PERIOD_MS - (Date.now() - began)
+      if (wait > 0) await new Promise(resolve => setTimeout(resolve, wait))
+    }
+  }
+
+  private async sessionClient (client: number): Promise<void> {
+    const state: SessionClientState = { client, r: rng(this.seed, `session/${client}`), n: 0 }
+    const nodes = this.cluster.nodes.map(x => x.index)
+    while (!this.stopping) {
+      const began = Date.now()
+      await sessionStep(state, nodes, async (node, kind, method, params) => {
+        const start = Date.now()
+        const outcome = await this.cluster.node(node).agent.call(method, params, CLIENT_TIMEOUT_MS)
+        return this.history.record({ node, worker: client, session: client, kind, method, params, start, end: Date.now() }, outcome)
+      })
       const wait = PERIOD_MS - (Date.now() - began)
       if (wait > 0) await new Promise(resolve => setTimeout(resolve, wait))
     }
@@ -116,3 +141,20 @@ export class Workload {
 }
 
 interface WorkerState { node: number, w: number, r: Rng, n: number, deletable: string[] }
+
+export interface SessionClientState { client: number, r: Rng, n: number, token?: string }
+
+/**
+ * A session client: puts and gets on its own keys, each call on a random node with the token
+ * the last successful call returned. A call that failed or whose outcome is unknown leaves the
+ * token as it was (an unknown put may still land: the checker allows it to show up later).
+ */
+export async function sessionStep (s: SessionClientState, nodes: number[], call: (node: number, kind: 'sess-put' | 'sess-get', method: string, params: any) => Promise<Op>): Promise<void> {
+  const node = s.r.pick(nodes)
+  const key = `q/${s.client}/${s.r.int(0, SESSION_KEYS - 1)}`
+  const session = s.token !== undefined ? { session: s.token } : {}
+  const op = s.r.chance(0.5)
+    ? await call(node, 'sess-put', 'kv.put', { key, value: `q:${s.client}:${++s.n}`, timeoutMs: SESSION_WAIT_MS, ...session })
+    : await call(node, 'sess-get', 'kv.get', { key, timeoutMs: SESSION_WAIT_MS, ...session })
+  if (op.outcome === 'ok' && typeof op.result?.session === 'string') s.token = op.result.session
+}

@@ -239,3 +239,23 @@ export const MAX_CONNECT_TARGETS = 64
 export const MAX_COMMIT_BYTES = 16 * 1024 * 1024
 /** Past this many queued bytes, remote merges (gossip, anti-entropy) wait for room. */
 export const MAX_QUEUED_REMOTE_BYTES = 64 * 1024 * 1024
+
+// ---- Causal sessions (src/session/, docs/consistency.md "Sessions").
+
+/** The session protocol: one round trip tells a peer's session vector (session/vector-protocol.ts). */
+export const sessionProtocol = (cluster: string): string => `/chorus/${cluster}/session/1.0.0`
+/** Entries (nodes) a client's session token may name. */
+export const MAX_SESSION_ORIGINS = 64
+/** A session token in text (base64url): 64 entries of a 128-character id and two positions fit. */
+export const MAX_SESSION_TOKEN_CHARS = 16_384
+/** Entries a peer's session vector may hold (the nodes it ever caught up with); more are ignored. */
+export const MAX_SESSION_VECTOR_ENTRIES = 1_024
+/** A session vector frame on the wire: 1,024 entries of a 128-byte id and two positions fit. */
+export const MAX_SESSION_VECTOR_BYTES = 160 * 1024
+/** Deadline of one session vector query. */
+export const SESSION_QUERY_TIMEOUT_MS = 2_000
+/**
+ * A waiting session call that found no peer able to cover its token asks again this often
+ * (a peer may meanwhile have caught up, or a partition healed).
+ */
+export const SESSION_RETRY_MS = 250

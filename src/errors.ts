@@ -161,3 +161,13 @@ export class UnauthorizedError extends ChorusError {
   override readonly code = 'ERR_UNAUTHORIZED'
   override readonly rpcCode = -32007
 }
+
+/**
+ * A call with `session` timed out before this node held everything the token covers
+ * (`data.lagging`: the nodes whose state it could not catch up with; `data.timeoutMs`).
+ * Nothing was read or written.
+ */
+export class SessionTimeoutError extends ChorusError {
+  override readonly code = 'ERR_SESSION_TIMEOUT'
+  override readonly rpcCode = -32031
+}

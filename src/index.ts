@@ -25,6 +25,7 @@ export {
   SyncFailedError, LimitExceededError, CorruptDataError, DataDirError, ProtocolError, ExchangeInterruptedError,
   ConfigError, IdentityConflictError, StorageError, UnauthorizedError
 } from './errors.js'
+export { SessionTimeoutError } from './errors.js'
 export type { ChorusErrorOptions } from './errors.js'
 export {
   ChorusRpcError,

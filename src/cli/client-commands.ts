@@ -11,7 +11,7 @@ import type { ChangeEvent, CounterScanItem, ScanItem, ScanOptions, SetScanItem }
 
 export const DEFAULT_URL = 'http://127.0.0.1:7070'
 
-export interface ClientOptions { url: string, token?: string, ca?: string, json?: boolean, timeout: number }
+export interface ClientOptions { url: string, token?: string, ca?: string, json?: boolean, timeout: number, session?: string }
 
 export function out (line: string): void {
   process.stdout.write(line + '\n')
@@ -38,12 +38,15 @@ export function clientCommand (name: string, description: string): Command {
     .addOption(new Option('--ca <file>', 'for an https:// URL: trust the node\'s certificate if this CA (PEM) signed it, instead of the system\'s trust store').env('CHORUS_CA'))
     .addOption(new Option('--timeout <ms>', 'per-request deadline in milliseconds').env('CHORUS_TIMEOUT').default(30_000).argParser(intIn(1, 3_600_000)))
     .addOption(new Option('--json', 'machine-readable JSON output'))
+    .addOption(new Option('--session <token>', 'a session token from an earlier result: data commands wait (up to 5 s) until the node holds everything it covers; --json output carries the next token in "session"').env('CHORUS_SESSION'))
     .addOption(configOption('{"url": "http://10.0.0.5:7070", "token": "…", "timeout": 5000}'))
 }
 
 export function connect (cmd: Command): { client: ChorusClient, opts: ClientOptions & Record<string, unknown> } {
   const opts = resolveOptions<ClientOptions & Record<string, unknown>>(cmd)
-  return { client: new ChorusClient(opts.url, clientOptions(opts)), opts }
+  const client = new ChorusClient(opts.url, clientOptions(opts))
+  // A session view sends the token with every data call (and only with those).
+  return { client: opts.session === undefined ? client : client.session(opts.session), opts }
 }
 
 /** The client's options from the shared flags (`--token`, `--timeout`, `--ca`, whose file is read here). */

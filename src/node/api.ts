@@ -28,6 +28,8 @@ export interface KvGetResult {
   context: string
   /** With `all`: every sibling, tombstones included, winner first then descending LWW order. */
   values?: SiblingView[]
+  /** The session token (docs/api.md "Sessions"); over JSON-RPC every result of a data method carries it. */
+  session?: string
 }
 
 export interface KvGetOptions {
@@ -43,12 +45,16 @@ export interface WriteResult {
   context: string
   /** The key has more than one version after this write (siblings it did not supersede). */
   conflict: boolean
+  /** The session token (docs/api.md "Sessions"); over JSON-RPC every result of a data method carries it. */
+  session?: string
 }
 
 export interface BatchResult {
   contexts: string[]
   /** One per operation, as WriteResult.conflict. */
   conflicts: boolean[]
+  /** The session token (docs/api.md "Sessions"); over JSON-RPC every result of a data method carries it. */
+  session?: string
 }
 
 export type BatchOp =
@@ -67,16 +73,16 @@ export interface ScanOptions {
 }
 
 export interface ScanItem { key: string, value: unknown, conflict: boolean }
-export interface ScanResult { items: ScanItem[], cursor?: string }
+export interface ScanResult { items: ScanItem[], cursor?: string, session?: string }
 
 export interface ConflictsOptions { prefix?: string, limit?: number, cursor?: string }
-export interface ConflictsResult { keys: string[], cursor?: string }
+export interface ConflictsResult { keys: string[], cursor?: string, session?: string }
 
 /** counter.scan / set.scan take kv.scan's options. */
 export interface CounterScanItem { key: string, value: number }
-export interface CounterScanResult { items: CounterScanItem[], cursor?: string }
+export interface CounterScanResult { items: CounterScanItem[], cursor?: string, session?: string }
 export interface SetScanItem { key: string, members: string[] }
-export interface SetScanResult { items: SetScanItem[], cursor?: string }
+export interface SetScanResult { items: SetScanItem[], cursor?: string, session?: string }
 
 /** One key's full causal state, as node.export gives it and node.import takes it. */
 export interface ExportItem {
@@ -125,8 +131,8 @@ export interface ImportResult {
   superseded: number
 }
 
-export interface CounterResult { value: number, context: string }
-export interface SetResult { members: string[], context: string }
+export interface CounterResult { value: number, context: string, session?: string }
+export interface SetResult { members: string[], context: string, session?: string }
 export interface ReadAfterOptions { after?: string, timeoutMs?: number }
 
 export interface NodeInfo {
@@ -260,6 +266,14 @@ export interface ChorusApi {
   connect: (addr: string) => Promise<ConnectResult>
   /** Subscribe to changes whose key starts with `prefix`; returns the unsubscribe function. */
   watch: (prefix: string, listener: (event: ChangeEvent) => void) => () => void
+  /**
+   * Sessions (docs/api.md "Sessions"): wait (≤ timeoutMs, default DEFAULT_AFTER_TIMEOUT_MS)
+   * until this node holds everything a session token covers; ERR_SESSION_TIMEOUT otherwise.
+   * Optional so that APIs without sessions (test fakes) still fit.
+   */
+  sessionWait?: (session: unknown, timeoutMs?: unknown) => Promise<void>
+  /** The session token a data method's result carries, taken once the method is done. */
+  sessionToken?: () => string
   /** True once started and until stop begins (GET /health). */
   isReady: () => boolean
   /**

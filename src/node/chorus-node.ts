@@ -45,6 +45,8 @@ import { RefusedPeers, refusalMessage } from './refused-peers.js'
 import { checkReturn } from './stale-check.js'
 import { TimeSync } from './time-sync.js'
 import { TombstoneCollector } from './tombstone-gc.js'
+import { SessionPositions } from '../session/index.js'
+import { SessionService } from './session-service.js'
 import { changeEvent } from './views.js'
 
 /** How often the clock is read for a jump when no write reads it. */
@@ -102,6 +104,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
   private memberMethods?: MemberService
   private penalties?: PeerPenalties
   private readonly exports = new ExportSessions({ node: () => this.peerId })
+  private sessions?: SessionService
 
   constructor (config: NodeConfig) {
     super()
@@ -164,6 +167,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       const time = clusterTime(config, logger.child({ component: 'clock' }), () => { this.timeSync?.resampleAll() })
       this.time = time
       const clock = new HybridLogicalClock({ now: () => time.now(), maxDriftMs: config.maxDriftMs })
+      const positions = await SessionPositions.open(this.store, peerIdFromPrivateKey(privateKey).toString())
       if (identity.renewed !== undefined) logger.warn({ reason: identity.renewed }, 'this node took a new identity, so that its writes can never be mistaken for another process\'s')
       this.replica = await Replica.open({
         store: this.store,
@@ -172,6 +176,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
         freshWindowMs: config.aeFreshMs,
         freshRunGapMs: freshRunGapMs(config.aeFreshMs, config.aeIntervalMs),
         onCommit: seconds => { this.timings.commit.observe(seconds) },
+        onCommitting: () => positions.committing(),
         logger: logger.child({ component: 'replica' }),
         onIdentityConflict: (conflict) => {
           markIdentityConflict(config.dataDir, { ...conflict }).catch((err: unknown) => { logger.error({ err }, 'could not record the identity conflict') })
@@ -225,6 +230,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
         // Exchange times use the corrected clock, like tombstone times (GC compares them).
         { intervalMs: config.aeIntervalMs, freshMs: config.aeFreshMs, clusterName: config.clusterName, now: () => clock.physicalNow(), announceNow: () => time.raw() }
       )
+      this.sessions = new SessionService({ libp2p: this.libp2p, antiEntropy: this.antiEntropy, positions, store: this.store, logger: logger.child({ component: 'sessions' }), clusterName: config.clusterName })
       this.timeSync = new TimeSync(
         { libp2p: this.libp2p, time, logger: logger.child({ component: 'clock' }) },
         { settleTimeoutMs: config.clockSettleTimeoutMs, intervalMs: TIME_SYNC_INTERVAL_MS, timeoutMs: TIME_SAMPLE_TIMEOUT_MS, protocol: timeProtocol(config.clusterName), peersToAsk: config.bootstrap.length > 0 || membership.size > 0 }
@@ -286,6 +292,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       await this.timeSync.start()
       this.gossip.start()
       await this.antiEntropy.start()
+      await this.sessions.start()
       this.redialer.start()
       this.collector.start()
       this.clockWatch = setInterval(() => { time.raw() }, CLOCK_WATCH_MS)
@@ -313,6 +320,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
         if (wasRunning) this.membership.touchAll(this.connectedPeers(), this.now())
         await this.persistMembers().catch(() => {})
       }
+      await this.sessions?.stop()
       await this.antiEntropy?.stop().catch((err: unknown) => { this.logger.warn({ err }, 'anti-entropy stop failed') })
       this.gossip?.stop()
       await this.timeSync?.stop()
@@ -370,6 +378,16 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
 
   isReady (): boolean {
     return this.ready
+  }
+
+  async sessionWait (session: unknown, timeoutMs?: unknown): Promise<void> {
+    this.parts()
+    await (this.sessions as SessionService).wait(session, timeoutMs)
+  }
+
+  sessionToken (): string {
+    this.parts()
+    return (this.sessions as SessionService).token()
   }
 
   protected clockFence (): Promise<void> | undefined {

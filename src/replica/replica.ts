@@ -50,6 +50,11 @@ export interface ReplicaInit {
   freshRunGapMs?: number
   /** Told the duration of every group commit, in seconds (a metrics histogram). */
   onCommit?: (seconds: number) => void
+  /**
+   * Told before every commit that writes data; what it returns is called once that commit has
+   * ended (stored, with the tree moved, or failed). Session positions count commits with it.
+   */
+  onCommitting?: () => () => void
   /** Told once when a peer shows writes of our identity that we never made (identity-check.ts). */
   onIdentityConflict?: (conflict: IdentityConflict) => void
 }
@@ -131,6 +136,7 @@ export class Replica implements AntiEntropyReplica {
   private identityConflict: IdentityConflict | undefined
   private readonly onIdentityConflict: (conflict: IdentityConflict) => void
   private readonly onCommit: (seconds: number) => void
+  private readonly onCommitting: () => () => void
 
   /** See SlotContext.collectedMayExist; set for good by the first collection. */
   private collectedMayExist: boolean
@@ -148,6 +154,7 @@ export class Replica implements AntiEntropyReplica {
     this.env = { nodeId: init.nodeId, clock: init.clock, maxSiblings: init.maxSiblings ?? MAX_SIBLINGS, dotFloor }
     this.onIdentityConflict = init.onIdentityConflict ?? (() => {})
     this.onCommit = init.onCommit ?? (() => {})
+    this.onCommitting = init.onCommitting ?? (() => () => {})
   }
 
   /** At info, once a minute per peer and reason (a peer can send thousands); the rest at debug. */
@@ -530,7 +537,8 @@ export class Replica implements AntiEntropyReplica {
       // From the batch that writes the first collected records on, absent registers must be
       // looked up there.
       if (purged.length > 0) this.collectedMayExist = true
-      await this.store.commit(writes)
+      const ended = this.onCommitting()
+      await this.store.commit(writes).catch((err: unknown) => { ended(); throw err })
       this.stats.commits++
       this.onCommit((performance.now() - started) / 1000)
       this.keys += keyDelta
@@ -539,6 +547,7 @@ export class Replica implements AntiEntropyReplica {
       for (const [storeKey, vv] of purged) this.cache.set(storeKey, { bytes: null, state: { vv, siblings: [] } })
       for (const storeKey of forgotten) this.cache.set(storeKey, { bytes: null, state: SPACE_TYPES.kv.empty })
       for (const [bucket, hash] of bucketHashes) this.tree.setBucket(bucket, hash)
+      ended()
       for (const [change, decoded] of changes) {
         this.cache.set(change.storeKey, { bytes: change.state, state: decoded })
         // Fresh for anti-entropy: what gossip carries to every node (recent-changes.ts).

@@ -26,6 +26,8 @@ import { MAX_RPC_BATCH } from '../constants.js'
 import { ChorusRpcError, ERR_CONNECTION, ERR_INTERNAL, ERR_INVALID_REQUEST, RPC_INVALID_REQUEST } from './errors.js'
 import { connectionError, dialRpcSocket, WsConnection } from './ws-connection.js'
 import { requestText, type HttpAnswer } from './http-request.js'
+import { SessionCarrier } from './session-carrier.js'
+import { SESSION_DATA_METHODS } from './session-methods.js'
 import type {
   BatchOp, ChangeEvent, ConflictsOptions, ConflictsResult, CounterResult, KvGetOptions, KvGetResult,
   BatchResult, ConnectResult, CounterScanResult, ExportItem, ExportOptions, ExportPage, ForgetResult, ImportResult, MemberInfo, NodeInfo, PeerInfo, ReadAfterOptions, ScanItem,
@@ -80,6 +82,8 @@ export class ChorusClient {
   private readonly rpc: JSONRPCClient<CallParams>
   private readonly socket: WsConnection | undefined
   private batches = 0
+  /** Set on the views session() returns. */
+  private carrier: SessionCarrier | undefined
 
   constructor (url: string, options: ChorusClientOptions = {}) {
     this.url = baseUrl(url)
@@ -165,8 +169,42 @@ export class ChorusClient {
     this.receiveReply(payload, body as JSONRPCResponse | JSONRPCResponse[])
   }
 
+  /**
+   * A view of this client (same connection) that carries a causal session: every data call sends
+   * the session token and keeps the one its result returns, so that whichever node each call
+   * reaches, it never sees older data than the calls before it saw or wrote (docs/api.md
+   * "Sessions"). Start from `token` to continue a session (another process's, say).
+   *
+   * @example
+   * ```ts
+   * const s = client.session()
+   * await s.kvPut('a', 1)
+   * const other = new ChorusClient(otherUrl).session(s.sessionToken)
+   * await other.kvGet('a') // waits until that node holds the write
+   * ```
+   */
+  session (token?: string): ChorusClient & { readonly sessionToken: string | undefined } {
+    const view = Object.create(this) as ChorusClient
+    const carrier = new SessionCarrier(token)
+    view.carrier = carrier
+    Object.defineProperty(view, 'sessionToken', { get: () => carrier.token })
+    return view as ChorusClient & { readonly sessionToken: string | undefined }
+  }
+
   /** Calls any method by name. */
   async call<T = unknown>(method: string, params?: Record<string, unknown>): Promise<T> {
+    const carrier = SESSION_DATA_METHODS.has(method) ? this.carrier : undefined
+    if (carrier !== undefined) {
+      const { token, mark } = carrier.begin()
+      const sent = params?.session === undefined && token !== undefined ? { ...params, session: token } : params
+      const result = await this.callPlain<T>(method, sent)
+      carrier.absorb(mark, result)
+      return result
+    }
+    return await this.callPlain<T>(method, params)
+  }
+
+  private async callPlain<T>(method: string, params?: Record<string, unknown>): Promise<T> {
     const cp: CallParams = {}
     try {
       return await this.rpc.timeout(this.timeoutMs + 1000).request(method, params, cp) as T

@@ -12,6 +12,7 @@ import {
   errorResponse, toRpcError
 } from './errors.js'
 import { parseParams } from './schemas.js'
+import { SESSION_DATA_METHODS, withSession } from './session-methods.js'
 import type { MethodName, MethodParams } from './schemas.js'
 import type { ChorusApi } from '../node/api.js'
 import type { Logger } from 'pino'
@@ -124,7 +125,10 @@ export function createRpcHandler (init: RpcHandlerInit): RpcHandler {
       if (SESSION_METHODS.has(name)) sessionOf(ctx ?? {}, name)
       const started = performance.now()
       try {
-        const result = await impl(parseParams(name, params), ctx ?? {})
+        const parsed = parseParams(name, params)
+        const result = SESSION_DATA_METHODS.has(name)
+          ? await withSession(api, parsed as Record<string, unknown>, async p => await impl(p as typeof parsed, ctx ?? {}))
+          : await impl(parsed, ctx ?? {})
         observe(name, (performance.now() - started) / 1000, true)
         return result
       } catch (err) {

@@ -11,6 +11,7 @@ import { InvalidParamsError } from '../errors.js'
 import { CheckedValue, checkedValue, keyProblem, memberProblem } from '../model/index.js'
 import { keyBoundProblem } from '../model/validate.js'
 import type { BatchOp } from '../node/api.js'
+import { sessionTokenProblem } from '../session/index.js'
 
 /** Runs a `problem` function (undefined = fine) as a zod refinement. */
 function refined (problem: (v: unknown) => string | undefined) {
@@ -39,6 +40,9 @@ const limit = z.int().min(1).max(MAX_SCAN_LIMIT)
 const cursor = z.string().min(1)
 const timeoutMs = z.int().min(0).max(MAX_AFTER_TIMEOUT_MS)
 const members = z.array(member).max(MAX_BATCH_OPS)
+/** Every data method's `session` and the bound on its wait (docs/api.md "Sessions"). */
+const session = z.string().superRefine(refined(sessionTokenProblem))
+const withSession = { session: session.optional(), timeoutMs: timeoutMs.optional() }
 
 const batchOp = z.strictObject({
   op: z.enum(['put', 'delete']),
@@ -58,7 +62,8 @@ const scanParams = z.strictObject({
   start: bound.optional(),
   end: bound.optional(),
   limit: limit.optional(),
-  cursor: cursor.optional()
+  cursor: cursor.optional(),
+  ...withSession
 })
 
 /** One exported key: a space, a key, and the base64url of its encoded state. */
@@ -69,17 +74,17 @@ const importItem = z.strictObject({
 })
 
 export const methodSchemas = {
-  'kv.put': z.strictObject({ key, value, context: context.optional() }),
-  'kv.get': z.strictObject({ key, all: z.boolean().optional(), after: context.optional(), timeoutMs: timeoutMs.optional() }),
-  'kv.delete': z.strictObject({ key, context: context.optional() }),
-  'kv.batch': z.strictObject({ ops: z.array(batchOp).min(1).max(MAX_BATCH_OPS) }),
+  'kv.put': z.strictObject({ key, value, context: context.optional(), ...withSession }),
+  'kv.get': z.strictObject({ key, all: z.boolean().optional(), after: context.optional(), ...withSession }),
+  'kv.delete': z.strictObject({ key, context: context.optional(), ...withSession }),
+  'kv.batch': z.strictObject({ ops: z.array(batchOp).min(1).max(MAX_BATCH_OPS), ...withSession }),
   'kv.scan': scanParams,
-  'kv.conflicts': z.strictObject({ prefix: bound.optional(), limit: limit.optional(), cursor: cursor.optional() }),
-  'counter.incr': z.strictObject({ key, by: z.int().optional() }),
-  'counter.get': z.strictObject({ key, after: context.optional(), timeoutMs: timeoutMs.optional() }),
-  'set.add': z.strictObject({ key, members }),
-  'set.remove': z.strictObject({ key, members }),
-  'set.get': z.strictObject({ key, after: context.optional(), timeoutMs: timeoutMs.optional() }),
+  'kv.conflicts': z.strictObject({ prefix: bound.optional(), limit: limit.optional(), cursor: cursor.optional(), ...withSession }),
+  'counter.incr': z.strictObject({ key, by: z.int().optional(), ...withSession }),
+  'counter.get': z.strictObject({ key, after: context.optional(), ...withSession }),
+  'set.add': z.strictObject({ key, members, ...withSession }),
+  'set.remove': z.strictObject({ key, members, ...withSession }),
+  'set.get': z.strictObject({ key, after: context.optional(), ...withSession }),
   'counter.scan': scanParams,
   'set.scan': scanParams,
   'node.export': z.strictObject({ cursor: cursor.optional(), limit: z.int().min(1).max(MAX_EXPORT_PAGE_KEYS).optional() }),
