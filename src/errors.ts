@@ -161,3 +161,13 @@ export class UnauthorizedError extends ChorusError {
   override readonly code = 'ERR_UNAUTHORIZED'
   override readonly rpcCode = -32007
 }
+
+/**
+ * A change-feed cursor (`kv.changes` / `kv.watch` `since`) older than the node retains: the
+ * changes after it were pruned. `data.cursor` is the node's current cursor: re-read what the
+ * consumer needs (kv.scan…) and resume from it.
+ */
+export class HistoryGoneError extends ChorusError {
+  override readonly code = 'ERR_HISTORY_GONE'
+  override readonly rpcCode = -32032
+}

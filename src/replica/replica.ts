@@ -25,7 +25,7 @@ import { StateCache } from './state-cache.js'
 import { LogThrottle } from '../util/log-throttle.js'
 import { freshRunGapMs, RecentChanges } from './recent-changes.js'
 import { decodeCollected, isAllTombstones, tombstoneTime } from './tombstones.js'
-import type { AntiEntropyReplica, ApplyReport, AppliedChange, BucketEntry, EncodedChange } from './types.js'
+import type { AntiEntropyReplica, ApplyReport, AppliedChange, BucketEntry, CommitHook, EncodedChange } from './types.js'
 
 /** Refused remote states are logged at info at most this often per peer and reason. */
 const REFUSAL_LOG_INTERVAL_MS = 60_000
@@ -52,6 +52,8 @@ export interface ReplicaInit {
   onCommit?: (seconds: number) => void
   /** Told once when a peer shows writes of our identity that we never made (identity-check.ts). */
   onIdentityConflict?: (conflict: IdentityConflict) => void
+  /** Adds its writes to every commit that changes keys (the change feed, feed/). */
+  commitHook?: CommitHook
 }
 
 /** The first state that showed another writer with our identity. */
@@ -131,6 +133,7 @@ export class Replica implements AntiEntropyReplica {
   private identityConflict: IdentityConflict | undefined
   private readonly onIdentityConflict: (conflict: IdentityConflict) => void
   private readonly onCommit: (seconds: number) => void
+  private readonly commitHook: CommitHook | undefined
 
   /** See SlotContext.collectedMayExist; set for good by the first collection. */
   private collectedMayExist: boolean
@@ -148,6 +151,7 @@ export class Replica implements AntiEntropyReplica {
     this.env = { nodeId: init.nodeId, clock: init.clock, maxSiblings: init.maxSiblings ?? MAX_SIBLINGS, dotFloor }
     this.onIdentityConflict = init.onIdentityConflict ?? (() => {})
     this.onCommit = init.onCommit ?? (() => {})
+    this.commitHook = init.commitHook
   }
 
   /** At info, once a minute per peer and reason (a peer can send thousands); the rest at debug. */
@@ -530,7 +534,15 @@ export class Replica implements AntiEntropyReplica {
       // From the batch that writes the first collected records on, absent registers must be
       // looked up there.
       if (purged.length > 0) this.collectedMayExist = true
-      await this.store.commit(writes)
+      // The feed's entries commit with the changes they record (feed/change-log.ts).
+      if (this.commitHook !== undefined && changes.length > 0) writes.push(...this.commitHook.stage(changes, now))
+      let committed = false
+      try {
+        await this.store.commit(writes)
+        committed = true
+      } finally {
+        this.commitHook?.settle(committed)
+      }
       this.stats.commits++
       this.onCommit((performance.now() - started) / 1000)
       this.keys += keyDelta
