@@ -55,10 +55,12 @@ export async function changesPage ({ log }: ChangeFeedParts, options: ChangesOpt
 
 /**
  * A feed subscription. Live changes are subscribed to first and held while the log after
- * `since` is replayed; once a read of the log finds nothing new, the held changes not yet
- * delivered follow and the subscription goes live. Every change is delivered once, by seq. Held
- * changes are bounded: past MAX_FEED_REPLAY_BUFFER they are dropped and the replay goes on
- * reading them from the log instead.
+ * `since` is replayed: every change after `heldFrom` (the feed's head when holding began) is
+ * held, so once the replay has delivered up to `heldFrom` the held changes not yet delivered
+ * follow and the subscription goes live — it catches up under any write load, since the replay
+ * chases a fixed point, not the moving head. Every change is delivered once, by seq. Held
+ * changes are bounded: past MAX_FEED_REPLAY_BUFFER they are dropped, and holding starts again
+ * from the head, so the replay reads the dropped ones from the log instead.
  */
 export function watchFeed ({ log, replica }: ChangeFeedParts, options: { prefix: string, since?: string }, listener: (event: ChangeEvent) => void, onEnd: (err: unknown) => void): FeedWatch {
   const prefix = checkPrefix(options.prefix)
@@ -67,7 +69,8 @@ export function watchFeed ({ log, replica }: ChangeFeedParts, options: { prefix:
   const cursor = log.cursorAt(delivered)
   let live = since === undefined
   let held: Array<[AppliedChange, unknown]> = []
-  let overflowed = false
+  /** Every change after this seq is in `held` (listeners run right after the commit that set the head). */
+  let heldFrom = log.head
   let ended = false
 
   const deliver = (change: AppliedChange, decoded: unknown): void => {
@@ -80,8 +83,8 @@ export function watchFeed ({ log, replica }: ChangeFeedParts, options: { prefix:
     if (live) {
       if (change.seq === undefined || change.seq > delivered) deliver(change, decoded)
     } else if (held.length >= MAX_FEED_REPLAY_BUFFER) {
-      overflowed = true
       held = []
+      heldFrom = log.head // this change included: the replay reads it from the log
     } else {
       held.push([change, decoded])
     }
@@ -95,9 +98,14 @@ export function watchFeed ({ log, replica }: ChangeFeedParts, options: { prefix:
 
   const replay = async (): Promise<void> => {
     while (!ended) {
-      const from = delivered
-      overflowed = false
-      const page = await log.read(from, { ...(prefix !== '' ? { prefix } : {}), limit: FEED_REPLAY_PAGE, maxExamined: FEED_REPLAY_PAGE * 4 })
+      if (delivered >= heldFrom) {
+        // Replayed up to where holding began: the held changes close the gap.
+        live = true
+        for (const [change, decoded] of held) if ((change.seq ?? 0) > delivered) deliver(change, decoded)
+        held = []
+        return
+      }
+      const page = await log.read(delivered, { ...(prefix !== '' ? { prefix } : {}), limit: FEED_REPLAY_PAGE, maxExamined: FEED_REPLAY_PAGE * 4 })
       for (const entry of page.entries) {
         const state = await replica.read(entry.space, entry.key)
         if (ended) return
@@ -105,13 +113,6 @@ export function watchFeed ({ log, replica }: ChangeFeedParts, options: { prefix:
         listener({ ...changeEvent(entry.space, entry.key, state, entry.origin), seq: entry.seq, cursor: log.cursorAt(entry.seq), replayed: true })
       }
       delivered = Math.max(delivered, page.last)
-      // Caught up, and nothing was dropped meanwhile: the held changes close the gap.
-      if (page.last === from && !overflowed) {
-        live = true
-        for (const [change, decoded] of held) if ((change.seq ?? 0) > delivered) deliver(change, decoded)
-        held = []
-        return
-      }
     }
   }
   // After the caller has answered the subscription: its id must reach the client first.

@@ -190,6 +190,40 @@ describe('kv.watch with since', () => {
     expect(events.slice(N, 2 * N).every(e => e.replayed === true && e.space === 'counter' && e.value === 1)).toBe(true)
   })
 
+  it('under a constant write load, repeated disconnects and resumes lose nothing and repeat nothing', async () => {
+    // A send buffer no test run fills: this test is about resuming, not about slow watchers.
+    const { client, node } = await serve({}, { wsMaxBufferedBytes: 1024 * 1024 * 1024 })
+    let written = 0
+    let writing = true
+    // Writers without pause: changes commit during every phase of each resume.
+    const writers = Array.from({ length: 4 }, async () => {
+      while (writing) await node.kvPut(`load/${written++}`, 1)
+    })
+    const events: ChangeEvent[] = []
+    let cursor: string | undefined
+    for (let round = 0; round < 5; round++) {
+      const seenBefore = events.length
+      const handle = await client.watch({ prefix: 'load/', ...(cursor !== undefined ? { since: cursor } : {}) }, { onEvent: e => events.push(e) })
+      // Until this round has caught up with the writers and seen some live changes too.
+      await waitFor(() => events.length > seenBefore + 200 && events.at(-1)?.replayed !== true, { what: `round ${round} to go live`, timeoutMs: 60_000 })
+      await handle.close()
+      cursor = events.at(-1)?.cursor
+      // Writes land while no one watches.
+      const gapUntil = written + 300
+      await waitFor(() => written >= gapUntil, { what: 'writes in the gap' })
+    }
+    writing = false
+    await Promise.all(writers)
+    const handle = await client.watch({ prefix: 'load/', since: cursor as string }, { onEvent: e => events.push(e) })
+    await waitFor(() => events.length >= written, { what: 'every write, once', timeoutMs: 60_000 })
+    await handle.close()
+    const keys = events.map(e => e.key)
+    expect(new Set(keys).size).toBe(keys.length)
+    expect(keys.length).toBe(written)
+    const seqs = events.map(e => e.seq as number)
+    expect(seqs.every((seq, i) => i === 0 || seq > (seqs[i - 1] as number))).toBe(true)
+  })
+
   it('a `missed` notice carries the cursor to resume from: with it, every missed change arrives', async () => {
     const { client, url } = await serve({}, { wsMaxBufferedBytes: 64 * 1024 })
     const ws = new WebSocket(`${url.replace('http', 'ws')}/rpc`)
