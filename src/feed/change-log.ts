@@ -162,7 +162,13 @@ export class ChangeLog implements CommitHook {
       for (let seq = from; seq < upTo; seq++) writes.push({ sublevel: 'feed', key: seqKey(seq) })
       // Before the delete: a reader that meets the hole must already see it as pruned.
       this.first = upTo
-      await this.store.commit(writes)
+      try {
+        await this.store.commit(writes)
+      } catch (err) {
+        // Nothing was deleted: the next pass starts from the same place.
+        this.first = from
+        throw err
+      }
       pruned += upTo - from
       await yieldToWrites()
     }
