@@ -224,6 +224,23 @@ describe('kv.watch with since', () => {
     expect(seqs.every((seq, i) => i === 0 || seq > (seqs[i - 1] as number))).toBe(true)
   })
 
+  it('says so plainly when the history goes while it is being replayed, and delivers nothing past the gap', async () => {
+    const node = await startNode({ feedRetain: 5, feedPruneIntervalMs: 3_600_000 })
+    const start = (await node.changes()).cursor
+    for (let i = 0; i < 20; i++) await node.kvPut(`g/${i}`, i)
+    const events: ChangeEvent[] = []
+    let ended: unknown
+    node.watchFeed({ prefix: '', since: start }, e => events.push(e), err => { ended = err })
+    // The replay starts on the next turn of the event loop; the pruner moves the oldest entry now.
+    const pruning = node.pruneFeed()
+    await waitFor(() => ended !== undefined, { what: 'the subscription to end' })
+    await pruning
+    expect(ended).toBeInstanceOf(HistoryGoneError)
+    expect(events).toEqual([])
+    await node.kvPut('g/after', 1)
+    expect(events).toEqual([])
+  })
+
   it('a `missed` notice carries the cursor to resume from: with it, every missed change arrives', async () => {
     const { client, url } = await serve({}, { wsMaxBufferedBytes: 64 * 1024 })
     const ws = new WebSocket(`${url.replace('http', 'ws')}/rpc`)
