@@ -3,7 +3,7 @@
  * environment variables and a config file onto NodeInit; tests build NodeInit directly.
  */
 import { DEFAULT_MAX_DRIFT_MS } from './clock/index.js'
-import { AE_FRESH_MS, CLUSTER_NAME_PATTERN, MAX_AE_FRESH_MS } from './constants.js'
+import { AE_FRESH_MS, CLUSTER_NAME_PATTERN, DEFAULT_FEED_RETAIN, FEED_PRUNE_INTERVAL_MS, MAX_AE_FRESH_MS, MAX_FEED_RETAIN, MIN_FEED_RETAIN } from './constants.js'
 import { ConfigError } from './errors.js'
 import { isLoopbackAddress } from './util/loopback.js'
 
@@ -119,6 +119,14 @@ export interface NodeInit {
    * against it (gossip/control-audit.ts). @default GOSSIP_CONTROL_BURST_HEARTBEATS (30)
    */
   gossipBurstHeartbeats?: number
+  /**
+   * Changes the change feed keeps (kv.changes, kv.watch `since`); older ones are pruned in the
+   * background, and a cursor before them gets ERR_HISTORY_GONE.
+   * @default DEFAULT_FEED_RETAIN (1,000,000)
+   */
+  feedRetain?: number
+  /** Test-only: how often the feed is pruned. @default FEED_PRUNE_INTERVAL_MS (5000) */
+  feedPruneIntervalMs?: number
 }
 
 export type NodeConfig = Required<Omit<NodeInit, 'clusterKey' | 'logDestination' | 'gossipBurstHeartbeats'>> & Pick<NodeInit, 'clusterKey' | 'logDestination' | 'gossipBurstHeartbeats'> & {
@@ -147,7 +155,9 @@ export const NODE_DEFAULTS = {
   tombstoneGraceMs: 3_600_000,
   memberTtlMs: 604_800_000,
   gcIntervalMs: 60_000,
-  acceptStaleData: false
+  acceptStaleData: false,
+  feedRetain: DEFAULT_FEED_RETAIN,
+  feedPruneIntervalMs: FEED_PRUNE_INTERVAL_MS
 } as const
 
 /**
@@ -180,6 +190,10 @@ export function resolveNodeConfig (init: NodeInit = {}): NodeConfig {
   if (!(Number.isSafeInteger(aeFreshMs) && aeFreshMs >= 0 && aeFreshMs <= MAX_AE_FRESH_MS)) {
     throw new ConfigError(`aeFreshMs must be an integer from 0 to ${MAX_AE_FRESH_MS}, not ${String(aeFreshMs)}`)
   }
+  const feedRetain = init.feedRetain ?? NODE_DEFAULTS.feedRetain
+  if (!(Number.isSafeInteger(feedRetain) && feedRetain >= MIN_FEED_RETAIN && feedRetain <= MAX_FEED_RETAIN)) {
+    throw new ConfigError(`feedRetain must be an integer from ${MIN_FEED_RETAIN} to ${MAX_FEED_RETAIN}, not ${String(feedRetain)}`)
+  }
   return {
     dataDir: init.dataDir ?? NODE_DEFAULTS.dataDir,
     ...resolveExposure(init),
@@ -201,6 +215,8 @@ export function resolveNodeConfig (init: NodeInit = {}): NodeConfig {
     memberTtlMs: init.memberTtlMs ?? NODE_DEFAULTS.memberTtlMs,
     gcIntervalMs: init.gcIntervalMs ?? NODE_DEFAULTS.gcIntervalMs,
     acceptStaleData: init.acceptStaleData ?? NODE_DEFAULTS.acceptStaleData,
-    gossipBurstHeartbeats: init.gossipBurstHeartbeats
+    gossipBurstHeartbeats: init.gossipBurstHeartbeats,
+    feedRetain,
+    feedPruneIntervalMs: init.feedPruneIntervalMs ?? NODE_DEFAULTS.feedPruneIntervalMs
   }
 }

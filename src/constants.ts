@@ -259,3 +259,29 @@ export const SESSION_QUERY_TIMEOUT_MS = 2_000
  * (a peer may meanwhile have caught up, or a partition healed).
  */
 export const SESSION_RETRY_MS = 250
+
+// ---- The change feed (feed/; docs/api.md, "Change feed").
+
+/** kv.changes page size: default and ceiling in changes returned. */
+export const DEFAULT_FEED_LIMIT = 1000
+export const MAX_FEED_LIMIT = 10_000
+/**
+ * Log entries one kv.changes call examines at most (with a prefix, most may be filtered out):
+ * the page then ends early with a cursor past them, so a call stays cheap whatever the prefix.
+ */
+export const MAX_FEED_EXAMINED = 20_000
+/** The longest cursor text accepted (a cursor Chorus issues is about 110 characters). */
+export const MAX_FEED_CURSOR_CHARS = 512
+/** Entries the feed keeps by default (`chorus start --feed-retain`); older ones are pruned. */
+export const DEFAULT_FEED_RETAIN = 1_000_000
+/** The bounds of `--feed-retain`. */
+export const MIN_FEED_RETAIN = 1
+export const MAX_FEED_RETAIN = 1_000_000_000
+/** How often the background pruner looks for entries past the retention. */
+export const FEED_PRUNE_INTERVAL_MS = 5_000
+/** Entries deleted per LevelDB batch by the pruner (it yields to writes between batches). */
+export const FEED_PRUNE_BATCH = 10_000
+/** kv.watch `since`: log entries replayed per read before the replay yields to the event loop. */
+export const FEED_REPLAY_PAGE = 256
+/** kv.watch `since`: live changes held while the log is replayed; past it they are re-read from the log. */
+export const MAX_FEED_REPLAY_BUFFER = 10_000

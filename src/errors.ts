@@ -171,3 +171,13 @@ export class SessionTimeoutError extends ChorusError {
   override readonly code = 'ERR_SESSION_TIMEOUT'
   override readonly rpcCode = -32031
 }
+
+/**
+ * A change-feed cursor (`kv.changes` / `kv.watch` `since`) older than the node retains: the
+ * changes after it were pruned. `data.cursor` is the node's current cursor: re-read what the
+ * consumer needs (kv.scan…) and resume from it.
+ */
+export class HistoryGoneError extends ChorusError {
+  override readonly code = 'ERR_HISTORY_GONE'
+  override readonly rpcCode = -32032
+}

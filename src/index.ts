@@ -18,12 +18,12 @@ export type { CreateNodeOptions, EmbeddedNode, LocalNode } from './start/index.j
 export type { LogLevel } from './config.js'
 
 export { ChorusClient } from './rpc/index.js'
-export type { ChorusClientOptions, WatchCallbacks, WatchHandle } from './rpc/index.js'
+export type { ChorusClientOptions, WatchCallbacks, WatchHandle, WatchOptions } from './rpc/index.js'
 
 export {
   ChorusError, InvalidParamsError, InvalidContextError, AfterTimeoutError, NotReadyError, NoPeerError,
   SyncFailedError, LimitExceededError, CorruptDataError, DataDirError, ProtocolError, ExchangeInterruptedError,
-  ConfigError, IdentityConflictError, StorageError, UnauthorizedError
+  ConfigError, IdentityConflictError, StorageError, UnauthorizedError, HistoryGoneError
 } from './errors.js'
 export { SessionTimeoutError } from './errors.js'
 export type { ChorusErrorOptions } from './errors.js'

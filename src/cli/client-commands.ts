@@ -1,12 +1,13 @@
 /**
  * Client commands: get, put, del, scan (any key space), conflicts, incr, count, sadd, srem, smembers, status,
- * peers, sync, watch. Each talks to a node through ChorusClient (`--url`, `--token`).
+ * peers, sync, watch (with --since: feed-commands.ts). Each talks to a node through ChorusClient (`--url`, `--token`).
  */
 import { readFileSync } from 'node:fs'
 import { Command, Option } from 'commander'
 import { ChorusClient, type ChorusClientOptions } from '../rpc/index.js'
 import { UsageError, configOption, intIn, resolveOptions } from './options.js'
 import { formatPeers, formatStatus, formatValue } from './format.js'
+import { withResumeCursor } from './feed-format.js'
 import type { ChangeEvent, CounterScanItem, ScanItem, ScanOptions, SetScanItem } from '../node/api.js'
 
 export const DEFAULT_URL = 'http://127.0.0.1:7070'
@@ -245,24 +246,45 @@ export function clientCommands (): Command[] {
       else out(`${r.peer}: ${r.inSync ? 'already in sync' : `sent ${r.keysSent} keys, received ${r.keysReceived}, repaired ${r.keysRepaired}`} (${r.roundTrips} round trip${r.roundTrips === 1 ? '' : 's'}, ${r.durationMs} ms)`)
     })
 
-  const watch = clientCommand('watch', 'print every change applied on the node (local or remote) until Ctrl-C')
+  const watch = clientCommand('watch', 'print every change applied on the node (local or remote) until Ctrl-C; with --since, first those after a cursor. On exit it prints the cursor to resume from (stderr)')
     .addOption(new Option('--prefix <prefix>', 'only keys starting with this'))
+    .addOption(new Option('--since <cursor>', 'replay the changes after this cursor (printed by a previous watch or by chorus changes), then go on live, each change once'))
     .action(async (_o: unknown, cmd: Command) => {
       const { client, opts } = connect(cmd)
+      let resume = typeof opts.since === 'string' ? opts.since : undefined
       const show = (e: ChangeEvent): void => {
+        if (e.cursor !== undefined) resume = e.cursor
         if (opts.json === true) json(e)
-        else out(`${e.origin}\t${e.space}\t${e.key}\t${e.space === 'kv' && !e.found ? '(deleted)' : formatValue(e.value)}${e.conflict ? '\t(conflict)' : ''}`)
+        else out(`${e.origin}\t${e.space}\t${e.key}\t${e.space === 'kv' && !e.found ? '(deleted)' : formatValue(e.value)}${e.conflict ? '\t(conflict)' : ''}${e.replayed === true ? '\t(replayed)' : ''}`)
       }
-      const handle = await client.watch(typeof opts.prefix === 'string' ? opts.prefix : '', {
-        onEvent: show,
-        onMissed: (n) => { process.stderr.write(`watch: the node dropped ${n} event(s) because this watcher was too slow\n`) }
-      })
+      let handle: Awaited<ReturnType<typeof client.watch>> | undefined
+      let ended = false
+      try {
+        handle = await client.watch({
+          ...(typeof opts.prefix === 'string' ? { prefix: opts.prefix } : {}),
+          ...(typeof opts.since === 'string' ? { since: opts.since } : {})
+        }, {
+          onEvent: show,
+          onMissed: (n, cursor) => { process.stderr.write(`watch: the node dropped ${n} event(s) because this watcher was too slow${cursor !== undefined ? `; to see them: chorus watch --since ${cursor}` : ''}\n`) },
+          onEnd: (err) => {
+            process.stderr.write(`watch: ${(withResumeCursor(err) as Error).message}\n`)
+            process.exitCode = 1
+            ended = true
+            void handle?.close()
+          }
+        })
+      } catch (err) {
+        throw withResumeCursor(err)
+      }
+      const watching = handle
       let stopping = false
-      const stop = (): void => { stopping = true; void handle.close() }
+      const stop = (): void => { stopping = true; void watching.close() }
       process.once('SIGINT', stop)
       process.once('SIGTERM', stop)
-      await handle.closed
-      if (!stopping) {
+      if (ended) void watching.close()
+      await watching.closed
+      if (resume !== undefined && !ended) process.stderr.write(`cursor: ${resume}\n(resume with: chorus watch --since ${resume})\n`)
+      if (!stopping && !ended) {
         process.stderr.write('watch: the node closed the connection\n')
         process.exitCode = 1
       }

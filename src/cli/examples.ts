@@ -69,7 +69,13 @@ Examples:
   watch: `
 Examples:
   chorus watch                                   # every change, until Ctrl-C
-  chorus watch --prefix user/ --json`,
+  chorus watch --prefix user/ --json
+  chorus watch --since <cursor>                  # what changed after the cursor a previous watch printed, then live`,
+  changes: `
+Examples:
+  chorus changes                                 # every change the node keeps, oldest first; the cursor on stderr
+  chorus changes --since <cursor>                # exactly the changes after it
+  chorus changes --since <cursor> --prefix user/ --limit 100 --json   # {"changes":[…],"cursor":"…"}`,
   keygen: `
 Examples:
   chorus keygen > cluster.key

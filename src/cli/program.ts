@@ -7,6 +7,7 @@ import { exportCommand, importCommand } from './backup.js'
 import { clientCommands } from './client-commands.js'
 import { clusterCommand } from './cluster.js'
 import { EXAMPLES } from './examples.js'
+import { changesCommand } from './feed-commands.js'
 import { initCommand } from './init.js'
 import { keygenCommand } from './keygen.js'
 import { connectCommand, membersCommand } from './member-commands.js'
@@ -33,7 +34,7 @@ export function buildProgram (): Command {
   // the subcommand; the program itself has no options but --version and --help.
   program.enablePositionalOptions()
   program.configureHelp({ sortSubcommands: false, showGlobalOptions: false })
-  const commands = [startCommand(), clusterCommand(), ...clientCommands(), membersCommand(), connectCommand(), exportCommand(), importCommand(), initCommand(), keygenCommand(), verifyCommand()]
+  const commands = [startCommand(), clusterCommand(), ...clientCommands(), changesCommand(), membersCommand(), connectCommand(), exportCommand(), importCommand(), initCommand(), keygenCommand(), verifyCommand()]
   for (const cmd of commands) {
     const examples = EXAMPLES[cmd.name()]
     if (examples !== undefined) cmd.addHelpText('after', examples)

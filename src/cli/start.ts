@@ -68,6 +68,7 @@ export function startCommand (): Command {
     .addOption(new Option('--tombstone-grace <ms>', 'deleted keys are garbage-collected no sooner than this, and only once every live member has synced since').env('CHORUS_TOMBSTONE_GRACE').default(START_DEFAULTS.tombstoneGrace).argParser(startInt('tombstoneGrace')))
     .addOption(new Option('--member-ttl <ms>', 'a member unseen this long stops holding tombstone collection back and must be reset before it rejoins').env('CHORUS_MEMBER_TTL').default(START_DEFAULTS.memberTtl).argParser(startInt('memberTtl')))
     .addOption(new Option('--accept-stale-data', 'start although this node last saw its cluster longer ago than --member-ttl; safe only if no node of the cluster ran meanwhile (e.g. the whole cluster was stopped): see docs/consistency.md (env value: true/false)').env('CHORUS_ACCEPT_STALE_DATA').default(START_DEFAULTS.acceptStaleData))
+    .addOption(new Option('--feed-retain <n>', 'changes the change feed keeps (kv.changes, chorus watch --since); older ones are pruned in the background, and a cursor before them gets ERR_HISTORY_GONE').env('CHORUS_FEED_RETAIN').default(START_DEFAULTS.feedRetain).argParser(startInt('feedRetain')))
     .addOption(new Option('--print-config', 'print the resolved configuration as JSON and exit'))
     // Used by `chorus cluster`: stop when the parent goes away (stdin closes), even if it was killed.
     .addOption(new Option('--exit-with-stdin').hideHelp())

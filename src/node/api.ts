@@ -233,6 +233,52 @@ export interface ChangeEvent {
   conflict: boolean
   /** 'local' when written through this node, 'remote' when merged from a peer. */
   origin: 'local' | 'remote'
+  /** The change's seq in this node's change feed (docs/api.md, "Change feed"). */
+  seq?: number
+  /** Pass as `since` to kv.watch or kv.changes to resume after this change. */
+  cursor?: string
+  /**
+   * Replayed from the feed by kv.watch `since` (not live): `found`, `value` and `conflict` are
+   * the key's state when it was replayed, not right after the change.
+   */
+  replayed?: true
+}
+
+/** kv.changes: the changes applied on this node after `since`, in the order applied. */
+export interface ChangesOptions {
+  /** A cursor from kv.changes, kv.watch or an ERR_HISTORY_GONE error; absent: from the oldest change retained. */
+  since?: string
+  /** Only keys starting with this (the cursor still moves past the others). */
+  prefix?: string
+  /** Most changes returned. */
+  limit?: number
+}
+
+/** One entry of the change feed: which key changed, not its value (read the key for that). */
+export interface ChangeEntry {
+  /** Node-local, strictly increasing in the order the changes were applied. */
+  seq: number
+  space: 'kv' | 'counter' | 'set'
+  key: string
+  /** 'local' when written through this node, 'remote' when merged from a peer. */
+  origin: 'local' | 'remote'
+  /** The key read as absent right after this change (a deleted register). */
+  deleted: boolean
+  /** When it was applied here, ISO 8601 (this node's clock). */
+  at: string
+}
+
+export interface ChangesResult {
+  changes: ChangeEntry[]
+  /** Pass as `since` next time: it stands after every change examined, returned or filtered out. */
+  cursor: string
+}
+
+/** A kv.watch subscription to the change feed (ChorusApi.watchFeed). */
+export interface FeedWatch {
+  /** Where the subscription starts: `since`, or the feed's latest change when there was none. */
+  cursor: string
+  unsubscribe: () => void
 }
 
 export interface ChorusApi {
@@ -274,6 +320,15 @@ export interface ChorusApi {
   sessionWait?: (session: unknown, timeoutMs?: unknown) => Promise<void>
   /** The session token a data method's result carries, taken once the method is done. */
   sessionToken?: () => string
+  /** One page of the change feed (docs/api.md, "Change feed"). */
+  changes: (options?: ChangesOptions) => Promise<ChangesResult>
+  /**
+   * kv.watch: changes whose key starts with `prefix`, each once, in the order applied; with
+   * `since`, first those after it from the feed, then live (ERR_HISTORY_GONE, -32602 at once
+   * for a cursor that cannot resume). `onEnd` is told when the subscription ends on its own
+   * (the history went while it was being replayed).
+   */
+  watchFeed: (options: { prefix: string, since?: string }, listener: (event: ChangeEvent) => void, onEnd: (err: unknown) => void) => FeedWatch
   /** True once started and until stop begins (GET /health). */
   isReady: () => boolean
   /**

@@ -28,7 +28,8 @@ import { InvalidParamsError, NotReadyError } from '../errors.js'
 import { Gossip, GossipControlAudit, type AuditFinding } from '../gossip/index.js'
 import { freshRunGapMs, Replica } from '../replica/index.js'
 import { Store } from '../store/index.js'
-import type { ChangeEvent, ChorusApi, ChorusApiExtras, ConnectResult, ExportOptions, ExportPage, ForgetResult, ImportResult, MemberInfo, NodeInfo, PeerInfo, SyncReport } from './api.js'
+import { ChangeLog, FeedRetention } from '../feed/index.js'
+import type { ChangeEvent, ChangesOptions, ChangesResult, ChorusApi, ChorusApiExtras, ConnectResult, FeedWatch, ExportOptions, ExportPage, ForgetResult, ImportResult, MemberInfo, NodeInfo, PeerInfo, SyncReport } from './api.js'
 import { MemberService } from './member-service.js'
 import { DataMethods } from './data-methods.js'
 import { ExportSessions } from './export-sessions.js'
@@ -48,6 +49,7 @@ import { TombstoneCollector } from './tombstone-gc.js'
 import { SessionPositions } from '../session/index.js'
 import { SessionService } from './session-service.js'
 import { changeEvent } from './views.js'
+import { changesPage, watchFeed } from './change-feed.js'
 
 /** How often the clock is read for a jump when no write reads it. */
 const CLOCK_WATCH_MS = 1000
@@ -62,6 +64,8 @@ export interface ChorusNode extends ChorusApi, ChorusApiExtras {
   dial: (multiaddr: string) => Promise<void>
   /** One tombstone-collection pass now (it also runs every gcIntervalMs). */
   collectGarbage: () => Promise<number>
+  /** One pruning pass of the change feed now (it also runs every feedPruneIntervalMs). */
+  pruneFeed: () => Promise<number>
   /** Idempotent; flushes, leaves the mesh, closes LevelDB. */
   stop: () => Promise<void>
 }
@@ -105,6 +109,8 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
   private penalties?: PeerPenalties
   private readonly exports = new ExportSessions({ node: () => this.peerId })
   private sessions?: SessionService
+  private feed?: ChangeLog
+  private feedRetention?: FeedRetention
 
   constructor (config: NodeConfig) {
     super()
@@ -169,8 +175,12 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       const clock = new HybridLogicalClock({ now: () => time.now(), maxDriftMs: config.maxDriftMs })
       const positions = await SessionPositions.open(this.store, peerIdFromPrivateKey(privateKey).toString())
       if (identity.renewed !== undefined) logger.warn({ reason: identity.renewed }, 'this node took a new identity, so that its writes can never be mistaken for another process\'s')
+      const feed = await ChangeLog.open(this.store, peerIdFromPrivateKey(privateKey).toString())
+      this.feed = feed
+      this.feedRetention = new FeedRetention({ log: feed, retain: config.feedRetain, intervalMs: config.feedPruneIntervalMs, logger: logger.child({ component: 'feed' }) })
       this.replica = await Replica.open({
         store: this.store,
+        commitHook: feed,
         nodeId: this.libp2p.peerId.toString(),
         clock,
         freshWindowMs: config.aeFreshMs,
@@ -295,6 +305,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       await this.sessions.start()
       this.redialer.start()
       this.collector.start()
+      this.feedRetention.start()
       this.clockWatch = setInterval(() => { time.raw() }, CLOCK_WATCH_MS)
       this.clockWatch.unref()
       this.ready = true
@@ -315,6 +326,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       this.redialer?.stop()
       await this.exports.closeAll()
       await this.collector?.stop()
+      await this.feedRetention?.stop()
       if (this.membership !== undefined && this.store !== undefined && this.replica !== undefined) {
         // The start-up check reads the last contact from this record (node/stale-check.ts).
         if (wasRunning) this.membership.touchAll(this.connectedPeers(), this.now())
@@ -489,6 +501,27 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
     return replica.onChange((change, decoded) => {
       if (change.key.startsWith(prefix)) listener(changeEvent(change.space, change.key, decoded, change.origin))
     })
+  }
+
+  // ---- the change feed (docs/api.md, "Change feed")
+
+  async changes (options: ChangesOptions = {}): Promise<ChangesResult> {
+    return await changesPage(this.feedParts(), options)
+  }
+
+  watchFeed (options: { prefix: string, since?: string }, listener: (event: ChangeEvent) => void, onEnd: (err: unknown) => void): FeedWatch {
+    return watchFeed(this.feedParts(), options, listener, onEnd)
+  }
+
+  /** One pruning pass of the change feed now (it also runs every feedPruneIntervalMs). */
+  async pruneFeed (): Promise<number> {
+    this.parts()
+    return await (this.feedRetention as FeedRetention).run()
+  }
+
+  private feedParts (): { log: ChangeLog, replica: Replica } {
+    const { replica } = this.parts()
+    return { log: this.feed as ChangeLog, replica }
   }
 
   recentErrors (): ErrorRecord[] {

@@ -25,7 +25,7 @@ import { StateCache } from './state-cache.js'
 import { LogThrottle } from '../util/log-throttle.js'
 import { freshRunGapMs, RecentChanges } from './recent-changes.js'
 import { decodeCollected, isAllTombstones, tombstoneTime } from './tombstones.js'
-import type { AntiEntropyReplica, ApplyReport, AppliedChange, BucketEntry, EncodedChange } from './types.js'
+import type { AntiEntropyReplica, ApplyReport, AppliedChange, BucketEntry, CommitHook, EncodedChange } from './types.js'
 
 /** Refused remote states are logged at info at most this often per peer and reason. */
 const REFUSAL_LOG_INTERVAL_MS = 60_000
@@ -57,6 +57,8 @@ export interface ReplicaInit {
   onCommitting?: () => () => void
   /** Told once when a peer shows writes of our identity that we never made (identity-check.ts). */
   onIdentityConflict?: (conflict: IdentityConflict) => void
+  /** Adds its writes to every commit that changes keys (the change feed, feed/). */
+  commitHook?: CommitHook
 }
 
 /** The first state that showed another writer with our identity. */
@@ -137,6 +139,7 @@ export class Replica implements AntiEntropyReplica {
   private readonly onIdentityConflict: (conflict: IdentityConflict) => void
   private readonly onCommit: (seconds: number) => void
   private readonly onCommitting: () => () => void
+  private readonly commitHook: CommitHook | undefined
 
   /** See SlotContext.collectedMayExist; set for good by the first collection. */
   private collectedMayExist: boolean
@@ -155,6 +158,7 @@ export class Replica implements AntiEntropyReplica {
     this.onIdentityConflict = init.onIdentityConflict ?? (() => {})
     this.onCommit = init.onCommit ?? (() => {})
     this.onCommitting = init.onCommitting ?? (() => () => {})
+    this.commitHook = init.commitHook
   }
 
   /** At info, once a minute per peer and reason (a peer can send thousands); the rest at debug. */
@@ -537,8 +541,17 @@ export class Replica implements AntiEntropyReplica {
       // From the batch that writes the first collected records on, absent registers must be
       // looked up there.
       if (purged.length > 0) this.collectedMayExist = true
+      // The feed's entries commit with the changes they record (feed/change-log.ts).
+      if (this.commitHook !== undefined && changes.length > 0) writes.push(...this.commitHook.stage(changes, now))
       const ended = this.onCommitting()
-      await this.store.commit(writes).catch((err: unknown) => { ended(); throw err })
+      let committed = false
+      try {
+        await this.store.commit(writes)
+        committed = true
+      } finally {
+        this.commitHook?.settle(committed)
+        if (!committed) ended()
+      }
       this.stats.commits++
       this.onCommit((performance.now() - started) / 1000)
       this.keys += keyDelta

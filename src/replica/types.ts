@@ -4,6 +4,7 @@
  */
 import type { MerkleTree } from '../merkle/index.js'
 import type { KeySpace } from '../model/index.js'
+import type { StoreWrite } from '../store/index.js'
 
 /** One key's full replicated state, encoded (codec/), addressed by store key (`r/…`, `c/…`, `s/…`). */
 export interface EncodedChange {
@@ -63,4 +64,16 @@ export interface AppliedChange {
   /** Encoded new state. */
   state: Uint8Array
   origin: 'local' | 'remote'
+  /** Its change-feed seq (feed/), set by the commit hook before the commit; absent without one. */
+  seq?: number
+}
+
+/**
+ * Told each group commit's changes (with their decoded states) before they are written: the
+ * writes `stage` returns join the same LevelDB batch, and `settle` says whether that batch was
+ * written. The change feed (feed/change-log.ts) is one; it sets each change's `seq`.
+ */
+export interface CommitHook {
+  stage: (changes: ReadonlyArray<readonly [AppliedChange, unknown]>, atMs: number) => StoreWrite[]
+  settle: (committed: boolean) => void
 }

@@ -29,7 +29,7 @@ import { requestText, type HttpAnswer } from './http-request.js'
 import { SessionCarrier } from './session-carrier.js'
 import { SESSION_DATA_METHODS } from './session-methods.js'
 import type {
-  BatchOp, ChangeEvent, ConflictsOptions, ConflictsResult, CounterResult, KvGetOptions, KvGetResult,
+  BatchOp, ChangeEvent, ChangesOptions, ChangesResult, ConflictsOptions, ConflictsResult, CounterResult, KvGetOptions, KvGetResult,
   BatchResult, ConnectResult, CounterScanResult, ExportItem, ExportOptions, ExportPage, ForgetResult, ImportResult, MemberInfo, NodeInfo, PeerInfo, ReadAfterOptions, ScanItem,
   ScanOptions, ScanResult, SetResult, SetScanResult, SyncReport, WriteResult
 } from '../node/api.js'
@@ -63,8 +63,23 @@ export interface WatchHandle {
 
 export interface WatchCallbacks {
   onEvent: (event: ChangeEvent) => void
-  /** The server dropped `missed` events because this watcher was too slow. */
-  onMissed?: (missed: number) => void
+  /**
+   * The server dropped `missed` events because this watcher was too slow. `cursor` stands after
+   * the last event it sent: watch({ since: cursor }) again to get the missed ones (dedupe by seq).
+   */
+  onMissed?: (missed: number, cursor?: string) => void
+  /**
+   * The server ended the subscription: ERR_HISTORY_GONE when the changes after `since` were
+   * pruned while they were replayed (re-read, then resume from `err.data.cursor`).
+   */
+  onEnd?: (err: ChorusRpcError) => void
+}
+
+/** What to watch: keys under `prefix` (all by default), resuming after `since` when given. */
+export interface WatchOptions {
+  prefix?: string
+  /** A cursor (from an event, a `missed` notice, kv.changes or ERR_HISTORY_GONE): replay what followed it first. */
+  since?: string
 }
 
 interface CallParams { transportError?: unknown }
@@ -315,6 +330,16 @@ export class ChorusClient {
     return await this.call('set.scan', { ...options })
   }
 
+  // change feed
+  /** One page of the node's change feed (kv.changes): pass the result's `cursor` as `since` next time. */
+  async changes (options: ChangesOptions = {}): Promise<ChangesResult> {
+    return await this.call('kv.changes', { ...options })
+  }
+
+  async kvChanges (options: ChangesOptions = {}): Promise<ChangesResult> {
+    return await this.changes(options)
+  }
+
   // backup
   /** One page of an export; without `cursor` a new export (a new snapshot) starts. */
   async nodeExport (options: ExportOptions = {}): Promise<ExportPage> {
@@ -364,8 +389,13 @@ export class ChorusClient {
     return text
   }
 
-  /** Opens a WebSocket, subscribes to changes under `prefix`, and calls back for each. */
-  async watch (prefix: string, callbacks: WatchCallbacks): Promise<WatchHandle> {
+  /**
+   * Opens a WebSocket, subscribes to changes under a prefix, and calls back for each. With
+   * `since` (a cursor), the changes after it are replayed first, then live ones follow, each
+   * once; ERR_HISTORY_GONE (thrown here) when the node no longer holds them.
+   */
+  async watch (what: string | WatchOptions, callbacks: WatchCallbacks): Promise<WatchHandle> {
+    const { prefix = '', since } = typeof what === 'string' ? { prefix: what } : what
     const { ws, opened } = dialRpcSocket(this.url, this.socketOptions())
     const rpc = new JSONRPCClient((payload: unknown) => { ws.send(JSON.stringify(payload)) })
     const closed = new Promise<void>(resolve => { ws.once('close', () => { rpc.rejectAllPendingRequests('connection closed'); resolve() }) })
@@ -374,17 +404,18 @@ export class ChorusClient {
     ws.on('message', (data) => {
       let msg: unknown
       try { msg = JSON.parse(data.toString()) } catch { return }
-      const m = msg as { method?: unknown, params?: { subscription?: string, event?: ChangeEvent, missed?: number } }
+      const m = msg as { method?: unknown, params?: { subscription?: string, event?: ChangeEvent, missed?: number, cursor?: string, error?: { code: number, message: string, data?: unknown } } }
       if (m.method === 'kv.watch' && m.params !== undefined) {
         if (m.params.event !== undefined) callbacks.onEvent(m.params.event)
-        else if (typeof m.params.missed === 'number') callbacks.onMissed?.(m.params.missed)
+        else if (typeof m.params.missed === 'number') callbacks.onMissed?.(m.params.missed, m.params.cursor)
+        else if (m.params.error !== undefined) callbacks.onEnd?.(new ChorusRpcError(m.params.error))
         return
       }
       rpc.receive(msg as JSONRPCResponse)
     })
     let subscription: string
     try {
-      subscription = await rpc.request('kv.watch', prefix === '' ? {} : { prefix }) as string
+      subscription = await rpc.request('kv.watch', { ...(prefix === '' ? {} : { prefix }), ...(since !== undefined ? { since } : {}) }) as string
     } catch (err) {
       ws.close()
       if (err instanceof JSONRPCErrorException) throw new ChorusRpcError({ code: err.code, message: err.message, data: err.data })

@@ -19,8 +19,8 @@ import type { Logger } from 'pino'
 
 /** What a WebSocket connection offers kv.watch / kv.unwatch. Absent over HTTP. */
 export interface WatchSession {
-  /** Starts a subscription; returns its id. */
-  watch: (prefix: string) => string
+  /** Starts a subscription (replaying the change feed after `since` first); returns its id. */
+  watch: (prefix: string, since?: string) => string
   /** Ends a subscription; false when the id is unknown. */
   unwatch: (subscription: string) => boolean
 }
@@ -90,7 +90,8 @@ function methodTable (api: ChorusApi): { [M in MethodName]: Impl<M> } {
     'cluster.members': () => api.members(),
     'cluster.forget': p => api.forget(p.peerId),
     'cluster.connect': p => api.connect(p.addr),
-    'kv.watch': (p, ctx) => sessionOf(ctx, 'kv.watch').watch(p.prefix ?? ''),
+    'kv.watch': (p, ctx) => sessionOf(ctx, 'kv.watch').watch(p.prefix ?? '', p.since),
+    'kv.changes': p => api.changes(p),
     'kv.unwatch': (p, ctx) => sessionOf(ctx, 'kv.unwatch').unwatch(p.subscription)
   }
 }

@@ -7,7 +7,7 @@ export type { RpcHandler, RpcHandlerInit, RpcContext, RpcReply, WatchSession } f
 export { startRpcServer } from './http.js'
 export type { RpcServer, RpcServerInit } from './http.js'
 export { ChorusClient, baseUrl } from './client.js'
-export type { ChorusClientOptions, WatchCallbacks, WatchHandle } from './client.js'
+export type { ChorusClientOptions, WatchCallbacks, WatchHandle, WatchOptions } from './client.js'
 export {
   ChorusRpcError,
   RPC_PARSE_ERROR, RPC_INVALID_REQUEST, RPC_METHOD_NOT_FOUND, RPC_INVALID_PARAMS, RPC_INTERNAL_ERROR, RPC_UNAUTHORIZED,

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod'
 import {
-  MAX_AFTER_TIMEOUT_MS, MAX_BATCH_OPS, MAX_EXPORT_PAGE_KEYS, MAX_IMPORT_KEYS, MAX_IMPORT_STATE_CHARS, MAX_MULTIADDR_LENGTH, MAX_PEER_ID_LENGTH, MAX_SCAN_LIMIT
+  MAX_AFTER_TIMEOUT_MS, MAX_BATCH_OPS, MAX_EXPORT_PAGE_KEYS, MAX_FEED_CURSOR_CHARS, MAX_FEED_LIMIT, MAX_IMPORT_KEYS, MAX_IMPORT_STATE_CHARS, MAX_MULTIADDR_LENGTH, MAX_PEER_ID_LENGTH, MAX_SCAN_LIMIT
 } from '../constants.js'
 import { InvalidParamsError } from '../errors.js'
 import { CheckedValue, checkedValue, keyProblem, memberProblem } from '../model/index.js'
@@ -97,7 +97,8 @@ export const methodSchemas = {
   // The node parses both (a peer id, a multiaddr naming its peer) and names the field too.
   'cluster.forget': z.strictObject({ peerId: z.string().min(1).max(MAX_PEER_ID_LENGTH) }),
   'cluster.connect': z.strictObject({ addr: z.string().min(1).max(MAX_MULTIADDR_LENGTH) }),
-  'kv.watch': z.strictObject({ prefix: bound.optional() }),
+  'kv.watch': z.strictObject({ prefix: bound.optional(), since: z.string().min(1).max(MAX_FEED_CURSOR_CHARS).optional() }),
+  'kv.changes': z.strictObject({ since: z.string().min(1).max(MAX_FEED_CURSOR_CHARS).optional(), prefix: bound.optional(), limit: z.int().min(1).max(MAX_FEED_LIMIT).optional() }),
   'kv.unwatch': z.strictObject({ subscription: z.string().min(1) })
 } as const
 

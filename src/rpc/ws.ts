@@ -2,8 +2,9 @@
  * JSON-RPC over WebSocket at /rpc: the same methods as HTTP plus kv.watch / kv.unwatch.
  *
  * A slow watcher must never slow the node: events are dropped (and counted) while the
- * socket's send buffer is above a bound, and one `{subscription, missed: N}` notification is
- * sent once it has drained.
+ * socket's send buffer is above a bound, and one `{subscription, missed: N, cursor}`
+ * notification is sent once it has drained; `cursor` stands after the last event sent, so
+ * kv.watch `{since: cursor}` resumes with the missed events (docs/api.md, "Change feed").
  *
  * A client may keep many requests in flight on one socket; they are handled concurrently and
  * answered as each completes (match answers by id). Past MAX_WS_IN_FLIGHT unanswered messages,
@@ -14,6 +15,7 @@ import { WebSocketServer, WebSocket } from 'ws'
 import { MAX_RPC_BODY_BYTES, MAX_WS_IN_FLIGHT, MAX_WS_IN_FLIGHT_BYTES, WS_PING_INTERVAL_MS } from '../constants.js'
 import { LimitExceededError } from '../errors.js'
 import { serialiseReply, type RpcHandler, type WatchSession } from './handler.js'
+import { toRpcError } from './errors.js'
 import { WS_PROTOCOL } from './security.js'
 import type { ChangeEvent, ChorusApi } from '../node/api.js'
 import type { IncomingMessage } from 'node:http'
@@ -41,7 +43,12 @@ export interface WsBinding {
   close: () => Promise<void>
 }
 
-interface Subscription { unsubscribe: () => void, missed: number }
+interface Subscription {
+  unsubscribe: () => void
+  missed: number
+  /** The change feed cursor after the last event sent: where a watcher that missed events resumes. */
+  resume: string
+}
 
 function refuseUpgrade (socket: Duplex, status: number, reason: string, body: string): void {
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
@@ -126,7 +133,7 @@ export function createWsBinding (init: WsBindingInit): WsBinding {
         if (sub.missed > 0 && !congested()) {
           const missed = sub.missed
           sub.missed = 0
-          ws.send(JSON.stringify({ jsonrpc: '2.0', method: 'kv.watch', params: { subscription: id, missed } }))
+          ws.send(JSON.stringify({ jsonrpc: '2.0', method: 'kv.watch', params: { subscription: id, missed, cursor: sub.resume } }))
         }
       }
     }
@@ -146,15 +153,14 @@ export function createWsBinding (init: WsBindingInit): WsBinding {
     }
 
     const session: WatchSession = {
-      watch (prefix) {
+      watch (prefix, since) {
         if (subs.size >= MAX_WATCHES_PER_SOCKET) {
           throw new LimitExceededError(`a connection holds at most ${MAX_WATCHES_PER_SOCKET} subscriptions`)
         }
         const id = `w${nextId++}`
-        const sub: Subscription = { unsubscribe: () => {}, missed: 0 }
-        subs.set(id, sub)
+        const sub: Subscription = { unsubscribe: () => {}, missed: 0, resume: '' }
         // Runs inside the node's apply path: must be cheap and must never throw.
-        sub.unsubscribe = api.watch(prefix, (event: ChangeEvent) => {
+        const send = (event: ChangeEvent): void => {
           try {
             if (ws.readyState !== WebSocket.OPEN || !subs.has(id)) return
             if (congested() || drainTimer !== undefined) {
@@ -164,10 +170,25 @@ export function createWsBinding (init: WsBindingInit): WsBinding {
             }
             if (sub.missed > 0) flushMissed()
             ws.send(JSON.stringify({ jsonrpc: '2.0', method: 'kv.watch', params: { subscription: id, event } }))
+            if (event.cursor !== undefined && sub.missed === 0) sub.resume = event.cursor
           } catch (err) {
             logger?.warn({ err }, 'dropping a watch event')
           }
-        })
+        }
+        // The subscription ended on its own (the history went while it was replayed): say so.
+        const ended = (err: unknown): void => {
+          if (!subs.delete(id) || ws.readyState !== WebSocket.OPEN) return
+          ws.send(JSON.stringify({ jsonrpc: '2.0', method: 'kv.watch', params: { subscription: id, error: toRpcError(err).error } }))
+        }
+        subs.set(id, sub)
+        try {
+          const feed = api.watchFeed({ prefix, ...(since !== undefined ? { since } : {}) }, send, ended)
+          sub.unsubscribe = feed.unsubscribe
+          sub.resume = feed.cursor
+        } catch (err) {
+          subs.delete(id)
+          throw err
+        }
         return id
       },
       unwatch (id) {

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { NODE_DEFAULTS } from '../config.js'
-import { MAX_AE_FRESH_MS } from '../constants.js'
+import { MAX_AE_FRESH_MS, MAX_FEED_RETAIN, MIN_FEED_RETAIN } from '../constants.js'
 import { ConfigError } from '../errors.js'
 import type { LogLevel, NodeInit } from '../config.js'
 
@@ -40,6 +40,8 @@ export interface StartOptions {
   memberTtl: number
   /** Start although this node last saw its cluster longer ago than memberTtl (docs/consistency.md, "Members"). */
   acceptStaleData: boolean
+  /** Changes the change feed keeps (kv.changes, kv.watch `since`); older ones are pruned. */
+  feedRetain: number
 }
 
 export const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']
@@ -62,12 +64,13 @@ export const START_DEFAULTS = {
   clockSettleTimeout: NODE_DEFAULTS.clockSettleTimeoutMs,
   tombstoneGrace: NODE_DEFAULTS.tombstoneGraceMs,
   memberTtl: NODE_DEFAULTS.memberTtlMs,
-  acceptStaleData: NODE_DEFAULTS.acceptStaleData
+  acceptStaleData: NODE_DEFAULTS.acceptStaleData,
+  feedRetain: NODE_DEFAULTS.feedRetain
 } as const satisfies Partial<StartOptions>
 
 const DAY_MS = 24 * 3600 * 1000
 
-/** The inclusive ranges of the integer options (milliseconds, except maxConnections). */
+/** The inclusive ranges of the integer options (milliseconds, except maxConnections and feedRetain). */
 export const START_LIMITS = {
   aeInterval: { min: 50, max: DAY_MS },
   aeFresh: { min: 0, max: MAX_AE_FRESH_MS },
@@ -75,7 +78,8 @@ export const START_LIMITS = {
   maxDrift: { min: 1000, max: 7 * DAY_MS },
   clockSettleTimeout: { min: 0, max: 60_000 },
   tombstoneGrace: { min: 1000, max: 365 * DAY_MS },
-  memberTtl: { min: 60_000, max: 365 * DAY_MS }
+  memberTtl: { min: 60_000, max: 365 * DAY_MS },
+  feedRetain: { min: MIN_FEED_RETAIN, max: MAX_FEED_RETAIN }
 } as const
 
 export type IntegerOption = keyof typeof START_LIMITS
@@ -128,6 +132,7 @@ export function toNodeInit (o: StartOptions, name: OptionNaming): NodeInit {
     maxConnections: o.maxConnections,
     tombstoneGraceMs: o.tombstoneGrace,
     memberTtlMs: o.memberTtl,
-    acceptStaleData: o.acceptStaleData
+    acceptStaleData: o.acceptStaleData,
+    feedRetain: o.feedRetain
   }
 }

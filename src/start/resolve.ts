@@ -56,6 +56,8 @@ export interface CreateNodeOptions {
   memberTtl?: number
   /** `--accept-stale-data`: start although this node last saw its cluster longer ago than memberTtl. @default false */
   acceptStaleData?: boolean
+  /** `--feed-retain`: changes the change feed keeps; older ones are pruned. @default 1000000 */
+  feedRetain?: number
 }
 
 type Checker = (value: unknown, option: keyof StartOptions) => unknown
@@ -133,7 +135,8 @@ const CHECKS: { [K in keyof CreateNodeOptions]-?: Checker } = {
   clockSettleTimeout: integer('clockSettleTimeout'),
   tombstoneGrace: integer('tombstoneGrace'),
   memberTtl: integer('memberTtl'),
-  acceptStaleData: boolean
+  acceptStaleData: boolean,
+  feedRetain: integer('feedRetain')
 }
 
 /** createNode takes every option of `chorus start` and no other: adding one to StartOptions fails here until it is added above. */

@@ -7,6 +7,7 @@
  *   tombstones store key of a register that is all tombstones → local ms when it became so (GC)
  *   collected store key of a collected register → when, and the version vector its tombstone had seen
  *   meta      name → text                                        (storage version)
+ *   feed      16 hex digits of a seq → one change-feed entry      (feed/; written with the change it records)
  *
  * The store knows nothing of replication: the replica computes a whole batch — states and
  * their leaf hashes — and commits it here in one atomic LevelDB batch, so the data and the tree
@@ -33,7 +34,7 @@ export type StoreWrite =
   | { sublevel: StoreSublevel, key: string, value: Bytes }
   | { sublevel: StoreSublevel, key: string, value?: undefined }
 
-export type StoreSublevel = 'data' | 'buckets' | 'conflicts' | 'tombstones' | 'collected' | 'meta'
+export type StoreSublevel = 'data' | 'buckets' | 'conflicts' | 'tombstones' | 'collected' | 'meta' | 'feed'
 
 export interface StoreInit {
   /** Directory of the LevelDB database. */
@@ -47,6 +48,8 @@ export interface RangeOptions {
   gt?: string
   lt?: string
   limit?: number
+  /** Newest first. */
+  reverse?: boolean
   /** Read from this snapshot instead of the latest data. */
   snapshot?: StoreSnapshot
 }
@@ -89,7 +92,7 @@ export class Store {
     this.fsync = init.fsync
     this.location = init.location
     const sub = (name: string): Sub => db.sublevel<string, Bytes>(name, { keyEncoding: 'utf8', valueEncoding: 'view' })
-    this.subs = { data: sub('data'), buckets: sub('buckets'), conflicts: sub('conflicts'), tombstones: sub('tombstones'), collected: sub('collected'), meta: sub('meta') }
+    this.subs = { data: sub('data'), buckets: sub('buckets'), conflicts: sub('conflicts'), tombstones: sub('tombstones'), collected: sub('collected'), meta: sub('meta'), feed: sub('feed') }
   }
 
   /** Opens (creating if needed) the database; DataDirError if it is locked, corrupt or of another version. */

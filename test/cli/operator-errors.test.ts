@@ -12,7 +12,7 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import { BIN, chorus, cleanEnv, spawnChorus, tempDir, READY } from './helpers.js'
 import { waitFor } from '../helpers/nodes.js'
 
-const COMMANDS = ['start', 'cluster', 'get', 'put', 'del', 'scan', 'conflicts', 'incr', 'count', 'sadd', 'srem', 'smembers', 'status', 'peers', 'sync', 'watch', 'members', 'connect', 'export', 'import', 'init', 'keygen', 'verify']
+const COMMANDS = ['start', 'cluster', 'get', 'put', 'del', 'scan', 'conflicts', 'incr', 'count', 'sadd', 'srem', 'smembers', 'status', 'peers', 'sync', 'watch', 'changes', 'members', 'connect', 'export', 'import', 'init', 'keygen', 'verify']
 
 /** A TCP port that something else holds for the rest of the test. */
 async function busyPort (): Promise<number> {

@@ -121,6 +121,13 @@ export function createFakeApi (): FakeApi {
       watchers.add(w)
       return () => { watchers.delete(w) }
     },
+    async changes (options) {
+      api.calls.push({ method: 'changes', args: [options] })
+      return { changes: [], cursor: 'c0' }
+    },
+    watchFeed (options, listener) {
+      return { cursor: 'c0', unsubscribe: api.watch(options.prefix, listener) }
+    },
     isReady: () => api.ready,
     metricsText: async () => '# HELP chorus_test a test metric\n# TYPE chorus_test counter\nchorus_test 1\n'
   }

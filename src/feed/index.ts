@@ -1,0 +1,8 @@
+export { ChangeLog } from './change-log.js'
+export type { FeedPage, ReadOptions } from './change-log.js'
+export { FeedRetention } from './retention.js'
+export type { FeedRetentionInit } from './retention.js'
+export { decodeFeedCursor, encodeFeedCursor } from './cursor.js'
+export type { FeedCursor } from './cursor.js'
+export { decodeEntry, encodeEntryValue, readsAbsent, seqKey } from './entry.js'
+export type { FeedEntry } from './entry.js'
