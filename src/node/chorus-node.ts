@@ -46,6 +46,8 @@ import { checkReturn } from './stale-check.js'
 import { TimeSync } from './time-sync.js'
 import { TombstoneCollector } from './tombstone-gc.js'
 import { changeEvent } from './views.js'
+import { replicateProtocol } from '../constants.js'
+import { Replicator, requiredNodes, type DurableTarget } from '../replication/index.js'
 
 /** How often the clock is read for a jump when no write reads it. */
 const CLOCK_WATCH_MS = 1000
@@ -102,6 +104,8 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
   private memberMethods?: MemberService
   private penalties?: PeerPenalties
   private readonly exports = new ExportSessions({ node: () => this.peerId })
+  /** Durable writes (replication/): pushes a write to peers and counts their acknowledgements. */
+  private replicator?: Replicator
 
   constructor (config: NodeConfig) {
     super()
@@ -225,6 +229,14 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
         // Exchange times use the corrected clock, like tombstone times (GC compares them).
         { intervalMs: config.aeIntervalMs, freshMs: config.aeFreshMs, clusterName: config.clusterName, now: () => clock.physicalNow(), announceNow: () => time.raw() }
       )
+      this.replicator = new Replicator({
+        libp2p: this.libp2p,
+        replica: this.replica,
+        allowed: peer => !gate.denies(peer),
+        onViolation: (peer, why) => { penalties.penalise(peer, 'replicate-violation', why) },
+        logger: logger.child({ component: 'replicate' })
+      }, { protocol: replicateProtocol(config.clusterName) })
+      this.replicator.metrics.register(this.metrics)
       this.timeSync = new TimeSync(
         { libp2p: this.libp2p, time, logger: logger.child({ component: 'clock' }) },
         { settleTimeoutMs: config.clockSettleTimeoutMs, intervalMs: TIME_SYNC_INTERVAL_MS, timeoutMs: TIME_SAMPLE_TIMEOUT_MS, protocol: timeProtocol(config.clusterName), peersToAsk: config.bootstrap.length > 0 || membership.size > 0 }
@@ -286,6 +298,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       await this.timeSync.start()
       this.gossip.start()
       await this.antiEntropy.start()
+      await this.replicator.start()
       this.redialer.start()
       this.collector.start()
       this.clockWatch = setInterval(() => { time.raw() }, CLOCK_WATCH_MS)
@@ -314,6 +327,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
         await this.persistMembers().catch(() => {})
       }
       await this.antiEntropy?.stop().catch((err: unknown) => { this.logger.warn({ err }, 'anti-entropy stop failed') })
+      await this.replicator?.stop()
       this.gossip?.stop()
       await this.timeSync?.stop()
       await this.replica?.flush().catch(() => {})
@@ -370,6 +384,12 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
 
   isReady (): boolean {
     return this.ready
+  }
+
+  protected async awaitReplicas (storeKeys: string[], target: DurableTarget): Promise<void> {
+    this.parts()
+    const nodes = requiredNodes(target.replicas, this.membership?.size ?? 0)
+    await (this.replicator as Replicator).replicate(storeKeys, nodes, target.timeoutMs)
   }
 
   protected clockFence (): Promise<void> | undefined {

@@ -5,7 +5,8 @@
  */
 import { z } from 'zod'
 import {
-  MAX_AFTER_TIMEOUT_MS, MAX_BATCH_OPS, MAX_EXPORT_PAGE_KEYS, MAX_IMPORT_KEYS, MAX_IMPORT_STATE_CHARS, MAX_MULTIADDR_LENGTH, MAX_PEER_ID_LENGTH, MAX_SCAN_LIMIT
+  MAX_AFTER_TIMEOUT_MS, MAX_BATCH_OPS, MAX_EXPORT_PAGE_KEYS, MAX_IMPORT_KEYS, MAX_IMPORT_STATE_CHARS, MAX_MULTIADDR_LENGTH, MAX_PEER_ID_LENGTH, MAX_SCAN_LIMIT,
+  MAX_REPLICAS, MAX_REPLICAS_TIMEOUT_MS
 } from '../constants.js'
 import { InvalidParamsError } from '../errors.js'
 import { CheckedValue, checkedValue, keyProblem, memberProblem } from '../model/index.js'
@@ -39,6 +40,11 @@ const limit = z.int().min(1).max(MAX_SCAN_LIMIT)
 const cursor = z.string().min(1)
 const timeoutMs = z.int().min(0).max(MAX_AFTER_TIMEOUT_MS)
 const members = z.array(member).max(MAX_BATCH_OPS)
+/** Durable writes: `replicas` (a count of nodes or "majority") and how long to wait for them. */
+const durable = {
+  replicas: z.union([z.int().min(1).max(MAX_REPLICAS), z.literal('majority')], { error: `must be an integer from 1 to ${MAX_REPLICAS} or "majority"` }).optional(),
+  timeoutMs: z.int().min(0).max(MAX_REPLICAS_TIMEOUT_MS).optional()
+}
 
 const batchOp = z.strictObject({
   op: z.enum(['put', 'delete']),
@@ -69,16 +75,16 @@ const importItem = z.strictObject({
 })
 
 export const methodSchemas = {
-  'kv.put': z.strictObject({ key, value, context: context.optional() }),
+  'kv.put': z.strictObject({ key, value, context: context.optional(), ...durable }),
   'kv.get': z.strictObject({ key, all: z.boolean().optional(), after: context.optional(), timeoutMs: timeoutMs.optional() }),
-  'kv.delete': z.strictObject({ key, context: context.optional() }),
-  'kv.batch': z.strictObject({ ops: z.array(batchOp).min(1).max(MAX_BATCH_OPS) }),
+  'kv.delete': z.strictObject({ key, context: context.optional(), ...durable }),
+  'kv.batch': z.strictObject({ ops: z.array(batchOp).min(1).max(MAX_BATCH_OPS), ...durable }),
   'kv.scan': scanParams,
   'kv.conflicts': z.strictObject({ prefix: bound.optional(), limit: limit.optional(), cursor: cursor.optional() }),
-  'counter.incr': z.strictObject({ key, by: z.int().optional() }),
+  'counter.incr': z.strictObject({ key, by: z.int().optional(), ...durable }),
   'counter.get': z.strictObject({ key, after: context.optional(), timeoutMs: timeoutMs.optional() }),
-  'set.add': z.strictObject({ key, members }),
-  'set.remove': z.strictObject({ key, members }),
+  'set.add': z.strictObject({ key, members, ...durable }),
+  'set.remove': z.strictObject({ key, members, ...durable }),
   'set.get': z.strictObject({ key, after: context.optional(), timeoutMs: timeoutMs.optional() }),
   'counter.scan': scanParams,
   'set.scan': scanParams,
