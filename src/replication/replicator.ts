@@ -65,7 +65,7 @@ export class Replicator {
   private readonly shutdown = new AbortController()
 
   constructor (private readonly c: ReplicatorComponents, private readonly init: ReplicatorInit) {
-    this.responder = new ReplicateResponder({ applyRemote: c.replica.applyRemote, allowed: c.allowed, onViolation: c.onViolation, logger: c.logger })
+    this.responder = new ReplicateResponder({ applyRemote: async (changes, from) => await c.replica.applyRemote(changes, from), allowed: c.allowed, onViolation: c.onViolation, logger: c.logger })
     this.metrics.responder = this.responder.stats
   }
 

@@ -13,7 +13,7 @@ import type { Connection, Stream } from '@libp2p/interface'
 import type { Logger } from 'pino'
 import { FramedStream } from '../antientropy/framed-stream.js'
 import { MAX_REPLICAS_TIMEOUT_MS, MAX_REPLICATE_FRAME_BYTES, MAX_REPLICATE_FRAMES_PER_STREAM, MAX_REPLICATE_STREAMS_PER_PEER, REPLICATE_FRAME_TIMEOUT_MS } from '../constants.js'
-import { ExchangeInterruptedError } from '../errors.js'
+import { ExchangeInterruptedError, ProtocolError } from '../errors.js'
 import type { ApplyReport, EncodedChange } from '../replica/index.js'
 import { decodePush, encodeAck, violation } from './wire.js'
 
@@ -66,7 +66,7 @@ export class ReplicateResponder {
       await fs.close()
     } catch (err) {
       fs.abort(err instanceof Error ? err : new Error(String(err)))
-      if (!(err instanceof ExchangeInterruptedError)) {
+      if (err instanceof ProtocolError && !(err instanceof ExchangeInterruptedError)) {
         this.stats.violations++
         this.c.onViolation(peer, (err as Error).message)
       }
@@ -83,10 +83,11 @@ export class ReplicateResponder {
   /** PUSH → merge and commit → ACK, until the peer ends its side. */
   private async exchange (fs: FramedStream, peer: string): Promise<void> {
     for (let frames = 0; ; frames++) {
-      const frame = await fs.read()
+      const frame = await readFrame(fs)
       if (frame === undefined) return
       if (frames >= MAX_REPLICATE_FRAMES_PER_STREAM) throw violation(`more than ${MAX_REPLICATE_FRAMES_PER_STREAM} frames in one stream`)
       const changes = decodePush(frame)
+      // A failure here is ours (a full disk, stopping), not the peer's: no ack, no penalty.
       const report = await this.c.applyRemote(changes, peer)
       // States refused because we collected their tombstone are an honest peer's lag; states
       // that fail validation are not something an honest node sends.
@@ -94,5 +95,15 @@ export class ReplicateResponder {
       this.stats.pushes++
       await fs.write(encodeAck({ applied: report.applied, rejected: report.rejected }))
     }
+  }
+}
+
+/** The next frame; a frame the length-prefix decoder refused (too long, malformed) is the peer's violation. */
+async function readFrame (fs: FramedStream): Promise<Uint8Array | undefined> {
+  try {
+    return await fs.read()
+  } catch (err) {
+    if (err instanceof ExchangeInterruptedError) throw err
+    throw violation(`unreadable frame: ${(err as Error).message}`, err)
   }
 }
