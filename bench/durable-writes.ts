@@ -9,7 +9,7 @@
  */
 import { encodeRegister } from '../src/codec/index.js'
 import { encodePush } from '../src/replication/index.js'
-import { startCluster, stopAll, waitMesh, killAll } from './lib/chorus.js'
+import { cpuDuring, killAll, startCluster, stopAll, waitMesh } from './lib/chorus.js'
 import { distribution, now, round, value100 } from './lib/stats.js'
 
 const WRITES = Number(process.argv[2] ?? 300)
@@ -39,6 +39,17 @@ async function measure (size: number): Promise<void> {
         await writer.rpc.call('kv.put', { key: `bench/${mode.name}/${i}`, value: value100(i), ...mode.params })
         if (i >= WARMUP) samples.get(mode.name)?.push(now() - t0)
       }
+    }
+    // CPU per write, all nodes together: one block of writes per mode (CPU cannot be told apart when interleaved).
+    const cpu = new Map<string, number>()
+    for (const mode of MODES) {
+      const { cpuMs } = await cpuDuring(nodes, async () => {
+        for (let i = 0; i < WRITES; i++) await writer.rpc.call('kv.put', { key: `cpu/${mode.name}/${i}`, value: value100(i), ...mode.params })
+      })
+      cpu.set(mode.name, cpuMs.reduce<number>((sum, ms) => sum + (ms ?? 0), 0) / WRITES)
+    }
+    for (const mode of MODES) {
+      process.stdout.write(`${size} nodes  ${mode.name.padEnd(20)} CPU of all nodes per write ${round((cpu.get(mode.name) ?? 0) * 1000, 0)} µs\n`)
     }
     for (const mode of MODES) {
       const d = distribution(samples.get(mode.name) ?? [])

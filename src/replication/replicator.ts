@@ -192,7 +192,13 @@ export class Replicator {
     if (wait.acked.size >= wait.needed) wait.done.abort()
   }
 
+  /**
+   * A stream on a connection we already have (the peer was pushed to because it is connected):
+   * libp2p's dialProtocol would go through the dialer and the peer store on every push.
+   */
   private readonly dial = async (peer: PeerId, signal: AbortSignal): Promise<Stream> => {
+    const open = this.c.libp2p.getConnections(peer).find(conn => conn.status === 'open')
+    if (open !== undefined) return await open.newStream(this.init.protocol, { signal })
     return await this.c.libp2p.dialProtocol(peer, this.init.protocol, { signal })
   }
 }
