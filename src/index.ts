@@ -23,7 +23,8 @@ export type { ChorusClientOptions, WatchCallbacks, WatchHandle } from './rpc/ind
 export {
   ChorusError, InvalidParamsError, InvalidContextError, AfterTimeoutError, NotReadyError, NoPeerError,
   SyncFailedError, LimitExceededError, CorruptDataError, DataDirError, ProtocolError, ExchangeInterruptedError,
-  ConfigError, IdentityConflictError, StorageError, UnauthorizedError
+  ConfigError, IdentityConflictError, StorageError, UnauthorizedError,
+  ReplicasTimeoutError
 } from './errors.js'
 export type { ChorusErrorOptions } from './errors.js'
 export {

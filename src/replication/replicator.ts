@@ -81,6 +81,8 @@ export class Replicator {
   async stop (): Promise<void> {
     this.c.libp2p.removeEventListener('peer:identify', this.onIdentify)
     this.shutdown.abort(new ExchangeInterruptedError('replicate: node stopping'))
+    // Writes still waiting answer now, with how many nodes had them (the write is kept).
+    for (const wait of this.waits) wait.done.abort()
     this.responder.stop()
     this.slots.clear()
     await this.c.libp2p.unhandle(this.init.protocol).catch(() => {})
@@ -147,30 +149,38 @@ export class Replicator {
     const id = peer.toString()
     if (wait.done.signal.aborted || wait.tried.has(id) || !this.c.allowed(id)) return
     wait.tried.add(id)
-    void this.pushUntilDone(wait, peer)
+    void this.pushUntilDone(wait, peer).then(settled => {
+      // Lost the connection: the peer is pushed to again if it comes back while the write waits.
+      if (!settled) wait.tried.delete(id)
+    })
   }
 
-  /** Push to one peer; a failed stream is tried again while the wait lasts and the peer stays connected. */
-  private async pushUntilDone (wait: Wait, peer: PeerId): Promise<void> {
+  /**
+   * Push to one peer; a failed stream is tried again while the wait lasts and the peer stays
+   * connected. True when the peer answered for good (acked, rejected, or does not speak the
+   * protocol); false when the connection went away first.
+   */
+  private async pushUntilDone (wait: Wait, peer: PeerId): Promise<boolean> {
     const id = peer.toString()
     while (!wait.done.signal.aborted && !this.shutdown.signal.aborted) {
       const release = await this.slots.acquire(id, wait.done.signal)
-      if (release === undefined) return
+      if (release === undefined) return true
       try {
         const outcome = await this.pushOnce(peer, wait.frames)
         this.metrics.push(outcome)
         if (outcome === 'acked') this.acked(wait, id)
-        return
+        return true
       } catch (err) {
         this.metrics.push('failed')
         this.c.logger.debug({ err, peer: id }, 'replicate push failed')
-        if ((err as Error).name === 'UnsupportedProtocolError') return
+        if ((err as Error).name === 'UnsupportedProtocolError') return true
       } finally {
         release()
       }
-      if (this.c.libp2p.getConnections(peer).length === 0) return
+      if (this.c.libp2p.getConnections(peer).length === 0) return false
       await delay(REPLICATE_RETRY_MS, wait.done.signal)
     }
+    return true
   }
 
   /** One push under a deadline of its own (and the node's shutdown). */
