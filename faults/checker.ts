@@ -7,6 +7,12 @@
  * unknown (timeout, refused, reset: it may or may not have been applied — and, on a paused
  * node, applied long after the client gave up, so an unknown operation's effect may land at
  * any time after its start).
+ *
+ * A wipe (kill -9, the data directory deleted, a restart as a new member) loses what only that
+ * node held. So in a schedule with a wipe, a plain write (no `replicas`) acknowledged by the
+ * wiped node before the wipe is judged as unknown: it may have spread, or died with the disk.
+ * A write acknowledged with `replicas` ≥ 2 was on two nodes' disks when it was acknowledged,
+ * and one wipe cannot take both: it is judged as acknowledged, in every schedule.
  */
 import type { Op } from './history.js'
 import type { Snapshot } from './snapshot.js'
@@ -18,7 +24,31 @@ export type ViolationKind = typeof VIOLATION_KINDS[number]
 export interface Violation { kind: ViolationKind, key?: string, nodes?: number[], op?: number, detail: string }
 
 /** How much each rule actually judged, so that a pass is not a vacuous one. */
-export interface CheckStats { putsChecked: number, deletesChecked: number, batchesChecked: number, counterBounds: number, membersMustHave: number, membersMustLack: number, sessionReads?: number }
+export interface CheckStats {
+  putsChecked: number, deletesChecked: number, batchesChecked: number, counterBounds: number, membersMustHave: number, membersMustLack: number
+  sessionReads?: number
+  /** Of putsChecked, puts acknowledged with `replicas` ≥ 2. */
+  durablePutsChecked?: number
+  /** Plain writes acknowledged by a wiped node before its wipe, judged as unknown. */
+  excusedByWipe?: number
+}
+
+/** A wipe: which node, and when its data directory was gone (the end of the fault's begin). */
+export interface Wipe { node: number, at: number }
+
+const WRITE_METHODS = new Set(['kv.put', 'kv.delete', 'kv.batch', 'counter.incr', 'set.add', 'set.remove'])
+const durableOp = (op: Op): boolean => (op.params?.replicas === 'majority' || (typeof op.params?.replicas === 'number' && op.params.replicas >= 2))
+
+/** The history as the rules judge it: a wiped node's plain acknowledged writes from before its wipe become unknown. */
+function judgedOps (ops: readonly Op[], wipes: readonly Wipe[], stats: CheckStats): readonly Op[] {
+  if (wipes.length === 0) return ops
+  return ops.map(op => {
+    if (op.outcome !== 'ok' || !WRITE_METHODS.has(op.method) || durableOp(op)) return op
+    if (!wipes.some(w => w.node === op.node && op.end <= w.at)) return op
+    stats.excusedByWipe = (stats.excusedByWipe ?? 0) + 1
+    return { ...op, outcome: 'unknown', reason: 'wiped' }
+  })
+}
 
 export interface CheckResult {
   stats: CheckStats
@@ -31,7 +61,7 @@ const json = (v: unknown): string => JSON.stringify(v)
 const iso = (t: number): string => new Date(t).toISOString()
 /** The latest moment an operation can have taken effect: its answer if it got one, never bounded if unknown. */
 const effectEnd = (op: Op): number => op.outcome === 'unknown' ? Infinity : op.end
-const isUniqueKey = (k: string): boolean => /^[ubr]\//.test(k)
+const isUniqueKey = (k: string): boolean => /^[ubrd]\//.test(k)
 
 interface Writes { ok: Map<string, string>, okOp: Map<string, Op>, unknown: Map<string, Set<string>>, failed: Map<string, Set<string>> }
 
@@ -50,11 +80,12 @@ function collectWrites (ops: readonly Op[]): Writes {
   return w
 }
 
-export function check (ops: readonly Op[], snaps: readonly Snapshot[], crashDetail: readonly string[]): CheckResult {
+export function check (history: readonly Op[], snaps: readonly Snapshot[], crashDetail: readonly string[], wipes: readonly Wipe[] = []): CheckResult {
   const violations: Violation[] = []
   const v = (x: Violation): void => { violations.push(x) }
+  const stats: CheckStats = { putsChecked: 0, deletesChecked: 0, batchesChecked: 0, counterBounds: 0, membersMustHave: 0, membersMustLack: 0, durablePutsChecked: 0, excusedByWipe: 0 }
+  const ops = judgedOps(history, wipes, stats)
   const writes = collectWrites(ops)
-  const stats: CheckStats = { putsChecked: 0, deletesChecked: 0, batchesChecked: 0, counterBounds: 0, membersMustHave: 0, membersMustLack: 0 }
   checkLostAndUndone(ops, snaps, writes, v, stats)
   checkPhantoms(snaps, writes, v)
   checkBatches(ops, snaps, v, stats)
@@ -88,6 +119,7 @@ function checkLostAndUndone (ops: readonly Op[], snaps: readonly Snapshot[], wri
   for (const [key, value] of writes.ok) {
     if (mayBeDeleted.has(key)) continue
     stats.putsChecked++
+    if (durableOp(writes.okOp.get(key) as Op)) stats.durablePutsChecked = (stats.durablePutsChecked ?? 0) + 1
     const bad = snaps.filter(s => json(s.kv.get(key)) !== value)
     if (bad.length > 0) {
       const have = bad.map(s => `node ${s.node}: ${s.kv.has(key) ? json(s.kv.get(key)) : 'absent'}`).join(', ')

@@ -10,7 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createWriteStream, type WriteStream } from 'node:fs'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
@@ -44,7 +44,8 @@ export class ChorusNode {
 
   constructor (
     readonly net: NodeNet,
-    readonly peerId: string,
+    /** Changes when the node's data directory is wiped (a new identity: see wipe()). */
+    public peerId: string,
     readonly mountDir: string,
     readonly clockFile: string,
     private readonly bootstrap: () => string[],
@@ -58,6 +59,18 @@ export class ChorusNode {
   get dataDir (): string { return join(this.mountDir, 'data') }
   get multiaddr (): string { return `/ip4/${this.net.ip}/tcp/${P2P_PORT}/p2p/${this.peerId}` }
   get pid (): number | undefined { return this.child?.pid }
+
+  /**
+   * The `wipe` fault, on a node that is down: its whole data directory is deleted and it gets a
+   * NEW identity — reusing one whose counters were lost would reuse its dots. Returns the new
+   * peer id (the others' bootstrap lists follow it).
+   */
+  async wipe (): Promise<string> {
+    if (this.state !== 'down') throw new Error(`node ${this.index} is ${this.state}, not down`)
+    await rm(this.dataDir, { recursive: true, force: true })
+    this.peerId = await writeIdentity(this.dataDir)
+    return this.peerId
+  }
 
   /** Starts the node and waits for its `ready` line (its RPC then answers). */
   async start (): Promise<void> {
@@ -160,14 +173,10 @@ export class Cluster {
     const nodeOpts: NodeOptions = { ...opts, clusterKeyFile }
     for (const [i, net] of nets.entries()) {
       const mountDir = mountDirs[i] as string
-      const dataDir = join(mountDir, 'data')
-      await mkdir(dataDir, { recursive: true })
-      const key = await generateKeyPair('Ed25519')
-      await writeFile(join(dataDir, 'peer.key'), privateKeyToProtobuf(key), { mode: 0o600 })
+      const peerId = await writeIdentity(join(mountDir, 'data'))
       const clockFile = join(clockDir, `clock-${net.index}`)
       await setClockOffset(clockFile, 0)
       const log = createWriteStream(join(opts.logDir, `node-${net.index}.stderr.log`))
-      const peerId = peerIdFromPrivateKey(key).toString()
       cluster.nodes.push(new ChorusNode(net, peerId, mountDir, clockFile, () => cluster.bootstrapFor(net.index), nodeOpts, log))
     }
     return cluster
@@ -191,4 +200,12 @@ export class Cluster {
     await Promise.all(this.nodes.map(async n => { await n.stop() }))
     for (const n of this.nodes) n.close()
   }
+}
+
+/** A new data directory holding only a new identity; its peer id. */
+async function writeIdentity (dataDir: string): Promise<string> {
+  await mkdir(dataDir, { recursive: true })
+  const key = await generateKeyPair('Ed25519')
+  await writeFile(join(dataDir, 'peer.key'), privateKeyToProtobuf(key), { mode: 0o600 })
+  return peerIdFromPrivateKey(key).toString()
 }

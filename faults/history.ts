@@ -8,7 +8,7 @@
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs'
 import type { Outcome } from './agent-client.js'
 
-export type OpKind = 'put' | 'delete' | 'hot' | 'incr' | 'sadd' | 'srem' | 'batch' | 'ryw-put' | 'ryw-get' | 'sess-put' | 'sess-get'
+export type OpKind = 'put' | 'delete' | 'hot' | 'incr' | 'sadd' | 'srem' | 'batch' | 'ryw-put' | 'ryw-get' | 'sess-put' | 'sess-get' | 'dput'
 
 export interface Op {
   id: number

@@ -75,6 +75,11 @@ export class Injector {
     } else if (node !== undefined) {
       switch (f.kind) {
         case 'kill': await node.kill9(); break
+        case 'wipe':
+          await node.kill9()
+          detail.oldPeerId = node.peerId
+          detail.newPeerId = await node.wipe()
+          break
         case 'pause': node.pause(); break
         case 'skew-start':
           await node.kill9()
@@ -105,7 +110,7 @@ export class Injector {
       await this.applyNet()
     } else if (node !== undefined) {
       switch (f.kind) {
-        case 'kill': await node.start(); break
+        case 'kill': case 'wipe': await node.start(); break
         case 'pause': node.resume(); break
         case 'skew-start':
           // Back to the right time through a clean restart, as an operator fixing NTP would.

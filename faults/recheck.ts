@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { check } from './checker.js'
 import { annotate } from './explain.js'
 import { History } from './history.js'
+import { wipesOf } from './trial.js'
 import type { Snapshot } from './snapshot.js'
 
 export function loadSnapshots (file: string): Snapshot[] {
@@ -31,8 +32,8 @@ if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
   const dir = process.argv[2]
   if (dir === undefined) { process.stderr.write('usage: recheck.ts SEED_DIR\n'); process.exit(2) }
   const ops = History.load(join(dir, 'history.jsonl'))
-  const r = check(ops, loadSnapshots(join(dir, 'snapshots.json')), loadCrashes(join(dir, 'events.jsonl')))
   const events = readFileSync(join(dir, 'events.jsonl'), 'utf8').split('\n').filter(l => l !== '').map(l => JSON.parse(l))
+  const r = check(ops, loadSnapshots(join(dir, 'snapshots.json')), loadCrashes(join(dir, 'events.jsonl')), wipesOf(events))
   annotate(r, ops, JSON.parse(readFileSync(join(dir, 'schedule.json'), 'utf8')), events)
   process.stdout.write(JSON.stringify({ stats: r.stats, counts: r.counts, digestsEqual: r.digestsEqual }, null, 2) + '\n')
   for (const v of r.violations.slice(0, 50)) process.stdout.write(`${v.kind} ${v.key ?? ''}: ${v.detail}\n`)

@@ -7,18 +7,19 @@
  * shuffled order (so a short run still covers every kind), then picks kinds at random.
  * Process-level faults (kill, pause, skew-start, clock-jump, disk-full) never overlap on the
  * same node; network faults compose freely (the firewall applies their union). Every fault
- * heals at least 1 s before the fault phase ends.
+ * heals at least 1 s before the fault phase ends. At most one `wipe` per schedule: the promise
+ * it tests is "the loss of any one node's data directory" (a later pick of it takes another kind).
  */
 import { cutBetween, type Drop } from './firewall.js'
 import { rng, type Rng } from './prng.js'
 
 export const FAULT_KINDS = [
   'partition-halves', 'partition-isolate', 'partition-bridge', 'partition-ring', 'partition-oneway',
-  'loss', 'kill', 'pause', 'skew-start', 'clock-jump', 'disk-full'
+  'loss', 'kill', 'pause', 'skew-start', 'clock-jump', 'disk-full', 'wipe'
 ] as const
 export type FaultKind = typeof FAULT_KINDS[number]
 
-const PROCESS_KINDS: ReadonlySet<FaultKind> = new Set(['kill', 'pause', 'skew-start', 'clock-jump', 'disk-full'])
+const PROCESS_KINDS: ReadonlySet<FaultKind> = new Set(['kill', 'pause', 'skew-start', 'clock-jump', 'disk-full', 'wipe'])
 export const isProcessFault = (k: FaultKind): boolean => PROCESS_KINDS.has(k)
 
 export interface Fault {
@@ -50,7 +51,9 @@ const DURATION: Record<FaultKind, [number, number]> = {
   pause: [2000, 5000],
   'skew-start': [5000, 10000],
   'clock-jump': [4000, 8000],
-  'disk-full': [3000, 6000]
+  'disk-full': [3000, 6000],
+  // kill -9, the whole data directory deleted (identity included), restarted as a new member.
+  wipe: [1000, 4000]
 }
 
 export const SKEW_SEC = 300
@@ -65,18 +68,23 @@ export function generateSchedule (seed: number, durationSec: number, kinds: read
   const queue = r.shuffle(kinds)
   const faults: Fault[] = []
   let t = 2000
+  const others = kinds.filter(k => k !== 'wipe')
+  let wiped = false
   while (t < limit && kinds.length > 0) {
-    const kind = queue.shift() ?? r.pick(kinds)
+    let kind: FaultKind | undefined = queue.shift() ?? r.pick(kinds)
+    if (kind === 'wipe' && wiped) kind = others.length > 0 ? r.pick(others) : undefined
+    if (kind === undefined) break
     const [lo, hi] = DURATION[kind]
     const until = Math.min(t + r.int(lo, hi), limit)
     if (until - t >= lo / 2) {
       const fault = makeFault(r, kind, faults.length + 1, t, until, nodes, busyUntil, skewSign)
       if (fault !== null) {
         faults.push(fault)
+        if (kind === 'wipe') wiped = true
         if (fault.offsetSec !== undefined) skewSign = -skewSign
         // A restart takes 1–2 s on an idle machine, many more on a loaded one: leave the node
         // alone for a while after a fault that restarts it, so the next one starts on time.
-        if (isProcessFault(kind)) busyUntil.set(fault.nodes[0] as number, until + (kind === 'kill' || kind === 'skew-start' ? 4000 : 1000))
+        if (isProcessFault(kind)) busyUntil.set(fault.nodes[0] as number, until + (kind === 'kill' || kind === 'skew-start' || kind === 'wipe' ? 4000 : 1000))
       }
     }
     t += r.int(1000, 3500)

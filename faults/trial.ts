@@ -6,7 +6,7 @@
 import { cp, mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Cluster, type ClusterEvent } from './cluster.js'
-import { check, type CheckResult } from './checker.js'
+import { check, type CheckResult, type Wipe } from './checker.js'
 import { MOUNT_BASE, mountTmpfs, unmountAll } from './disk.js'
 import { annotate } from './explain.js'
 import { Firewall } from './firewall.js'
@@ -108,7 +108,7 @@ export async function runTrial (o: TrialOptions): Promise<TrialResult> {
     const snaps: Snapshot[] = []
     for (const n of cluster.nodes) snaps.push(await readNode(n.index, n.agent))
     await writeFile(join(o.dir, 'snapshots.json'), JSON.stringify(snaps.map(serialise)))
-    const checked = check(history.ops, snaps, crashes)
+    const checked = check(history.ops, snaps, crashes, wipesOf(injectEvents))
     annotate(checked, history.ops, schedule, injectEvents)
     if (equalAt === null) {
       // Unequal digests can hide differences no read shows (tombstones, version vectors): one more divergence.
@@ -147,6 +147,11 @@ export async function runTrial (o: TrialOptions): Promise<TrialResult> {
   const final = { ...result, wallMs: Date.now() - began }
   await writeFile(join(o.dir, 'result.json'), JSON.stringify({ ...final, check: { stats: final.check.stats, counts: final.check.counts, digestsEqual: final.check.digestsEqual } }, null, 2))
   return final
+}
+
+/** When each wiped node's data directory was gone: the end of its fault's begin action. */
+export function wipesOf (events: readonly InjectEvent[]): Wipe[] {
+  return events.filter(e => e.kind === 'wipe' && e.phase === 'begin' && e.node !== undefined).map(e => ({ node: e.node as number, at: e.done ?? e.t }))
 }
 
 /** Maps as plain objects, so a node's final state can be read (and re-checked) from the out dir. */

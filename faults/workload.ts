@@ -6,6 +6,9 @@
  *   u/<node>/<worker>/<n>     unique puts (written once; maybe deleted later by the same worker)
  *   b/<node>/<worker>/<n>/<j> kv.batch of 2–4 unique puts (never deleted)
  *   r/<node>/<worker>/<n>     read-your-writes: put here, then kv.get {after} on another node
+ *   d/<node>/<worker>/<n>     durable puts, `replicas: 2` (never deleted): acknowledged means on
+ *                             two nodes' disks, so they survive a wipe; ERR_REPLICAS_TIMEOUT
+ *                             means applied here but not confirmed, recorded as unknown
  *   h/0..7                    hot keys written blindly by every worker ("<node>-<worker>-<n>")
  *   c/0..3                    counters, by in −3..5
  *   s/0..3                    sets: shared members a–f, plus members private to one worker
@@ -13,6 +16,7 @@
  *                             increasing, and reads, hopping to a random node for every call
  *                             and carrying its session token (checker: checkSessions)
  */
+import type { Outcome } from './agent-client.js'
 import type { Cluster } from './cluster.js'
 import type { History, Op, OpKind } from './history.js'
 import { rng, type Rng } from './prng.js'
@@ -31,7 +35,9 @@ const SESSION_KEYS = 4
 const SESSION_WAIT_MS = 1500
 const SHARED_MEMBERS = ['a', 'b', 'c', 'd', 'e', 'f']
 
-const WEIGHTS = { put: 28, delete: 8, hot: 14, incr: 14, sadd: 12, srem: 8, batch: 6, ryw: 10 }
+const WEIGHTS = { put: 28, delete: 8, hot: 14, incr: 14, sadd: 12, srem: 8, batch: 6, ryw: 10, dput: 10 }
+/** Durable puts wait this long for their second node, inside the client's timeout. */
+export const DURABLE_TIMEOUT_MS = 1500
 
 export class Workload {
   private stopping = false
@@ -81,7 +87,9 @@ export class Workload {
 
   private async call (s: WorkerState, node: number, kind: OpKind, method: string, params: any, ref?: number): Promise<Op> {
     const start = Date.now()
-    const outcome = await this.cluster.node(node).agent.call(method, params, CLIENT_TIMEOUT_MS)
+    const answer = await this.cluster.node(node).agent.call(method, params, CLIENT_TIMEOUT_MS)
+    // Not confirmed on enough nodes is not "not applied": the write is kept and spreads.
+    const outcome: Outcome = answer.kind === 'failed' && answer.error.data?.code === 'ERR_REPLICAS_TIMEOUT' ? { kind: 'unknown', reason: 'ERR_REPLICAS_TIMEOUT' } : answer
     return this.history.record({ node, worker: s.w, kind, method, params, start, end: Date.now(), ...(ref !== undefined ? { ref } : {}) }, outcome)
   }
 
@@ -122,6 +130,11 @@ export class Workload {
         return
       }
       case 'ryw': await this.readYourWrite(s, n); return
+      case 'dput': {
+        const key = `d/${node}/${s.w}/${n}`
+        await this.call(s, node, 'dput', 'kv.put', { key, value: `d:${node}:${s.w}:${n}`, replicas: 2, timeoutMs: DURABLE_TIMEOUT_MS })
+        return
+      }
     }
   }
 

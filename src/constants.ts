@@ -285,3 +285,28 @@ export const FEED_PRUNE_BATCH = 10_000
 export const FEED_REPLAY_PAGE = 256
 /** kv.watch `since`: live changes held while the log is replayed; past it they are re-read from the log. */
 export const MAX_FEED_REPLAY_BUFFER = 10_000
+// ---- Durable writes: `replicas` on every write method (src/replication/; docs/consistency.md).
+
+/** Stream protocol that pushes a write's states to peers and returns their acknowledgements. */
+export const replicateProtocol = (cluster: string): string => `/chorus/${cluster}/replicate/1.0.0`
+/** The largest `replicas` a write may ask for (this node included). */
+export const MAX_REPLICAS = 64
+/** How long a write with `replicas` waits for acknowledgements by default, and at most. */
+export const DEFAULT_REPLICAS_TIMEOUT_MS = 5_000
+export const MAX_REPLICAS_TIMEOUT_MS = 60_000
+/**
+ * A replicate frame (one request's states, or an ack) is at most this many bytes: the gossip
+ * message bound, so any write that gossip carries in one message fits one frame.
+ */
+export const MAX_REPLICATE_FRAME_BYTES = MAX_GOSSIP_MESSAGE_BYTES
+/** Request frames one replicate stream may carry (a write's states are packed into frames). */
+export const MAX_REPLICATE_FRAMES_PER_STREAM = 64
+/**
+ * Replicate streams open at once with one peer, each way: what a peer can make us hold is
+ * this many frames. Pushes beyond it wait for a slot on the sending side.
+ */
+export const MAX_REPLICATE_STREAMS_PER_PEER = 32
+/** Deadline of each read and write on a replicate stream (the responder's commit included). */
+export const REPLICATE_FRAME_TIMEOUT_MS = 10_000
+/** A push that failed (stream reset, peer busy) is tried again this soon while its write still waits. */
+export const REPLICATE_RETRY_MS = 250

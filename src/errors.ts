@@ -181,3 +181,13 @@ export class HistoryGoneError extends ChorusError {
   override readonly code = 'ERR_HISTORY_GONE'
   override readonly rpcCode = -32032
 }
+
+/**
+ * A write with `replicas: k` was not acknowledged by k nodes (this one included) within
+ * `timeoutMs`. The write is NOT undone: it is committed here and keeps spreading. `data.replicas`
+ * says how many nodes held it when the wait ended, `data.required` how many were asked for.
+ */
+export class ReplicasTimeoutError extends ChorusError {
+  override readonly code = 'ERR_REPLICAS_TIMEOUT'
+  override readonly rpcCode = -32030
+}

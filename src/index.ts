@@ -23,7 +23,8 @@ export type { ChorusClientOptions, WatchCallbacks, WatchHandle, WatchOptions } f
 export {
   ChorusError, InvalidParamsError, InvalidContextError, AfterTimeoutError, NotReadyError, NoPeerError,
   SyncFailedError, LimitExceededError, CorruptDataError, DataDirError, ProtocolError, ExchangeInterruptedError,
-  ConfigError, IdentityConflictError, StorageError, UnauthorizedError, HistoryGoneError
+  ConfigError, IdentityConflictError, StorageError, UnauthorizedError, HistoryGoneError,
+  ReplicasTimeoutError
 } from './errors.js'
 export { SessionTimeoutError } from './errors.js'
 export type { ChorusErrorOptions } from './errors.js'

@@ -9,6 +9,7 @@ import { UsageError, configOption, intIn, resolveOptions } from './options.js'
 import { formatPeers, formatStatus, formatValue } from './format.js'
 import { withResumeCursor } from './feed-format.js'
 import type { ChangeEvent, CounterScanItem, ScanItem, ScanOptions, SetScanItem } from '../node/api.js'
+import { connectDurable, withReplicasOption } from './durable-option.js'
 
 export const DEFAULT_URL = 'http://127.0.0.1:7070'
 
@@ -121,24 +122,24 @@ export function clientCommands (): Command[] {
     process.stderr.write(`${key}: conflict — concurrent versions remain after this write (see get --all); write with the context of a fresh read to resolve\n`)
   }
 
-  const put = clientCommand('put', 'write a register; VALUE is JSON, or a plain string when it does not parse as JSON; prints the new context')
+  const put = withReplicasOption(clientCommand('put', 'write a register; VALUE is JSON, or a plain string when it does not parse as JSON; prints the new context')
     .argument('<key>')
     .argument('<value>')
-    .addOption(new Option('--context <context>', 'supersede exactly what this context (from a read) covers'))
+    .addOption(new Option('--context <context>', 'supersede exactly what this context (from a read) covers')))
     .action(async (key: string, value: string, _o: unknown, cmd: Command) => {
-      const { client, opts } = connect(cmd)
-      const r = await client.kvPut(key, parseValueArg(value), maybeContext(opts))
+      const { client, opts, durable } = connectDurable(cmd)
+      const r = await client.kvPut(key, parseValueArg(value), maybeContext(opts), durable)
       if (opts.json === true) json(r)
       else out(r.context)
       if (r.conflict && opts.json !== true) warnSiblingsRemain(key)
     })
 
-  const del = clientCommand('del', 'delete a register; prints the new context')
+  const del = withReplicasOption(clientCommand('del', 'delete a register; prints the new context')
     .argument('<key>')
-    .addOption(new Option('--context <context>', 'supersede exactly what this context (from a read) covers'))
+    .addOption(new Option('--context <context>', 'supersede exactly what this context (from a read) covers')))
     .action(async (key: string, _o: unknown, cmd: Command) => {
-      const { client, opts } = connect(cmd)
-      const r = await client.kvDelete(key, maybeContext(opts))
+      const { client, opts, durable } = connectDurable(cmd)
+      const r = await client.kvDelete(key, maybeContext(opts), durable)
       if (opts.json === true) json(r)
       else out(r.context)
       if (r.conflict && opts.json !== true) warnSiblingsRemain(key)
@@ -182,12 +183,12 @@ export function clientCommands (): Command[] {
       else for (const k of keys) out(k)
     })
 
-  const incr = clientCommand('incr', 'add BY (default 1, may be negative) to a counter; prints the new value')
+  const incr = withReplicasOption(clientCommand('incr', 'add BY (default 1, may be negative) to a counter; prints the new value')
     .argument('<key>')
-    .argument('[by]', 'an integer', intIn(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER))
+    .argument('[by]', 'an integer', intIn(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)))
     .action(async (key: string, by: number | undefined, _o: unknown, cmd: Command) => {
-      const { client, opts } = connect(cmd)
-      const r = await client.counterIncr(key, by)
+      const { client, opts, durable } = connectDurable(cmd)
+      const r = await client.counterIncr(key, by, durable)
       if (opts.json === true) json(r)
       else out(String(r.value))
     })
@@ -202,12 +203,12 @@ export function clientCommands (): Command[] {
     })
 
   const setCmd = (name: string, description: string, op: 'setAdd' | 'setRemove'): Command =>
-    clientCommand(name, description)
+    withReplicasOption(clientCommand(name, description)
       .argument('<key>')
-      .argument('<members...>')
+      .argument('<members...>'))
       .action(async (key: string, members: string[], _o: unknown, cmd: Command) => {
-        const { client, opts } = connect(cmd)
-        const r = await client[op](key, members)
+        const { client, opts, durable } = connectDurable(cmd)
+        const r = await client[op](key, members, durable)
         if (opts.json === true) json(r)
         else for (const m of r.members) out(m)
       })

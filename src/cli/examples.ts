@@ -24,11 +24,14 @@ Examples:
 Examples:
   chorus put greeting hello                      # a plain string
   chorus put user/1 '{"name":"Ada"}'             # any JSON value
-  chorus put doc '"merged"' --context <context>  # resolve siblings read with get --all --json`,
+  chorus put doc '"merged"' --context <context>  # resolve siblings read with get --all --json
+  chorus put order/7 '"paid"' --replicas 2 --timeout 3000   # return once 2 nodes hold it on disk
+  chorus put order/7 '"paid"' --replicas majority           # more than half of the members`,
   del: `
 Examples:
   chorus del greeting
-  chorus del doc --context <context>`,
+  chorus del doc --context <context>
+  chorus del order/7 --replicas 2`,
   scan: `
 Examples:
   chorus scan --prefix user/
@@ -41,16 +44,19 @@ Examples:
   incr: `
 Examples:
   chorus incr visits
-  chorus incr stock -5`,
+  chorus incr stock -5
+  chorus incr stock -1 --replicas majority --timeout 2000`,
   count: `
 Examples:
   chorus count visits`,
   sadd: `
 Examples:
-  chorus sadd tags red green`,
+  chorus sadd tags red green
+  chorus sadd tags blue --replicas 2`,
   srem: `
 Examples:
-  chorus srem tags green`,
+  chorus srem tags green
+  chorus srem tags green --replicas 2`,
   smembers: `
 Examples:
   chorus smembers tags --json`,

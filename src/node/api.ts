@@ -49,6 +49,18 @@ export interface WriteResult {
   session?: string
 }
 
+/**
+ * Durability a write may ask for (docs/api.md, "Durable writes"): the call returns once
+ * `replicas` nodes, this one included, hold the write in LevelDB — learnt from their
+ * acknowledgements — or fails with ERR_REPLICAS_TIMEOUT (the write stays and spreads).
+ */
+export interface WriteOptions {
+  /** A number of nodes (1 to MAX_REPLICAS), or "majority" of the known members plus this node. */
+  replicas?: number | 'majority'
+  /** How long to wait for the acknowledgements. @default DEFAULT_REPLICAS_TIMEOUT_MS (5 s) */
+  timeoutMs?: number
+}
+
 export interface BatchResult {
   contexts: string[]
   /** One per operation, as WriteResult.conflict. */
@@ -282,16 +294,16 @@ export interface FeedWatch {
 }
 
 export interface ChorusApi {
-  kvPut: (key: string, value: unknown, context?: string) => Promise<WriteResult>
+  kvPut: (key: string, value: unknown, context?: string, options?: WriteOptions) => Promise<WriteResult>
   kvGet: (key: string, options?: KvGetOptions) => Promise<KvGetResult>
-  kvDelete: (key: string, context?: string) => Promise<WriteResult>
-  kvBatch: (ops: BatchOp[]) => Promise<BatchResult>
+  kvDelete: (key: string, context?: string, options?: WriteOptions) => Promise<WriteResult>
+  kvBatch: (ops: BatchOp[], options?: WriteOptions) => Promise<BatchResult>
   kvScan: (options?: ScanOptions) => Promise<ScanResult>
   kvConflicts: (options?: ConflictsOptions) => Promise<ConflictsResult>
-  counterIncr: (key: string, by?: number) => Promise<CounterResult>
+  counterIncr: (key: string, by?: number, options?: WriteOptions) => Promise<CounterResult>
   counterGet: (key: string, options?: ReadAfterOptions) => Promise<CounterResult>
-  setAdd: (key: string, members: string[]) => Promise<SetResult>
-  setRemove: (key: string, members: string[]) => Promise<SetResult>
+  setAdd: (key: string, members: string[], options?: WriteOptions) => Promise<SetResult>
+  setRemove: (key: string, members: string[], options?: WriteOptions) => Promise<SetResult>
   setGet: (key: string, options?: ReadAfterOptions) => Promise<SetResult>
   counterScan: (options?: ScanOptions) => Promise<CounterScanResult>
   setScan: (options?: ScanOptions) => Promise<SetScanResult>

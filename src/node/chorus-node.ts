@@ -50,6 +50,8 @@ import { SessionPositions } from '../session/index.js'
 import { SessionService } from './session-service.js'
 import { changeEvent } from './views.js'
 import { changesPage, watchFeed } from './change-feed.js'
+import { replicateProtocol } from '../constants.js'
+import { Replicator, requiredNodes, type DurableTarget } from '../replication/index.js'
 
 /** How often the clock is read for a jump when no write reads it. */
 const CLOCK_WATCH_MS = 1000
@@ -111,6 +113,8 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
   private sessions?: SessionService
   private feed?: ChangeLog
   private feedRetention?: FeedRetention
+  /** Durable writes (replication/): pushes a write to peers and counts their acknowledgements. */
+  private replicator?: Replicator
 
   constructor (config: NodeConfig) {
     super()
@@ -241,6 +245,14 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
         { intervalMs: config.aeIntervalMs, freshMs: config.aeFreshMs, clusterName: config.clusterName, now: () => clock.physicalNow(), announceNow: () => time.raw() }
       )
       this.sessions = new SessionService({ libp2p: this.libp2p, antiEntropy: this.antiEntropy, positions, store: this.store, logger: logger.child({ component: 'sessions' }), clusterName: config.clusterName })
+      this.replicator = new Replicator({
+        libp2p: this.libp2p,
+        replica: this.replica,
+        allowed: peer => !gate.denies(peer),
+        onViolation: (peer, why) => { penalties.penalise(peer, 'replicate-violation', why) },
+        logger: logger.child({ component: 'replicate' })
+      }, { protocol: replicateProtocol(config.clusterName) })
+      this.replicator.metrics.register(this.metrics)
       this.timeSync = new TimeSync(
         { libp2p: this.libp2p, time, logger: logger.child({ component: 'clock' }) },
         { settleTimeoutMs: config.clockSettleTimeoutMs, intervalMs: TIME_SYNC_INTERVAL_MS, timeoutMs: TIME_SAMPLE_TIMEOUT_MS, protocol: timeProtocol(config.clusterName), peersToAsk: config.bootstrap.length > 0 || membership.size > 0 }
@@ -303,6 +315,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       this.gossip.start()
       await this.antiEntropy.start()
       await this.sessions.start()
+      await this.replicator.start()
       this.redialer.start()
       this.collector.start()
       this.feedRetention.start()
@@ -334,6 +347,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
       }
       await this.sessions?.stop()
       await this.antiEntropy?.stop().catch((err: unknown) => { this.logger.warn({ err }, 'anti-entropy stop failed') })
+      await this.replicator?.stop()
       this.gossip?.stop()
       await this.timeSync?.stop()
       await this.replica?.flush().catch(() => {})
@@ -400,6 +414,12 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
   sessionToken (): string {
     this.parts()
     return (this.sessions as SessionService).token()
+  }
+
+  protected async awaitReplicas (storeKeys: string[], target: DurableTarget): Promise<void> {
+    this.parts()
+    const nodes = requiredNodes(target.replicas, this.membership?.size ?? 0)
+    await (this.replicator as Replicator).replicate(storeKeys, nodes, target.timeoutMs)
   }
 
   protected clockFence (): Promise<void> | undefined {

@@ -10,12 +10,13 @@ import { counterValue, setMembers, type CounterState, type OrSetState } from '..
 import { InvalidParamsError } from '../errors.js'
 import { toStoreKey, type KeySpace, type StateBySpace } from '../model/index.js'
 import { keyBoundProblem } from '../model/validate.js'
-import type { LocalOp, Replica } from '../replica/index.js'
+import { spaceOf, type LocalOp, type Replica } from '../replica/index.js'
 import type {
   BatchOp, BatchResult, ConflictsOptions, ConflictsResult, CounterResult, CounterScanItem, CounterScanResult, KvGetOptions, KvGetResult,
   ReadAfterOptions, ScanItem, ScanOptions, ScanResult, SetResult, SetScanItem, SetScanResult, WriteResult
 } from './api.js'
 import { waitUntilSeen } from './after-wait.js'
+import { checkDurable, type DurableOptions, type DurableTarget } from '../replication/index.js'
 import { decodeCursor, encodeCursor, scanBounds } from './cursor.js'
 import { checkContext, checkIncrement, checkKey, checkMembers, checkTimeout, checkValue } from './validate-input.js'
 import { counterView, registerView, setView } from './views.js'
@@ -25,30 +26,35 @@ export abstract class DataMethods {
   protected abstract parts (): { replica: Replica }
   /** While local writes must still wait for the cluster's time, what to wait on (node/time-sync.ts). */
   protected abstract clockFence (): Promise<void> | undefined
+  /** Resolves once the committed states of `storeKeys` are on as many nodes as `target` asks (replication/). */
+  protected abstract awaitReplicas (storeKeys: string[], target: DurableTarget): Promise<void>
 
   /** Every local write goes through here: the clock fence, then the one write path. */
-  private async applyLocal (ops: LocalOp[]): Promise<unknown[]> {
+  private async applyLocal (ops: LocalOp[], durable?: DurableTarget): Promise<unknown[]> {
     const fence = this.clockFence()
     if (fence !== undefined) {
       this.parts() // NotReadyError at once when stopped, not after the fence
       await fence
     }
-    return await this.parts().replica.applyLocal(ops)
+    const states = await this.parts().replica.applyLocal(ops)
+    // Committed here first; a timeout below leaves the write in place (it keeps spreading).
+    if (durable !== undefined) await this.awaitReplicas(ops.map(op => toStoreKey(spaceOf(op), op.key)), durable)
+    return states
   }
 
   // ---- registers
 
-  async kvPut (key: unknown, value: unknown, context?: unknown): Promise<WriteResult> {
+  async kvPut (key: unknown, value: unknown, context?: unknown, options?: DurableOptions): Promise<WriteResult> {
     const k = checkKey(key)
     const op = { kind: 'kv.put', key: k, json: checkValue(value), context: checkContext(context, toStoreKey('kv', k)) } as const
-    const [state] = await this.applyLocal([op]) as RegisterState[]
+    const [state] = await this.applyLocal([op], checkDurable(options)) as RegisterState[]
     return this.writeResult(op, state as RegisterState)
   }
 
-  async kvDelete (key: unknown, context?: unknown): Promise<WriteResult> {
+  async kvDelete (key: unknown, context?: unknown, options?: DurableOptions): Promise<WriteResult> {
     const k = checkKey(key)
     const op = { kind: 'kv.delete', key: k, context: checkContext(context, toStoreKey('kv', k)) } as const
-    const [state] = await this.applyLocal([op]) as RegisterState[]
+    const [state] = await this.applyLocal([op], checkDurable(options)) as RegisterState[]
     return this.writeResult(op, state as RegisterState)
   }
 
@@ -66,7 +72,8 @@ export abstract class DataMethods {
     return registerView(k, await replica.read('kv', k), options.all === true)
   }
 
-  async kvBatch (ops: BatchOp[]): Promise<BatchResult> {
+  async kvBatch (ops: BatchOp[], options?: DurableOptions): Promise<BatchResult> {
+    const durable = checkDurable(options)
     if (!Array.isArray(ops) || ops.length === 0 || ops.length > MAX_BATCH_OPS) {
       throw new InvalidParamsError(`ops: must be an array of 1 to ${MAX_BATCH_OPS} operations`, { data: { field: 'ops' } })
     }
@@ -79,7 +86,7 @@ export abstract class DataMethods {
       if (op.op === 'delete') return { kind: 'kv.delete', key, context }
       throw new InvalidParamsError(`${at}.op: must be "put" or "delete"`, { data: { field: `${at}.op` } })
     })
-    const states = await this.applyLocal(local) as RegisterState[]
+    const states = await this.applyLocal(local, durable) as RegisterState[]
     const results = states.map((s, i) => this.writeResult(local[i] as { key: string, context?: CausalContext }, s))
     return { contexts: results.map(r => r.context), conflicts: results.map(r => r.conflict) }
   }
@@ -139,9 +146,9 @@ export abstract class DataMethods {
 
   // ---- counters and sets
 
-  async counterIncr (key: unknown, by?: unknown): Promise<CounterResult> {
+  async counterIncr (key: unknown, by?: unknown, options?: DurableOptions): Promise<CounterResult> {
     const op: LocalOp = { kind: 'counter.incr', key: checkKey(key), by: checkIncrement(by) }
-    const [state] = await this.applyLocal([op]) as CounterState[]
+    const [state] = await this.applyLocal([op], checkDurable(options)) as CounterState[]
     return counterView(op.key, state as CounterState)
   }
 
@@ -153,16 +160,16 @@ export abstract class DataMethods {
     return counterView(k, await replica.read('counter', k))
   }
 
-  async setAdd (key: unknown, members: unknown): Promise<SetResult> {
-    return await this.setOp({ kind: 'set.add', key: checkKey(key), members: checkMembers(members) })
+  async setAdd (key: unknown, members: unknown, options?: DurableOptions): Promise<SetResult> {
+    return await this.setOp({ kind: 'set.add', key: checkKey(key), members: checkMembers(members) }, checkDurable(options))
   }
 
-  async setRemove (key: unknown, members: unknown): Promise<SetResult> {
-    return await this.setOp({ kind: 'set.remove', key: checkKey(key), members: checkMembers(members) })
+  async setRemove (key: unknown, members: unknown, options?: DurableOptions): Promise<SetResult> {
+    return await this.setOp({ kind: 'set.remove', key: checkKey(key), members: checkMembers(members) }, checkDurable(options))
   }
 
-  private async setOp (op: LocalOp): Promise<SetResult> {
-    const [state] = await this.applyLocal([op]) as OrSetState[]
+  private async setOp (op: LocalOp, durable?: DurableTarget): Promise<SetResult> {
+    const [state] = await this.applyLocal([op], durable) as OrSetState[]
     return setView(op.key, state as OrSetState)
   }
 
@@ -188,3 +195,4 @@ function checkBound (value: unknown, field: string): string {
   if (problem !== undefined) throw new InvalidParamsError(`${field}: ${problem}`, { data: { field } })
   return value as string
 }
+

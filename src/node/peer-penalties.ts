@@ -13,7 +13,7 @@ import {
 } from '../constants.js'
 import type { PeerGate } from './peer-gate.js'
 
-export type Offence = 'invalid-gossip' | 'ae-violation' | 'gossip-flood' | 'gossip-rate'
+export type Offence = 'invalid-gossip' | 'ae-violation' | 'gossip-flood' | 'gossip-rate' | 'replicate-violation'
 
 /** Points per offence; the threshold is PEER_PENALTY_THRESHOLD (100). */
 export const OFFENCE_POINTS: Readonly<Record<Offence, number>> = {
@@ -26,7 +26,10 @@ export const OFFENCE_POINTS: Readonly<Record<Offence, number>> = {
   // Gossip control faster than an honest router, past the burst allowance: charged once per
   // burst window (30 s), so a stalled honest node catching up pays once and a flooder is banned
   // in its third window (50 + 50·2^-½ + 50·2^-1 > 100 at a 60 s half-life).
-  'gossip-rate': 50
+  'gossip-rate': 50,
+  // A malformed replicate frame, or a push of nothing but invalid states: priced like an
+  // anti-entropy violation (2 within ~35 s ban).
+  'replicate-violation': 60
 }
 
 export interface PeerPenaltiesInit {

@@ -31,13 +31,13 @@ import { SESSION_DATA_METHODS } from './session-methods.js'
 import type {
   BatchOp, ChangeEvent, ChangesOptions, ChangesResult, ConflictsOptions, ConflictsResult, CounterResult, KvGetOptions, KvGetResult,
   BatchResult, ConnectResult, CounterScanResult, ExportItem, ExportOptions, ExportPage, ForgetResult, ImportResult, MemberInfo, NodeInfo, PeerInfo, ReadAfterOptions, ScanItem,
-  ScanOptions, ScanResult, SetResult, SetScanResult, SyncReport, WriteResult
+  ScanOptions, ScanResult, SetResult, SetScanResult, SyncReport, WriteOptions, WriteResult
 } from '../node/api.js'
 
 export interface ChorusClientOptions {
   /** Sent as `Authorization: Bearer <token>`. */
   token?: string
-  /** Per-call deadline. @default 30000 */
+  /** Per-call deadline; keep it above the `timeoutMs` of writes with `replicas`. @default 30000 */
   timeoutMs?: number
   /**
    * 'http': one HTTP request per call (nothing held open). 'ws': one WebSocket, opened on the
@@ -252,28 +252,29 @@ export class ChorusClient {
     return await this.kvGet(key, options)
   }
 
-  async put (key: string, value: unknown, context?: string): Promise<WriteResult> {
-    return await this.kvPut(key, value, context)
+  async put (key: string, value: unknown, context?: string, options?: WriteOptions): Promise<WriteResult> {
+    return await this.kvPut(key, value, context, options)
   }
 
-  async delete (key: string, context?: string): Promise<WriteResult> {
-    return await this.kvDelete(key, context)
+  async delete (key: string, context?: string, options?: WriteOptions): Promise<WriteResult> {
+    return await this.kvDelete(key, context, options)
   }
 
-  async kvPut (key: string, value: unknown, context?: string): Promise<WriteResult> {
-    return await this.call('kv.put', { key, value, ...(context !== undefined ? { context } : {}) })
+  /** With `options.replicas`, returns once that many nodes hold the write (ERR_REPLICAS_TIMEOUT otherwise; docs/api.md, "Durable writes"). */
+  async kvPut (key: string, value: unknown, context?: string, options?: WriteOptions): Promise<WriteResult> {
+    return await this.call('kv.put', { key, value, ...(context !== undefined ? { context } : {}), ...durableParams(options) })
   }
 
   async kvGet (key: string, options: KvGetOptions = {}): Promise<KvGetResult> {
     return await this.call('kv.get', { key, ...options })
   }
 
-  async kvDelete (key: string, context?: string): Promise<WriteResult> {
-    return await this.call('kv.delete', { key, ...(context !== undefined ? { context } : {}) })
+  async kvDelete (key: string, context?: string, options?: WriteOptions): Promise<WriteResult> {
+    return await this.call('kv.delete', { key, ...(context !== undefined ? { context } : {}), ...durableParams(options) })
   }
 
-  async kvBatch (ops: BatchOp[]): Promise<BatchResult> {
-    return await this.call('kv.batch', { ops })
+  async kvBatch (ops: BatchOp[], options?: WriteOptions): Promise<BatchResult> {
+    return await this.call('kv.batch', { ops, ...durableParams(options) })
   }
 
   async kvScan (options: ScanOptions = {}): Promise<ScanResult> {
@@ -302,20 +303,20 @@ export class ChorusClient {
   }
 
   // counters and sets
-  async counterIncr (key: string, by?: number): Promise<CounterResult> {
-    return await this.call('counter.incr', { key, ...(by !== undefined ? { by } : {}) })
+  async counterIncr (key: string, by?: number, options?: WriteOptions): Promise<CounterResult> {
+    return await this.call('counter.incr', { key, ...(by !== undefined ? { by } : {}), ...durableParams(options) })
   }
 
   async counterGet (key: string, options: ReadAfterOptions = {}): Promise<CounterResult> {
     return await this.call('counter.get', { key, ...options })
   }
 
-  async setAdd (key: string, members: string[]): Promise<SetResult> {
-    return await this.call('set.add', { key, members })
+  async setAdd (key: string, members: string[], options?: WriteOptions): Promise<SetResult> {
+    return await this.call('set.add', { key, members, ...durableParams(options) })
   }
 
-  async setRemove (key: string, members: string[]): Promise<SetResult> {
-    return await this.call('set.remove', { key, members })
+  async setRemove (key: string, members: string[], options?: WriteOptions): Promise<SetResult> {
+    return await this.call('set.remove', { key, members, ...durableParams(options) })
   }
 
   async setGet (key: string, options: ReadAfterOptions = {}): Promise<SetResult> {
@@ -429,5 +430,14 @@ export class ChorusClient {
         await closed
       }
     }
+  }
+}
+
+/** A write's durability params, present only when asked for (a call without them is unchanged). */
+function durableParams (options: WriteOptions | undefined): Record<string, unknown> {
+  if (options === undefined) return {}
+  return {
+    ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {})
   }
 }

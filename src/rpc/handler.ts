@@ -14,7 +14,7 @@ import {
 import { parseParams } from './schemas.js'
 import { SESSION_DATA_METHODS, withSession } from './session-methods.js'
 import type { MethodName, MethodParams } from './schemas.js'
-import type { ChorusApi } from '../node/api.js'
+import type { ChorusApi, WriteOptions } from '../node/api.js'
 import type { Logger } from 'pino'
 
 /** What a WebSocket connection offers kv.watch / kv.unwatch. Absent over HTTP. */
@@ -66,18 +66,27 @@ function withAfter<T extends { after?: string, timeoutMs?: number }> (p: T): { a
   }
 }
 
+/** The durability params of a write method, passed on only when given (a call without them is unchanged). */
+function withDurable<T extends { replicas?: number | 'majority', timeoutMs?: number }> (p: T): WriteOptions | undefined {
+  if (p.replicas === undefined && p.timeoutMs === undefined) return undefined
+  return {
+    ...(p.replicas !== undefined ? { replicas: p.replicas } : {}),
+    ...(p.timeoutMs !== undefined ? { timeoutMs: p.timeoutMs } : {})
+  }
+}
+
 function methodTable (api: ChorusApi): { [M in MethodName]: Impl<M> } {
   return {
-    'kv.put': p => api.kvPut(p.key, p.value, p.context),
+    'kv.put': p => api.kvPut(p.key, p.value, p.context, withDurable(p)),
     'kv.get': p => api.kvGet(p.key, { ...(p.all !== undefined ? { all: p.all } : {}), ...withAfter(p) }),
-    'kv.delete': p => api.kvDelete(p.key, p.context),
-    'kv.batch': p => api.kvBatch(p.ops),
+    'kv.delete': p => api.kvDelete(p.key, p.context, withDurable(p)),
+    'kv.batch': p => api.kvBatch(p.ops, withDurable(p)),
     'kv.scan': p => api.kvScan(p),
     'kv.conflicts': p => api.kvConflicts(p),
-    'counter.incr': p => api.counterIncr(p.key, p.by ?? 1),
+    'counter.incr': p => api.counterIncr(p.key, p.by ?? 1, withDurable(p)),
     'counter.get': p => api.counterGet(p.key, withAfter(p)),
-    'set.add': p => api.setAdd(p.key, p.members),
-    'set.remove': p => api.setRemove(p.key, p.members),
+    'set.add': p => api.setAdd(p.key, p.members, withDurable(p)),
+    'set.remove': p => api.setRemove(p.key, p.members, withDurable(p)),
     'set.get': p => api.setGet(p.key, withAfter(p)),
     'counter.scan': p => api.counterScan(p),
     'set.scan': p => api.setScan(p),

@@ -5,7 +5,8 @@
  */
 import { z } from 'zod'
 import {
-  MAX_AFTER_TIMEOUT_MS, MAX_BATCH_OPS, MAX_EXPORT_PAGE_KEYS, MAX_FEED_CURSOR_CHARS, MAX_FEED_LIMIT, MAX_IMPORT_KEYS, MAX_IMPORT_STATE_CHARS, MAX_MULTIADDR_LENGTH, MAX_PEER_ID_LENGTH, MAX_SCAN_LIMIT
+  MAX_AFTER_TIMEOUT_MS, MAX_BATCH_OPS, MAX_EXPORT_PAGE_KEYS, MAX_FEED_CURSOR_CHARS, MAX_FEED_LIMIT, MAX_IMPORT_KEYS, MAX_IMPORT_STATE_CHARS, MAX_MULTIADDR_LENGTH, MAX_PEER_ID_LENGTH, MAX_SCAN_LIMIT,
+  MAX_REPLICAS, MAX_REPLICAS_TIMEOUT_MS
 } from '../constants.js'
 import { InvalidParamsError } from '../errors.js'
 import { CheckedValue, checkedValue, keyProblem, memberProblem } from '../model/index.js'
@@ -43,6 +44,11 @@ const members = z.array(member).max(MAX_BATCH_OPS)
 /** Every data method's `session` and the bound on its wait (docs/api.md "Sessions"). */
 const session = z.string().superRefine(refined(sessionTokenProblem))
 const withSession = { session: session.optional(), timeoutMs: timeoutMs.optional() }
+/** Durable writes: `replicas` (a count of nodes or "majority") and how long to wait for them. */
+const durable = {
+  replicas: z.union([z.int().min(1).max(MAX_REPLICAS), z.literal('majority')], { error: `must be an integer from 1 to ${MAX_REPLICAS} or "majority"` }).optional(),
+  timeoutMs: z.int().min(0).max(MAX_REPLICAS_TIMEOUT_MS).optional()
+}
 
 const batchOp = z.strictObject({
   op: z.enum(['put', 'delete']),
@@ -74,16 +80,16 @@ const importItem = z.strictObject({
 })
 
 export const methodSchemas = {
-  'kv.put': z.strictObject({ key, value, context: context.optional(), ...withSession }),
+  'kv.put': z.strictObject({ key, value, context: context.optional(), ...withSession, ...durable }),
   'kv.get': z.strictObject({ key, all: z.boolean().optional(), after: context.optional(), ...withSession }),
-  'kv.delete': z.strictObject({ key, context: context.optional(), ...withSession }),
-  'kv.batch': z.strictObject({ ops: z.array(batchOp).min(1).max(MAX_BATCH_OPS), ...withSession }),
+  'kv.delete': z.strictObject({ key, context: context.optional(), ...withSession, ...durable }),
+  'kv.batch': z.strictObject({ ops: z.array(batchOp).min(1).max(MAX_BATCH_OPS), ...withSession, ...durable }),
   'kv.scan': scanParams,
   'kv.conflicts': z.strictObject({ prefix: bound.optional(), limit: limit.optional(), cursor: cursor.optional(), ...withSession }),
-  'counter.incr': z.strictObject({ key, by: z.int().optional(), ...withSession }),
+  'counter.incr': z.strictObject({ key, by: z.int().optional(), ...withSession, ...durable }),
   'counter.get': z.strictObject({ key, after: context.optional(), ...withSession }),
-  'set.add': z.strictObject({ key, members, ...withSession }),
-  'set.remove': z.strictObject({ key, members, ...withSession }),
+  'set.add': z.strictObject({ key, members, ...withSession, ...durable }),
+  'set.remove': z.strictObject({ key, members, ...withSession, ...durable }),
   'set.get': z.strictObject({ key, after: context.optional(), ...withSession }),
   'counter.scan': scanParams,
   'set.scan': scanParams,
