@@ -239,3 +239,12 @@ export const MAX_CONNECT_TARGETS = 64
 export const MAX_COMMIT_BYTES = 16 * 1024 * 1024
 /** Past this many queued bytes, remote merges (gossip, anti-entropy) wait for room. */
 export const MAX_QUEUED_REMOTE_BYTES = 64 * 1024 * 1024
+
+// ---- Expiring keys (causal/expiry.ts; docs/api.md, "Expiring keys").
+
+/**
+ * The longest `ttlMs` a write may carry: one year. The expiry instant is stored in the state
+ * (HLC wall + ttlMs), so this also bounds how far past a version's timestamp a peer's state may
+ * put its expiry: anything further is refused as corrupt.
+ */
+export const MAX_TTL_MS = 365 * 24 * 60 * 60 * 1000

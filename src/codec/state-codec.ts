@@ -12,8 +12,9 @@
 import type { Dot, RegisterState, Sibling, VersionVector } from '../causal/index.js'
 import { vvGet } from '../causal/index.js'
 import type { CounterEntry, CounterState, OrSetState } from '../crdt/index.js'
+import { MAX_TTL_MS } from '../constants.js'
 import { CorruptDataError } from '../errors.js'
-import { decodeCanonical, encodeCanonical } from './canonical-cbor.js'
+import { decodeCanonical, encodeCanonical, type CanonicalValue } from './canonical-cbor.js'
 
 /** Node ids are libp2p peer ids (base58btc); tests may use short ids like `a`. */
 const NODE_ID = /^[1-9A-HJ-NP-Za-km-z]{1,128}$/
@@ -56,15 +57,18 @@ export function decodeDot (raw: unknown, what: string): Dot {
   return { node, counter }
 }
 
-// ---- registers: [vv, [[node, counter, wall, logical, value?], ...]]
+// ---- registers: [vv, [[node, counter, wall, logical, value?, expiresAt?], ...]]
+// A sibling without an expiry has no sixth element, so states written before expiry existed
+// (and every state without one) keep exactly their bytes, their leaf hashes and their digests.
+
+function encodeSibling (s: Sibling): CanonicalValue[] {
+  if (s.value === undefined) return [s.node, s.counter, s.hlc.wall, s.hlc.logical]
+  if (s.expiresAt === undefined) return [s.node, s.counter, s.hlc.wall, s.hlc.logical, s.value]
+  return [s.node, s.counter, s.hlc.wall, s.hlc.logical, s.value, s.expiresAt]
+}
 
 export function encodeRegister (state: RegisterState): Uint8Array {
-  return encodeCanonical([
-    encodeVv(state.vv),
-    state.siblings.map(s => s.value === undefined
-      ? [s.node, s.counter, s.hlc.wall, s.hlc.logical]
-      : [s.node, s.counter, s.hlc.wall, s.hlc.logical, s.value])
-  ])
+  return encodeCanonical([encodeVv(state.vv), state.siblings.map(encodeSibling)])
 }
 
 export function decodeRegister (bytes: Uint8Array): RegisterState {
@@ -74,12 +78,18 @@ export function decodeRegister (bytes: Uint8Array): RegisterState {
   const vv = decodeVv(raw[0], what)
   const siblings: Sibling[] = []
   for (const s of raw[1] as unknown[]) {
-    if (!Array.isArray(s) || (s.length !== 4 && s.length !== 5)) fail(what, 'bad sibling')
-    const [node, counter, wall, logical, value] = s as unknown[]
+    if (!Array.isArray(s) || s.length < 4 || s.length > 6) fail(what, 'bad sibling')
+    const [node, counter, wall, logical, value, expiresAt] = s as unknown[]
     const dot = decodeDot([node, counter], what)
     if (!isCount(wall) || !isCount(logical)) fail(what, 'bad timestamp')
     if (value !== undefined && typeof value !== 'string') fail(what, 'bad value')
     if (dot.counter > vvGet(vv, dot.node)) fail(what, 'sibling not covered by its version vector')
+    if (expiresAt !== undefined) {
+      // Only as a write makes it: a value, 1 to MAX_TTL_MS after its own timestamp.
+      if (typeof value !== 'string' || !isCount(expiresAt) || expiresAt <= wall || expiresAt - wall > MAX_TTL_MS) fail(what, 'bad expiry')
+      siblings.push({ ...dot, hlc: { wall, logical }, value, expiresAt })
+      continue
+    }
     siblings.push(value === undefined
       ? { ...dot, hlc: { wall, logical } }
       : { ...dot, hlc: { wall, logical }, value })

@@ -14,8 +14,10 @@ export interface SiblingView {
   node: string
   /** Its hybrid logical clock time, `wall:logical`. */
   hlc: string
-  /** Present and true for a tombstone. */
+  /** Present and true for a tombstone, and for a value whose expiry has passed (value null). */
   deleted?: true
+  /** When the version expires or expired (ms since the epoch, HLC wall clock); only for versions written with ttlMs. */
+  expiresAt?: number
 }
 
 export interface KvGetResult {
@@ -28,6 +30,8 @@ export interface KvGetResult {
   context: string
   /** With `all`: every sibling, tombstones included, winner first then descending LWW order. */
   values?: SiblingView[]
+  /** When the value read expires (ms since the epoch, HLC wall clock); only when found and written with ttlMs. */
+  expiresAt?: number
 }
 
 export interface KvGetOptions {
@@ -36,6 +40,12 @@ export interface KvGetOptions {
   after?: string
   /** How long `after` may wait. */
   timeoutMs?: number
+}
+
+/** Expiring keys (docs/api.md, "Expiring keys"). */
+export interface TtlOptions {
+  /** The key reads as absent on every node this long (ms, 1 to MAX_TTL_MS) after the write's HLC time. */
+  ttlMs?: number
 }
 
 export interface WriteResult {
@@ -52,7 +62,7 @@ export interface BatchResult {
 }
 
 export type BatchOp =
-  | { op: 'put', key: string, value: unknown, context?: string }
+  | { op: 'put', key: string, value: unknown, context?: string, ttlMs?: number }
   | { op: 'delete', key: string, context?: string }
 
 export interface ScanOptions {
@@ -230,15 +240,15 @@ export interface ChangeEvent {
 }
 
 export interface ChorusApi {
-  kvPut: (key: string, value: unknown, context?: string) => Promise<WriteResult>
+  kvPut: (key: string, value: unknown, context?: string, options?: TtlOptions) => Promise<WriteResult>
   kvGet: (key: string, options?: KvGetOptions) => Promise<KvGetResult>
   kvDelete: (key: string, context?: string) => Promise<WriteResult>
   kvBatch: (ops: BatchOp[]) => Promise<BatchResult>
   kvScan: (options?: ScanOptions) => Promise<ScanResult>
   kvConflicts: (options?: ConflictsOptions) => Promise<ConflictsResult>
-  counterIncr: (key: string, by?: number) => Promise<CounterResult>
+  counterIncr: (key: string, by?: number, options?: TtlOptions) => Promise<CounterResult>
   counterGet: (key: string, options?: ReadAfterOptions) => Promise<CounterResult>
-  setAdd: (key: string, members: string[]) => Promise<SetResult>
+  setAdd: (key: string, members: string[], options?: TtlOptions) => Promise<SetResult>
   setRemove: (key: string, members: string[]) => Promise<SetResult>
   setGet: (key: string, options?: ReadAfterOptions) => Promise<SetResult>
   counterScan: (options?: ScanOptions) => Promise<CounterScanResult>

@@ -3,7 +3,7 @@
  * turn the request into local operations, apply them through the one write path, and shape the
  * result. The node (chorus-node.ts) supplies its running parts.
  */
-import { contextAfterWrite, hasConflict, isDeleted, registerWinner, type CausalContext, type RegisterState } from '../causal/index.js'
+import { contextAfterWrite, hasConflict, isAbsentAt, winnerAt, type CausalContext, type RegisterState } from '../causal/index.js'
 import { encodeContext } from '../codec/index.js'
 import { DEFAULT_SCAN_LIMIT, MAX_BATCH_OPS, MAX_SCAN_LIMIT } from '../constants.js'
 import { counterValue, setMembers, type CounterState, type OrSetState } from '../crdt/index.js'
@@ -13,11 +13,11 @@ import { keyBoundProblem } from '../model/validate.js'
 import type { LocalOp, Replica } from '../replica/index.js'
 import type {
   BatchOp, BatchResult, ConflictsOptions, ConflictsResult, CounterResult, CounterScanItem, CounterScanResult, KvGetOptions, KvGetResult,
-  ReadAfterOptions, ScanItem, ScanOptions, ScanResult, SetResult, SetScanItem, SetScanResult, WriteResult
+  ReadAfterOptions, ScanItem, ScanOptions, ScanResult, SetResult, SetScanItem, SetScanResult, TtlOptions, WriteResult
 } from './api.js'
 import { waitUntilSeen } from './after-wait.js'
 import { decodeCursor, encodeCursor, scanBounds } from './cursor.js'
-import { checkContext, checkIncrement, checkKey, checkMembers, checkTimeout, checkValue } from './validate-input.js'
+import { checkContext, checkIncrement, checkKey, checkMembers, checkTimeout, checkTtl, checkValue } from './validate-input.js'
 import { counterView, registerView, setView } from './views.js'
 
 export abstract class DataMethods {
@@ -38,9 +38,10 @@ export abstract class DataMethods {
 
   // ---- registers
 
-  async kvPut (key: unknown, value: unknown, context?: unknown): Promise<WriteResult> {
+  async kvPut (key: unknown, value: unknown, context?: unknown, options: TtlOptions = {}): Promise<WriteResult> {
     const k = checkKey(key)
-    const op = { kind: 'kv.put', key: k, json: checkValue(value), context: checkContext(context, toStoreKey('kv', k)) } as const
+    const ttlMs = checkTtl(options.ttlMs)
+    const op = { kind: 'kv.put', key: k, json: checkValue(value), context: checkContext(context, toStoreKey('kv', k)), ...(ttlMs !== undefined ? { ttlMs } : {}) } as const
     const [state] = await this.applyLocal([op]) as RegisterState[]
     return this.writeResult(op, state as RegisterState)
   }
@@ -63,7 +64,7 @@ export abstract class DataMethods {
     const { replica } = this.parts()
     const after = checkContext(options.after, toStoreKey('kv', k), 'after')
     if (after !== undefined) await waitUntilSeen(replica, 'kv', k, after, checkTimeout(options.timeoutMs))
-    return registerView(k, await replica.read('kv', k), options.all === true)
+    return registerView(k, await replica.read('kv', k), options.all === true, replica.readTime())
   }
 
   async kvBatch (ops: BatchOp[]): Promise<BatchResult> {
@@ -75,7 +76,10 @@ export abstract class DataMethods {
       if (op === null || typeof op !== 'object') throw new InvalidParamsError(`${at}: must be an object`, { data: { field: at } })
       const key = checkKey(op.key, `${at}.key`)
       const context = checkContext(op.context, toStoreKey('kv', key), `${at}.context`)
-      if (op.op === 'put') return { kind: 'kv.put', key, json: checkValue(op.value, `${at}.value`), context }
+      if (op.op === 'put') {
+        const ttlMs = checkTtl(op.ttlMs, `${at}.ttlMs`)
+        return { kind: 'kv.put', key, json: checkValue(op.value, `${at}.value`), context, ...(ttlMs !== undefined ? { ttlMs } : {}) }
+      }
       if (op.op === 'delete') return { kind: 'kv.delete', key, context }
       throw new InvalidParamsError(`${at}.op: must be "put" or "delete"`, { data: { field: `${at}.op` } })
     })
@@ -85,9 +89,10 @@ export abstract class DataMethods {
   }
 
   async kvScan (options: ScanOptions = {}): Promise<ScanResult> {
+    const now = this.parts().replica.readTime()
     return await this.scanSpace('kv', options, (key, state): ScanItem | undefined => {
-      if (isDeleted(state)) return undefined // deleted keys are absent
-      const winner = registerWinner(state)
+      if (isAbsentAt(state, now)) return undefined // deleted and expired keys are absent
+      const winner = winnerAt(state, now)
       return { key, value: JSON.parse(winner?.value as string), conflict: state.siblings.length > 1 }
     })
   }

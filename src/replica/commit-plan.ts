@@ -9,7 +9,7 @@ import { SPACE_TYPES } from '../model/index.js'
 import { bucketPrefix, type Store, type StoreWrite } from '../store/index.js'
 import type { OpEnv } from './local-op.js'
 import type { Slot } from './slots.js'
-import { encodeCollected, encodeTombstoneTime, isAllTombstones } from './tombstones.js'
+import { deadTime, encodeCollected, encodeTombstoneTime, isListedDead } from './tombstones.js'
 import type { AppliedChange } from './types.js'
 
 export interface PlanContext {
@@ -97,8 +97,9 @@ export function planCommit (ctx: PlanContext, slots: Map<string, Slot>): CommitP
           ? { sublevel: 'conflicts', key: storeKey, value: new Uint8Array(0) }
           : { sublevel: 'conflicts', key: storeKey })
       }
-      // Any change to an all-tombstone register restarts its clock towards collection.
-      if (isAllTombstones(slot.state as RegisterState)) writes.push({ sublevel: 'tombstones', key: storeKey, value: encodeTombstoneTime(now) })
+      // Any change to an all-tombstone register restarts its clock towards collection; one whose
+      // values all expire counts from the last expiry (causal/expiry.ts, deadFrom).
+      if (isListedDead(slot.state as RegisterState)) writes.push({ sublevel: 'tombstones', key: storeKey, value: encodeTombstoneTime(deadTime(slot.state as RegisterState, now)) })
       else if (slot.originalDeleted !== false) writes.push({ sublevel: 'tombstones', key: storeKey })
     }
     changes.push([{ space: slot.space, key: slot.key, storeKey, state: encoded, origin: slot.origin }, slot.state])

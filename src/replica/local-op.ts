@@ -9,7 +9,7 @@ import { LimitExceededError } from '../errors.js'
 import type { KeySpace } from '../model/index.js'
 
 export type LocalOp =
-  | { kind: 'kv.put', key: string, json: string, context?: CausalContext }
+  | { kind: 'kv.put', key: string, json: string, context?: CausalContext, ttlMs?: number }
   | { kind: 'kv.delete', key: string, context?: CausalContext }
   | { kind: 'counter.incr', key: string, by: number }
   | { kind: 'set.add', key: string, members: string[] }
@@ -35,7 +35,7 @@ export interface OpEnv {
 export function applyLocalOp (state: unknown, op: LocalOp, env: OpEnv): unknown {
   switch (op.kind) {
     case 'kv.put':
-      return writeRegister(state as RegisterState, { node: env.nodeId, hlc: env.clock.tick(), value: op.json, context: op.context, floor: env.dotFloor }, env.maxSiblings)
+      return writeRegister(state as RegisterState, { node: env.nodeId, hlc: env.clock.tick(), value: op.json, context: op.context, floor: env.dotFloor, ...(op.ttlMs !== undefined ? { ttlMs: op.ttlMs } : {}) }, env.maxSiblings)
     case 'kv.delete':
       return writeRegister(state as RegisterState, { node: env.nodeId, hlc: env.clock.tick(), context: op.context, floor: env.dotFloor }, env.maxSiblings)
     case 'counter.incr':

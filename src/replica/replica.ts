@@ -24,7 +24,7 @@ import { loadSlots, type Slot } from './slots.js'
 import { StateCache } from './state-cache.js'
 import { LogThrottle } from '../util/log-throttle.js'
 import { freshRunGapMs, RecentChanges } from './recent-changes.js'
-import { decodeCollected, isAllTombstones, tombstoneTime } from './tombstones.js'
+import { decodeCollected, isCollectable, tombstoneTime } from './tombstones.js'
 import type { AntiEntropyReplica, ApplyReport, AppliedChange, BucketEntry, EncodedChange } from './types.js'
 
 /** Refused remote states are logged at info at most this often per peer and reason. */
@@ -179,6 +179,11 @@ export class Replica implements AntiEntropyReplica {
 
   keyCount (): number {
     return this.keys
+  }
+
+  /** The time reads compare expiry instants with: this node's HLC wall clock (causal/expiry.ts). */
+  readTime (): number {
+    return this.env.clock.wallNow()
   }
 
   /** Jobs and bytes waiting for the write path. */
@@ -451,7 +456,7 @@ export class Replica implements AntiEntropyReplica {
           const slot = slots.get(item.storeKey)
           // Anything that touched the key since the collector looked makes it not collectable.
           if (slot === undefined || slot.touched || slot.corrupt === true || slot.original === undefined || Buffer.compare(slot.original, item.expected) !== 0) continue
-          if (!isAllTombstones(slot.state as RegisterState)) continue
+          if (!isCollectable(slot.state as RegisterState, this.env.clock.physicalNow())) continue
           slot.purge = true
           purged++
         }

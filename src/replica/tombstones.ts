@@ -1,10 +1,30 @@
 /** Tombstone bookkeeping for garbage collection (node/tombstone-gc.ts decides when). */
-import type { RegisterState, VersionVector } from '../causal/index.js'
+import { deadFrom, type RegisterState, type VersionVector } from '../causal/index.js'
 import { decodeVersionVector, encodeVersionVector } from '../codec/index.js'
 
 /** Every version is a delete: the key reads as absent and holds no value worth keeping. */
 export function isAllTombstones (state: RegisterState): boolean {
   return state.siblings.length > 0 && state.siblings.every(s => s.value === undefined)
+}
+
+/**
+ * Whether the tombstones index lists the register: all its versions are deletes, or deletes and
+ * expiring values (deadFrom). An expiring key is listed from its write on, with the time it
+ * dies, so the collector needs no second index and no timer per key.
+ */
+export function isListedDead (state: RegisterState): boolean {
+  return deadFrom(state) !== undefined
+}
+
+/** The time the index records: the commit's, or the key's death if that is later. */
+export function deadTime (state: RegisterState, commitMs: number): number {
+  return Math.max(commitMs, deadFrom(state) ?? 0)
+}
+
+/** Every version is a delete or has expired at `now`: the key may be collected like a tombstone. */
+export function isCollectable (state: RegisterState, now: number): boolean {
+  const from = deadFrom(state)
+  return from !== undefined && from <= now
 }
 
 export function encodeTombstoneTime (ms: number): Uint8Array {

@@ -27,7 +27,7 @@ import { ChorusRpcError, ERR_CONNECTION, ERR_INTERNAL, ERR_INVALID_REQUEST, RPC_
 import { connectionError, dialRpcSocket, WsConnection } from './ws-connection.js'
 import { requestText, type HttpAnswer } from './http-request.js'
 import type {
-  BatchOp, ChangeEvent, ConflictsOptions, ConflictsResult, CounterResult, KvGetOptions, KvGetResult,
+  BatchOp, TtlOptions, ChangeEvent, ConflictsOptions, ConflictsResult, CounterResult, KvGetOptions, KvGetResult,
   BatchResult, ConnectResult, CounterScanResult, ExportItem, ExportOptions, ExportPage, ForgetResult, ImportResult, MemberInfo, NodeInfo, PeerInfo, ReadAfterOptions, ScanItem,
   ScanOptions, ScanResult, SetResult, SetScanResult, SyncReport, WriteResult
 } from '../node/api.js'
@@ -199,16 +199,17 @@ export class ChorusClient {
     return await this.kvGet(key, options)
   }
 
-  async put (key: string, value: unknown, context?: string): Promise<WriteResult> {
-    return await this.kvPut(key, value, context)
+  async put (key: string, value: unknown, context?: string, options: TtlOptions = {}): Promise<WriteResult> {
+    return await this.kvPut(key, value, context, options)
   }
 
   async delete (key: string, context?: string): Promise<WriteResult> {
     return await this.kvDelete(key, context)
   }
 
-  async kvPut (key: string, value: unknown, context?: string): Promise<WriteResult> {
-    return await this.call('kv.put', { key, value, ...(context !== undefined ? { context } : {}) })
+  /** `options.ttlMs`: the key reads as absent everywhere this long after the write (docs/api.md, "Expiring keys"). */
+  async kvPut (key: string, value: unknown, context?: string, options: TtlOptions = {}): Promise<WriteResult> {
+    return await this.call('kv.put', { key, value, ...(context !== undefined ? { context } : {}), ...ttlParam(options) })
   }
 
   async kvGet (key: string, options: KvGetOptions = {}): Promise<KvGetResult> {
@@ -249,16 +250,16 @@ export class ChorusClient {
   }
 
   // counters and sets
-  async counterIncr (key: string, by?: number): Promise<CounterResult> {
-    return await this.call('counter.incr', { key, ...(by !== undefined ? { by } : {}) })
+  async counterIncr (key: string, by?: number, options: TtlOptions = {}): Promise<CounterResult> {
+    return await this.call('counter.incr', { key, ...(by !== undefined ? { by } : {}), ...ttlParam(options) })
   }
 
   async counterGet (key: string, options: ReadAfterOptions = {}): Promise<CounterResult> {
     return await this.call('counter.get', { key, ...options })
   }
 
-  async setAdd (key: string, members: string[]): Promise<SetResult> {
-    return await this.call('set.add', { key, members })
+  async setAdd (key: string, members: string[], options: TtlOptions = {}): Promise<SetResult> {
+    return await this.call('set.add', { key, members, ...ttlParam(options) })
   }
 
   async setRemove (key: string, members: string[]): Promise<SetResult> {
@@ -361,4 +362,9 @@ export class ChorusClient {
       }
     }
   }
+}
+
+/** The ttlMs param of a write, when given (expiring keys). */
+function ttlParam (options: TtlOptions): { ttlMs?: number } {
+  return options.ttlMs !== undefined ? { ttlMs: options.ttlMs } : {}
 }

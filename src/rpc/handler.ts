@@ -65,17 +65,22 @@ function withAfter<T extends { after?: string, timeoutMs?: number }> (p: T): { a
   }
 }
 
+/** Expiring keys: the ttlMs a write carries, if any. */
+function withTtl (p: { ttlMs?: number }): { ttlMs?: number } {
+  return p.ttlMs !== undefined ? { ttlMs: p.ttlMs } : {}
+}
+
 function methodTable (api: ChorusApi): { [M in MethodName]: Impl<M> } {
   return {
-    'kv.put': p => api.kvPut(p.key, p.value, p.context),
+    'kv.put': p => api.kvPut(p.key, p.value, p.context, withTtl(p)),
     'kv.get': p => api.kvGet(p.key, { ...(p.all !== undefined ? { all: p.all } : {}), ...withAfter(p) }),
     'kv.delete': p => api.kvDelete(p.key, p.context),
     'kv.batch': p => api.kvBatch(p.ops),
     'kv.scan': p => api.kvScan(p),
     'kv.conflicts': p => api.kvConflicts(p),
-    'counter.incr': p => api.counterIncr(p.key, p.by ?? 1),
+    'counter.incr': p => api.counterIncr(p.key, p.by ?? 1, withTtl(p)),
     'counter.get': p => api.counterGet(p.key, withAfter(p)),
-    'set.add': p => api.setAdd(p.key, p.members),
+    'set.add': p => api.setAdd(p.key, p.members, withTtl(p)),
     'set.remove': p => api.setRemove(p.key, p.members),
     'set.get': p => api.setGet(p.key, withAfter(p)),
     'counter.scan': p => api.counterScan(p),

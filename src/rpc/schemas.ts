@@ -7,6 +7,7 @@ import { z } from 'zod'
 import {
   MAX_AFTER_TIMEOUT_MS, MAX_BATCH_OPS, MAX_EXPORT_PAGE_KEYS, MAX_IMPORT_KEYS, MAX_IMPORT_STATE_CHARS, MAX_MULTIADDR_LENGTH, MAX_PEER_ID_LENGTH, MAX_SCAN_LIMIT
 } from '../constants.js'
+import { MAX_TTL_MS } from '../constants.js'
 import { InvalidParamsError } from '../errors.js'
 import { CheckedValue, checkedValue, keyProblem, memberProblem } from '../model/index.js'
 import { keyBoundProblem } from '../model/validate.js'
@@ -39,15 +40,19 @@ const limit = z.int().min(1).max(MAX_SCAN_LIMIT)
 const cursor = z.string().min(1)
 const timeoutMs = z.int().min(0).max(MAX_AFTER_TIMEOUT_MS)
 const members = z.array(member).max(MAX_BATCH_OPS)
+/** Expiring keys: the key reads as absent this long after the write. */
+const ttlMs = z.int().min(1).max(MAX_TTL_MS)
 
 const batchOp = z.strictObject({
   op: z.enum(['put', 'delete']),
   key,
   value: z.unknown().optional(),
-  context: context.optional()
+  context: context.optional(),
+  ttlMs: ttlMs.optional()
 }).transform((o, ctx): BatchOp => {
-  if (o.op === 'put') return { op: 'put', key: o.key, value: toCheckedValue(o.value, ctx, ['value']), ...(o.context !== undefined ? { context: o.context } : {}) }
+  if (o.op === 'put') return { op: 'put', key: o.key, value: toCheckedValue(o.value, ctx, ['value']), ...(o.context !== undefined ? { context: o.context } : {}), ...(o.ttlMs !== undefined ? { ttlMs: o.ttlMs } : {}) }
   if (o.value !== undefined) ctx.addIssue({ code: 'custom', path: ['value'], message: 'must be absent for a delete' })
+  if (o.ttlMs !== undefined) ctx.addIssue({ code: 'custom', path: ['ttlMs'], message: 'must be absent for a delete' })
   return { op: 'delete', key: o.key, ...(o.context !== undefined ? { context: o.context } : {}) }
 })
 
@@ -69,15 +74,15 @@ const importItem = z.strictObject({
 })
 
 export const methodSchemas = {
-  'kv.put': z.strictObject({ key, value, context: context.optional() }),
+  'kv.put': z.strictObject({ key, value, context: context.optional(), ttlMs: ttlMs.optional() }),
   'kv.get': z.strictObject({ key, all: z.boolean().optional(), after: context.optional(), timeoutMs: timeoutMs.optional() }),
   'kv.delete': z.strictObject({ key, context: context.optional() }),
   'kv.batch': z.strictObject({ ops: z.array(batchOp).min(1).max(MAX_BATCH_OPS) }),
   'kv.scan': scanParams,
   'kv.conflicts': z.strictObject({ prefix: bound.optional(), limit: limit.optional(), cursor: cursor.optional() }),
-  'counter.incr': z.strictObject({ key, by: z.int().optional() }),
+  'counter.incr': z.strictObject({ key, by: z.int().optional(), ttlMs: ttlMs.optional() }),
   'counter.get': z.strictObject({ key, after: context.optional(), timeoutMs: timeoutMs.optional() }),
-  'set.add': z.strictObject({ key, members }),
+  'set.add': z.strictObject({ key, members, ttlMs: ttlMs.optional() }),
   'set.remove': z.strictObject({ key, members }),
   'set.get': z.strictObject({ key, after: context.optional(), timeoutMs: timeoutMs.optional() }),
   'counter.scan': scanParams,
