@@ -1,0 +1,119 @@
+/**
+ * Expiring keys on real nodes (docs/api.md, "Expiring keys"): real libp2p over loopback TCP,
+ * real LevelDB. Tests that need time to pass either use a ttl of a few hundred ms and wait for
+ * the condition, or move every node's clock forward together (one shared offset).
+ */
+import { describe, expect, it } from 'vitest'
+import type { NodeInit } from '../../src/config.js'
+import type { ChorusNode } from '../../src/node/index.js'
+import { connectAll, startNode, startNodes, tempDir, waitConverged, waitFor } from '../helpers/nodes.js'
+
+/** Short GC periods so collection happens within a test; the rules are the production ones. */
+const GC: NodeInit = { tombstoneGraceMs: 300, maxDriftMs: 50, gcIntervalMs: 60_000, aeIntervalMs: 200 }
+
+async function absentEverywhere (nodes: ChorusNode[], key: string): Promise<boolean> {
+  for (const n of nodes) if ((await n.kvGet(key)).found) return false
+  return true
+}
+
+describe('expiring registers', () => {
+  it('a key written with ttlMs reads as present everywhere, then absent everywhere once expired; other keys stay', async () => {
+    const nodes = await startNodes(3, GC)
+    const [a] = nodes as [ChorusNode]
+    await connectAll(nodes)
+    await a.kvPut('session', { user: 1 }, undefined, { ttlMs: 3_600_000 })
+    await a.kvBatch([{ op: 'put', key: 'batched', value: 2, ttlMs: 300 }, { op: 'put', key: 'keep', value: 3 }])
+    await a.kvPut('short', 'lived', undefined, { ttlMs: 300 })
+    const digest = await waitConverged(nodes)
+    await waitFor(async () => await absentEverywhere(nodes, 'short') && await absentEverywhere(nodes, 'batched'), { what: 'the short-lived keys to read as absent on every node' })
+    for (const n of nodes) {
+      const r = await n.kvGet('session')
+      expect(r).toMatchObject({ found: true, value: { user: 1 } })
+      expect(r.expiresAt).toBeGreaterThan(Date.now() + 3_000_000)
+      expect(await n.kvGet('short')).toMatchObject({ found: false, value: null, conflict: false })
+      expect(await n.kvGet('keep')).toMatchObject({ found: true, value: 3 })
+      expect((await n.kvScan()).items.map(i => i.key)).toEqual(['keep', 'session'])
+      const all = await n.kvGet('short', { all: true })
+      expect(all.values).toEqual([expect.objectContaining({ value: null, deleted: true, node: a.peerId, expiresAt: expect.any(Number) })])
+      // Expiry writes nothing: the replicated state (and so the digest) is what it was.
+      expect((await n.info()).digest).toBe(digest)
+      expect((await n.info()).keys).toBe(4) // held until collected, like a tombstone
+    }
+  })
+
+  it('a write after expiry starts afresh, and a write without ttlMs supersedes an expiring one for good', async () => {
+    const nodes = await startNodes(2, GC)
+    const [a, b] = nodes as [ChorusNode, ChorusNode]
+    await connectAll(nodes)
+    await a.kvPut('k', 'first', undefined, { ttlMs: 300 })
+    await waitConverged(nodes)
+    await waitFor(async () => await absentEverywhere(nodes, 'k'), { what: 'the key to expire' })
+    await b.kvPut('k', 'second')
+    await waitConverged(nodes)
+    for (const n of nodes) {
+      const r = await n.kvGet('k', { all: true })
+      expect(r).toMatchObject({ found: true, value: 'second', conflict: false })
+      expect(r.expiresAt).toBeUndefined()
+      expect(r.values?.[0]?.expiresAt).toBeUndefined()
+    }
+  })
+
+  it('a concurrent write without ttlMs and a later HLC outlives the expiring sibling; the conflict shows both', async () => {
+    const [a, b] = await startNodes(2, GC) as [ChorusNode, ChorusNode]
+    // Not connected: the two writes are concurrent; b's comes later on the clock.
+    await a.kvPut('k', 'expiring', undefined, { ttlMs: 300 })
+    await waitFor(async () => Date.now() > (await a.kvGet('k')).expiresAt! - 200, { what: 'a later millisecond' })
+    await b.kvPut('k', 'lasting')
+    await connectAll([a, b])
+    await waitFor(async () => { await a.sync(b.peerId); return (await a.kvGet('k')).conflict }, { what: 'the siblings to meet' })
+    await waitConverged([a, b])
+    await waitFor(async () => (await a.kvGet('k', { all: true })).values?.[1]?.deleted === true, { what: 'the sibling to expire' })
+    for (const n of [a, b]) {
+      const r = await n.kvGet('k', { all: true })
+      expect(r).toMatchObject({ found: true, value: 'lasting', conflict: true })
+      expect(r.values?.map(v => v.deleted === true)).toEqual([false, true])
+    }
+  })
+
+  it('collects an expired key like a tombstone, refuses a late copy, and a member that was away reads it absent', async () => {
+    // c is b's member only: a collects once b has synced, while b still waits for c (stopped).
+    const cDir = await tempDir()
+    const [a, b] = await startNodes(2, GC) as [ChorusNode, ChorusNode]
+    let c = await startNode({ ...GC, dataDir: cDir })
+    await connectAll([a, b])
+    await connectAll([b, c])
+    await a.kvPut('z', 'soon gone', undefined, { ttlMs: 300 })
+    await a.kvPut('keep', 1)
+    await waitConverged([a, b, c])
+    const cId = c.peerId
+    await c.stop() // holds the key's state from before expiry
+    await waitFor(async () => {
+      await a.sync(b.peerId)
+      await a.collectGarbage()
+      return (await a.info()).keys === 1
+    }, { what: 'a to collect the expired key', timeoutMs: 30_000 })
+    expect(await b.collectGarbage()).toBe(0)
+    expect((await b.members()).find(m => m.peerId === cId)).toMatchObject({ holdsGc: true })
+    // b offers its copy back at the next exchange: a recognises what it collected.
+    await b.sync(a.peerId).catch(() => {})
+    expect((await a.kvGet('z')).found).toBe(false)
+    expect((await a.info()).keys).toBe(1)
+    expect(await a.metricsText()).toMatch(/chorus_remote_rejected_total\{reason="collected"\} [1-9]/)
+    // c comes back with its old copy: it reads it as expired too, and then everyone collects.
+    c = await startNode({ ...GC, dataDir: cDir, bootstrap: [b.multiaddrs()[0] as string] })
+    expect((await c.kvGet('z')).found).toBe(false)
+    await waitFor(async () => {
+      for (const n of [c, b, a]) {
+        await n.sync().catch(() => {})
+        await n.collectGarbage()
+      }
+      return (await Promise.all([a, b, c].map(async n => (await n.info()).keys))).every(k => k === 1)
+    }, { what: 'every node to collect the expired key', timeoutMs: 30_000 })
+    await connectAll([a, b, c])
+    await waitConverged([a, b, c])
+    for (const n of [a, b, c]) {
+      expect((await n.kvGet('z')).found).toBe(false)
+      expect(await n.kvGet('keep')).toMatchObject({ found: true, value: 1 })
+    }
+  })
+})
