@@ -135,8 +135,9 @@ export interface ImportResult {
   superseded: number
 }
 
-export interface CounterResult { value: number, context: string }
-export interface SetResult { members: string[], context: string }
+/** `expiresAt`: when the key expires (ms since the epoch, HLC wall clock), while it lives and has an expiry. */
+export interface CounterResult { value: number, context: string, expiresAt?: number }
+export interface SetResult { members: string[], context: string, expiresAt?: number }
 export interface ReadAfterOptions { after?: string, timeoutMs?: number }
 
 export interface NodeInfo {

@@ -6,7 +6,7 @@
 import { contextAfterWrite, hasConflict, isAbsentAt, winnerAt, type CausalContext, type RegisterState } from '../causal/index.js'
 import { encodeContext } from '../codec/index.js'
 import { DEFAULT_SCAN_LIMIT, MAX_BATCH_OPS, MAX_SCAN_LIMIT } from '../constants.js'
-import { counterValue, setMembers, type CounterState, type OrSetState } from '../crdt/index.js'
+import { counterEnded, counterValue, setEnded, setMembers, type CounterState, type OrSetState } from '../crdt/index.js'
 import { InvalidParamsError } from '../errors.js'
 import { toStoreKey, type KeySpace, type StateBySpace } from '../model/index.js'
 import { keyBoundProblem } from '../model/validate.js'
@@ -98,11 +98,14 @@ export abstract class DataMethods {
   }
 
   async counterScan (options: ScanOptions = {}): Promise<CounterScanResult> {
-    return await this.scanSpace('counter', options, (key, state): CounterScanItem => ({ key, value: counterValue(state) }))
+    const now = this.parts().replica.readTime()
+    // Expired counters and sets are absent, like deleted registers.
+    return await this.scanSpace('counter', options, (key, state): CounterScanItem | undefined => counterEnded(state, now) ? undefined : { key, value: counterValue(state) })
   }
 
   async setScan (options: ScanOptions = {}): Promise<SetScanResult> {
-    return await this.scanSpace('set', options, (key, state): SetScanItem => ({ key, members: setMembers(state) }))
+    const now = this.parts().replica.readTime()
+    return await this.scanSpace('set', options, (key, state): SetScanItem | undefined => setEnded(state, now) ? undefined : { key, members: setMembers(state) })
   }
 
   /**
@@ -144,10 +147,11 @@ export abstract class DataMethods {
 
   // ---- counters and sets
 
-  async counterIncr (key: unknown, by?: unknown): Promise<CounterResult> {
-    const op: LocalOp = { kind: 'counter.incr', key: checkKey(key), by: checkIncrement(by) }
+  async counterIncr (key: unknown, by?: unknown, options: TtlOptions = {}): Promise<CounterResult> {
+    const ttlMs = checkTtl(options.ttlMs)
+    const op: LocalOp = { kind: 'counter.incr', key: checkKey(key), by: checkIncrement(by), ...(ttlMs !== undefined ? { ttlMs } : {}) }
     const [state] = await this.applyLocal([op]) as CounterState[]
-    return counterView(op.key, state as CounterState)
+    return counterView(op.key, state as CounterState, this.parts().replica.readTime())
   }
 
   async counterGet (key: unknown, options: ReadAfterOptions = {}): Promise<CounterResult> {
@@ -155,11 +159,12 @@ export abstract class DataMethods {
     const { replica } = this.parts()
     const after = checkContext(options.after, toStoreKey('counter', k), 'after')
     if (after !== undefined) await waitUntilSeen(replica, 'counter', k, after, checkTimeout(options.timeoutMs))
-    return counterView(k, await replica.read('counter', k))
+    return counterView(k, await replica.read('counter', k), replica.readTime())
   }
 
-  async setAdd (key: unknown, members: unknown): Promise<SetResult> {
-    return await this.setOp({ kind: 'set.add', key: checkKey(key), members: checkMembers(members) })
+  async setAdd (key: unknown, members: unknown, options: TtlOptions = {}): Promise<SetResult> {
+    const ttlMs = checkTtl(options.ttlMs)
+    return await this.setOp({ kind: 'set.add', key: checkKey(key), members: checkMembers(members), ...(ttlMs !== undefined ? { ttlMs } : {}) })
   }
 
   async setRemove (key: unknown, members: unknown): Promise<SetResult> {
@@ -168,7 +173,7 @@ export abstract class DataMethods {
 
   private async setOp (op: LocalOp): Promise<SetResult> {
     const [state] = await this.applyLocal([op]) as OrSetState[]
-    return setView(op.key, state as OrSetState)
+    return setView(op.key, state as OrSetState, this.parts().replica.readTime())
   }
 
   async setGet (key: unknown, options: ReadAfterOptions = {}): Promise<SetResult> {
@@ -176,7 +181,7 @@ export abstract class DataMethods {
     const { replica } = this.parts()
     const after = checkContext(options.after, toStoreKey('set', k), 'after')
     if (after !== undefined) await waitUntilSeen(replica, 'set', k, after, checkTimeout(options.timeoutMs))
-    return setView(k, await replica.read('set', k))
+    return setView(k, await replica.read('set', k), replica.readTime())
   }
 }
 

@@ -2,7 +2,7 @@
 import { formatHlc } from '../clock/index.js'
 import { compareSiblings, contextOf, hasConflict, siblingAt, winnerAt, type RegisterState, type VersionVector } from '../causal/index.js'
 import { encodeContext } from '../codec/index.js'
-import { counterContext, counterValue, setMembers, type CounterState, type OrSetState } from '../crdt/index.js'
+import { counterContext, counterLife, counterValueAt, setLife, setMembersAt, type CounterState, type Lifetime, type OrSetState } from '../crdt/index.js'
 import { toStoreKey, type KeySpace } from '../model/index.js'
 import type { ChangeEvent, CounterResult, KvGetResult, SetResult, SiblingView } from './api.js'
 
@@ -11,12 +11,18 @@ function readContext (space: KeySpace, key: string, vv: VersionVector): string {
   return encodeContext(toStoreKey(space, key), contextOf(vv))
 }
 
-export function counterView (key: string, state: CounterState): CounterResult {
-  return { value: counterValue(state), context: readContext('counter', key, counterContext(state)) }
+/** When the key's current life ends, for a result: only while it lives and has an end. */
+function lifeEnd (life: Lifetime, now: number): { expiresAt?: number } {
+  return life.expiresAt !== undefined && life.expiresAt > now ? { expiresAt: life.expiresAt } : {}
 }
 
-export function setView (key: string, state: OrSetState): SetResult {
-  return { members: setMembers(state), context: readContext('set', key, state.vv) }
+/** @param now the reading node's HLC wall time: an ended life reads as absent (crdt/expiring.ts). */
+export function counterView (key: string, state: CounterState, now = -Infinity): CounterResult {
+  return { value: counterValueAt(state, now), context: readContext('counter', key, counterContext(state)), ...lifeEnd(counterLife(state), now) }
+}
+
+export function setView (key: string, state: OrSetState, now = -Infinity): SetResult {
+  return { members: setMembersAt(state, now), context: readContext('set', key, state.vv), ...lifeEnd(setLife(state), now) }
 }
 
 /**
@@ -57,8 +63,8 @@ export function changeEvent (space: KeySpace, key: string, state: unknown, origi
       return { space, key, found, value: found ? JSON.parse(winner.value as string) : null, conflict: hasConflict(state as RegisterState), origin }
     }
     case 'counter':
-      return { space, key, found: true, value: counterValue(state as CounterState), conflict: false, origin }
+      return { space, key, found: true, value: counterValueAt(state as CounterState, now), conflict: false, origin }
     case 'set':
-      return { space, key, found: true, value: setMembers(state as OrSetState), conflict: false, origin }
+      return { space, key, found: true, value: setMembersAt(state as OrSetState, now), conflict: false, origin }
   }
 }
