@@ -1,8 +1,9 @@
 /** The register encoding with expiring versions: backward compatible, and strict about the new field. */
 import { describe, expect, it } from 'vitest'
 import type { RegisterState } from '../../src/causal/index.js'
-import { decodeRegister, encodeCbor, encodeRegister } from '../../src/codec/index.js'
-import { MAX_TTL_MS } from '../../src/constants.js'
+import { decodeCounter, decodeOrSet, decodeRegister, encodeCbor, encodeCounter, encodeOrSet, encodeRegister } from '../../src/codec/index.js'
+import { MAX_HLC_WALL, MAX_TTL_MS } from '../../src/constants.js'
+import { counterLife } from '../../src/crdt/index.js'
 import { leafHash } from '../../src/merkle/index.js'
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
@@ -53,5 +54,33 @@ describe('register encoding with expiry', () => {
       rawSibling(0, 1001), // a tombstone cannot expire
       rawSibling('1', 1001, 7) // no seventh field
     ]) expect(codeOf(() => decodeRegister(bad))).toBe('ERR_CORRUPT_DATA')
+  })
+})
+
+describe('counter and set encodings with a lifetime', () => {
+  const rows = [['a', 3, 0, 1]]
+  const vv = [['a', 1]]
+  const members = [['x', [['a', 1]]]]
+  const counter = (...life: unknown[]): Uint8Array => encodeCbor([rows, ...life] as never)
+  const set = (...life: unknown[]): Uint8Array => encodeCbor([vv, members, ...life] as never)
+
+  it('round-trips a generation with and without an end', () => {
+    for (const bytes of [counter(5), counter(0, 9), counter(5, 9)]) expect(hex(encodeCounter(decodeCounter(bytes)))).toBe(hex(bytes))
+    for (const bytes of [set(5), set(0, 9), set(5, 9)]) expect(hex(encodeOrSet(decodeOrSet(bytes)))).toBe(hex(bytes))
+    expect(counterLife(decodeCounter(counter(5, 9)))).toEqual({ gen: 5, expiresAt: 9 })
+    expect(decodeOrSet(set(5, 9)).life).toEqual({ gen: 5, expiresAt: 9 })
+    // Without a lifetime: the forms of before.
+    expect(counterLife(decodeCounter(encodeCbor(rows as never)))).toEqual({ gen: 0 })
+    expect(decodeOrSet(encodeCbor([vv, members] as never)).life).toBeUndefined()
+  })
+
+  it('refuses lifetimes no write makes: non-canonical, an end not after its generation, beyond the bounds', () => {
+    const tooFar = MAX_HLC_WALL + MAX_TTL_MS + 1
+    for (const bad of [counter(0), counter(5, 5), counter(5, 4), counter(-1), counter('5'), counter(5, 9, 10), counter(tooFar), counter(1, tooFar)]) {
+      expect(codeOf(() => decodeCounter(bad))).toBe('ERR_CORRUPT_DATA')
+    }
+    for (const bad of [set(0), set(5, 5), set(5, 4), set(-1), set('5'), set(5, 9, 10), set(tooFar), set(1, tooFar)]) {
+      expect(codeOf(() => decodeOrSet(bad))).toBe('ERR_CORRUPT_DATA')
+    }
   })
 })

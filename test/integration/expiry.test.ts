@@ -117,3 +117,53 @@ describe('expiring registers', () => {
     }
   })
 })
+
+describe('expiring counters and sets', () => {
+  it('read as absent on every node once expired (0, no members), and leave the scans', async () => {
+    const nodes = await startNodes(3, GC)
+    const [a] = nodes as [ChorusNode]
+    await connectAll(nodes)
+    expect((await a.counterIncr('hits', 5, { ttlMs: 300 })).expiresAt).toEqual(expect.any(Number))
+    expect((await a.setAdd('tags', ['x', 'y'], { ttlMs: 300 })).members).toEqual(['x', 'y'])
+    await a.counterIncr('lasting', 1)
+    await a.setAdd('kept', ['k'])
+    const digest = await waitConverged(nodes)
+    await waitFor(async () => {
+      for (const n of nodes) {
+        if ((await n.counterGet('hits')).value !== 0 || (await n.setGet('tags')).members.length !== 0) return false
+      }
+      return true
+    }, { what: 'the counter and the set to read as absent on every node' })
+    for (const n of nodes) {
+      expect((await n.counterScan()).items).toEqual([{ key: 'lasting', value: 1 }])
+      expect((await n.setScan()).items).toEqual([{ key: 'kept', members: ['k'] }])
+      expect((await n.counterGet('hits')).expiresAt).toBeUndefined()
+      expect((await n.info()).digest).toBe(digest)
+    }
+  })
+
+  it('a write after expiry starts afresh, and a node that wrote before the expiry, cut off, cannot bring the old contents back', async () => {
+    const [a, b] = await startNodes(2, GC) as [ChorusNode, ChorusNode]
+    const c = await startNode(GC)
+    await connectAll([a, b])
+    // c is cut off: its writes belong to the key's first life.
+    await c.counterIncr('hits', 7)
+    await c.setAdd('tags', ['late'])
+    await a.counterIncr('hits', 5, { ttlMs: 300 })
+    await a.setAdd('tags', ['x'], { ttlMs: 300 })
+    await waitConverged([a, b])
+    await waitFor(async () => (await b.counterGet('hits')).value === 0 && (await b.setGet('tags')).members.length === 0, { what: 'the keys to expire on b' })
+    expect((await b.counterIncr('hits', 2)).value).toBe(2)
+    expect((await b.setAdd('tags', ['fresh'])).members).toEqual(['fresh'])
+    await waitConverged([a, b])
+    await connectAll([a, b, c])
+    await waitConverged([a, b, c])
+    for (const n of [a, b, c]) {
+      expect((await n.counterGet('hits')).value).toBe(2)
+      expect((await n.setGet('tags')).members).toEqual(['fresh'])
+    }
+    // The contexts of c's old writes are still covered: a read `after` them does not hang.
+    const old = await c.counterGet('hits')
+    expect((await a.counterGet('hits', { after: old.context, timeoutMs: 5000 })).value).toBe(2)
+  })
+})
