@@ -6,6 +6,8 @@
 import { describe, expect, it } from 'vitest'
 import type { NodeInit } from '../../src/config.js'
 import type { ChorusNode } from '../../src/node/index.js'
+import { decodeCounter, decodeOrSet } from '../../src/codec/index.js'
+import { counterLife, setLife, type CounterState, type OrSetState } from '../../src/crdt/index.js'
 import { connectAll, startNode, startNodes, tempDir, waitConverged, waitFor } from '../helpers/nodes.js'
 
 /** Short GC periods so collection happens within a test; the rules are the production ones. */
@@ -82,11 +84,14 @@ describe('expiring registers', () => {
     let c = await startNode({ ...GC, dataDir: cDir })
     await connectAll([a, b])
     await connectAll([b, c])
-    await a.kvPut('z', 'soon gone', undefined, { ttlMs: 300 })
+    // Long enough that c leaves before the key dies (else c, having synced after the death,
+    // would rightly hold nothing back): the test checks that it did.
+    await a.kvPut('z', 'soon gone', undefined, { ttlMs: 5000 })
     await a.kvPut('keep', 1)
     await waitConverged([a, b, c])
     const cId = c.peerId
     await c.stop() // holds the key's state from before expiry
+    expect(Date.now()).toBeLessThan((await a.kvGet('z')).expiresAt! - 2 * GC.maxDriftMs!)
     await waitFor(async () => {
       await a.sync(b.peerId)
       await a.collectGarbage()
@@ -165,5 +170,62 @@ describe('expiring counters and sets', () => {
     // The contexts of c's old writes are still covered: a read `after` them does not hang.
     const old = await c.counterGet('hits')
     expect((await a.counterGet('hits', { after: old.context, timeoutMs: 5000 })).value).toBe(2)
+  })
+})
+
+/** The stored states of a node's counters and sets, from its export. */
+async function storedStates (node: ChorusNode): Promise<{ counters: Map<string, CounterState>, sets: Map<string, OrSetState> }> {
+  const counters = new Map<string, CounterState>()
+  const sets = new Map<string, OrSetState>()
+  let cursor: string | undefined
+  do {
+    const page = await node.exportPage(cursor === undefined ? {} : { cursor })
+    for (const item of page.items) {
+      const bytes = Buffer.from(item.state, 'base64url')
+      if (item.space === 'counter') counters.set(item.key, decodeCounter(bytes))
+      if (item.space === 'set') sets.set(item.key, decodeOrSet(bytes))
+    }
+    cursor = page.cursor
+  } while (cursor !== undefined)
+  return { counters, sets }
+}
+
+describe('collecting expired counters and sets', () => {
+  it('drops their contents everywhere once expired and synced (the next life, empty); an old copy arriving after cannot bring them back', async () => {
+    const [a, b] = await startNodes(2, GC) as [ChorusNode, ChorusNode]
+    const c = await startNode(GC)
+    await connectAll([a, b])
+    await c.counterIncr('hits', 7) // cut off: part of the first life
+    await c.setAdd('tags', ['late'])
+    await a.counterIncr('hits', 5, { ttlMs: 300 })
+    await a.setAdd('tags', ['x', 'y'], { ttlMs: 300 })
+    await a.counterIncr('lasting', 1, { ttlMs: 3_600_000 })
+    await waitConverged([a, b])
+    await waitFor(async () => {
+      for (const n of [a, b]) {
+        await n.sync().catch(() => {})
+        await n.collectGarbage()
+      }
+      const stored = await Promise.all([a, b].map(storedStates))
+      return stored.every(s => counterLife(s.counters.get('hits') ?? {}).gen > 0 && setLife(s.sets.get('tags') ?? { vv: {}, entries: new Map() }).gen > 0)
+    }, { what: 'both nodes to compact the expired counter and set', timeoutMs: 30_000 })
+    await waitConverged([a, b])
+    for (const n of [a, b]) {
+      const { counters, sets } = await storedStates(n)
+      const hits = counters.get('hits') as CounterState
+      expect(Object.values(hits).every(e => e.p === 0 && e.n === 0)).toBe(true) // contents gone, op counts kept
+      expect(counterLife(hits).expiresAt).toBeUndefined()
+      expect(sets.get('tags')?.entries.size).toBe(0)
+      expect(counterLife(counters.get('lasting') as CounterState).gen).toBe(0) // not expired: untouched
+      expect((await n.counterGet('lasting')).value).toBe(1)
+    }
+    await connectAll([a, b, c])
+    await waitConverged([a, b, c])
+    for (const n of [a, b, c]) {
+      expect((await n.counterGet('hits')).value).toBe(0)
+      expect((await n.setGet('tags')).members).toEqual([])
+    }
+    expect((await c.counterIncr('hits', 2)).value).toBe(2)
+    expect((await c.setAdd('tags', ['fresh'])).members).toEqual(['fresh'])
   })
 })
