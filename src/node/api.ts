@@ -231,7 +231,7 @@ export interface ConnectResult {
 export interface ChangeEvent {
   space: 'kv' | 'counter' | 'set'
   key: string
-  /** kv: whether the key reads as present now. */
+  /** Whether the key reads as present now (kv: not deleted or expired; counters and sets: not expired). */
   found: boolean
   /** kv: the winner's value; counter: the value; set: the members. */
   value: unknown

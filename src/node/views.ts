@@ -2,7 +2,7 @@
 import { formatHlc } from '../clock/index.js'
 import { compareSiblings, contextOf, hasConflict, siblingAt, winnerAt, type RegisterState, type VersionVector } from '../causal/index.js'
 import { encodeContext } from '../codec/index.js'
-import { counterContext, counterLife, counterValueAt, setLife, setMembersAt, type CounterState, type Lifetime, type OrSetState } from '../crdt/index.js'
+import { counterContext, counterEnded, counterLife, counterValueAt, setEnded, setLife, setMembersAt, type CounterState, type Lifetime, type OrSetState } from '../crdt/index.js'
 import { toStoreKey, type KeySpace } from '../model/index.js'
 import type { ChangeEvent, CounterResult, KvGetResult, SetResult, SiblingView } from './api.js'
 
@@ -63,8 +63,8 @@ export function changeEvent (space: KeySpace, key: string, state: unknown, origi
       return { space, key, found, value: found ? JSON.parse(winner.value as string) : null, conflict: hasConflict(state as RegisterState), origin }
     }
     case 'counter':
-      return { space, key, found: true, value: counterValueAt(state as CounterState, now), conflict: false, origin }
+      return { space, key, found: !counterEnded(state as CounterState, now), value: counterValueAt(state as CounterState, now), conflict: false, origin }
     case 'set':
-      return { space, key, found: true, value: setMembersAt(state as OrSetState, now), conflict: false, origin }
+      return { space, key, found: !setEnded(state as OrSetState, now), value: setMembersAt(state as OrSetState, now), conflict: false, origin }
   }
 }
