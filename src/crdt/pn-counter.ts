@@ -51,7 +51,11 @@ export function counterLife (state: CounterState): Lifetime {
 
 /** The same totals with another lifetime (none stored for the first life without an end). */
 export function withCounterLife (state: CounterState, life: Lifetime): CounterState {
-  const out: Record<string, CounterEntry> & { [COUNTER_LIFE]?: Lifetime } = Object.fromEntries(Object.entries(state))
+  return attachLife(Object.fromEntries(Object.entries(state)), life)
+}
+
+/** Gives a record built here its lifetime, without another copy. */
+function attachLife (out: Record<string, CounterEntry> & { [COUNTER_LIFE]?: Lifetime }, life: Lifetime): CounterState {
   if (!isFirstLife(life)) out[COUNTER_LIFE] = life
   return out
 }
@@ -74,7 +78,7 @@ export function mergeCounters (a: CounterState, b: CounterState): CounterState {
       ? eb
       : { p: Math.max(ea.p, eb.p), n: Math.max(ea.n, eb.n), ops: Math.max(ea.ops, eb.ops) }
   }
-  return withCounterLife(out, joinLives(la, lb))
+  return attachLife(out, joinLives(la, lb))
 }
 
 function mergeAcrossLives (later: CounterState, earlier: CounterState): CounterState {
@@ -84,14 +88,14 @@ function mergeAcrossLives (later: CounterState, earlier: CounterState): CounterS
     if (kept === undefined) out[node] = { p: 0, n: 0, ops: e.ops }
     else if (e.ops > kept.ops) out[node] = { p: kept.p, n: kept.n, ops: e.ops }
   }
-  return withCounterLife(out, counterLife(later))
+  return attachLife(out, counterLife(later))
 }
 
 /** The counter's next life after its end: totals back to 0, operation counts kept. */
 export function restartCounter (state: CounterState): CounterState {
   const out: Record<string, CounterEntry> = {}
   for (const [node, e] of Object.entries(state)) out[node] = { p: 0, n: 0, ops: e.ops }
-  return withCounterLife(out, nextLife(counterLife(state)))
+  return attachLife(out, nextLife(counterLife(state)))
 }
 
 export function counterValue (state: CounterState): number {
