@@ -310,3 +310,12 @@ export const MAX_REPLICATE_STREAMS_PER_PEER = 32
 export const REPLICATE_FRAME_TIMEOUT_MS = 10_000
 /** A push that failed (stream reset, peer busy) is tried again this soon while its write still waits. */
 export const REPLICATE_RETRY_MS = 250
+
+// ---- Expiring keys (causal/expiry.ts; docs/api.md, "Expiring keys").
+
+/**
+ * The longest `ttlMs` a write may carry: one year. The expiry instant is stored in the state
+ * (HLC wall + ttlMs), so this also bounds how far past a version's timestamp a peer's state may
+ * put its expiry: anything further is refused as corrupt.
+ */
+export const MAX_TTL_MS = 365 * 24 * 60 * 60 * 1000

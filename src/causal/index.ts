@@ -4,3 +4,4 @@ export { EMPTY_REGISTER, writeRegister, mergeRegisters, registerWinner, hasConfl
 export type { RegisterState, Sibling, RegisterWrite } from './register.js'
 export { contextOf, contextCovers, vvCoversContext, contextAfterWrite, normaliseContext } from './context.js'
 export type { CausalContext } from './context.js'
+export { isExpired, siblingAt, winnerAt, isAbsentAt, deadFrom } from './expiry.js'

@@ -17,6 +17,11 @@ export interface Sibling extends Dot {
   readonly hlc: Hlc
   /** The value as JSON text, kept verbatim so every node hashes the same bytes; absent for a delete (tombstone). */
   readonly value?: string
+  /**
+   * When the version expires (ms, on the HLC wall clock: the write's wall time + its ttlMs);
+   * from then on it reads as a tombstone (causal/expiry.ts). Absent: never. Only values carry one.
+   */
+  readonly expiresAt?: number
 }
 
 export interface RegisterState {
@@ -34,6 +39,8 @@ export interface RegisterWrite {
   hlc: Hlc
   /** JSON text of the new value; omit to write a tombstone. */
   value?: string
+  /** Expire the new value this long after `hlc.wall` (ms); ignored for a tombstone. */
+  ttlMs?: number
   /**
    * What the writer had seen. Omitted: everything this replica has seen, i.e. a blind
    * overwrite of all current siblings. It only selects which current siblings are superseded:
@@ -58,7 +65,9 @@ export function writeRegister (state: RegisterState, write: RegisterWrite, maxSi
   const counter = Math.max(vvGet(state.vv, write.node), write.floor ?? 0) + 1
   const sibling: Sibling = write.value === undefined
     ? { node: write.node, counter, hlc: write.hlc }
-    : { node: write.node, counter, hlc: write.hlc, value: write.value }
+    : write.ttlMs === undefined
+      ? { node: write.node, counter, hlc: write.hlc, value: write.value }
+      : { node: write.node, counter, hlc: write.hlc, value: write.value, expiresAt: write.hlc.wall + write.ttlMs }
   const context = write.context
   const survivors = context === undefined ? [] : state.siblings.filter(s => !contextCovers(context, s))
   return capSiblings({
@@ -123,5 +132,7 @@ function compareSiblingContent (a: Sibling, b: Sibling): number {
   if (byTime !== 0) return byTime
   // A tombstone orders before any value (even ""), so the choice never depends on argument order.
   if (a.value === undefined || b.value === undefined) return (a.value === undefined ? 0 : 1) - (b.value === undefined ? 0 : 1)
-  return a.value < b.value ? -1 : a.value > b.value ? 1 : 0
+  if (a.value !== b.value) return a.value < b.value ? -1 : 1
+  // Then no expiry before any expiry, earlier before later: again independent of argument order.
+  return (a.expiresAt ?? -1) - (b.expiresAt ?? -1)
 }

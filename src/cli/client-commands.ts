@@ -10,6 +10,7 @@ import { formatPeers, formatStatus, formatValue } from './format.js'
 import { withResumeCursor } from './feed-format.js'
 import type { ChangeEvent, CounterScanItem, ScanItem, ScanOptions, SetScanItem } from '../node/api.js'
 import { connectDurable, withReplicasOption } from './durable-option.js'
+import { MAX_TTL_MS } from '../constants.js'
 
 export const DEFAULT_URL = 'http://127.0.0.1:7070'
 
@@ -75,6 +76,15 @@ function maybeContext (o: Record<string, unknown>): string | undefined {
   return typeof o.context === 'string' ? o.context : undefined
 }
 
+/** `--ttl MS`: expiring keys (docs/api.md, "Expiring keys"); the node checks the bound too. */
+function ttlOption (): Option {
+  return new Option('--ttl <ms>', `the key reads as absent on every node this many milliseconds after the write (1 to ${MAX_TTL_MS})`).argParser(intIn(1, MAX_TTL_MS))
+}
+
+function maybeTtl (o: Record<string, unknown>): { ttlMs?: number } {
+  return typeof o.ttl === 'number' ? { ttlMs: o.ttl } : {}
+}
+
 /** Every item of one space's scan, following cursors; stops after `max` items when given. */
 async function * scanAll (client: ChorusClient, space: 'kv' | 'counter' | 'set', options: Omit<ScanOptions, 'cursor'> & { max?: number }): AsyncGenerator<ScanItem | CounterScanItem | SetScanItem> {
   if (space === 'kv') { yield * client.kvScanAll(options); return }
@@ -125,10 +135,11 @@ export function clientCommands (): Command[] {
   const put = withReplicasOption(clientCommand('put', 'write a register; VALUE is JSON, or a plain string when it does not parse as JSON; prints the new context')
     .argument('<key>')
     .argument('<value>')
-    .addOption(new Option('--context <context>', 'supersede exactly what this context (from a read) covers')))
+    .addOption(new Option('--context <context>', 'supersede exactly what this context (from a read) covers'))
+    .addOption(ttlOption()))
     .action(async (key: string, value: string, _o: unknown, cmd: Command) => {
       const { client, opts, durable } = connectDurable(cmd)
-      const r = await client.kvPut(key, parseValueArg(value), maybeContext(opts), durable)
+      const r = await client.kvPut(key, parseValueArg(value), maybeContext(opts), { ...durable, ...maybeTtl(opts) })
       if (opts.json === true) json(r)
       else out(r.context)
       if (r.conflict && opts.json !== true) warnSiblingsRemain(key)
@@ -185,10 +196,11 @@ export function clientCommands (): Command[] {
 
   const incr = withReplicasOption(clientCommand('incr', 'add BY (default 1, may be negative) to a counter; prints the new value')
     .argument('<key>')
-    .argument('[by]', 'an integer', intIn(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)))
+    .argument('[by]', 'an integer', intIn(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER))
+    .addOption(ttlOption()))
     .action(async (key: string, by: number | undefined, _o: unknown, cmd: Command) => {
       const { client, opts, durable } = connectDurable(cmd)
-      const r = await client.counterIncr(key, by, durable)
+      const r = await client.counterIncr(key, by, { ...durable, ...maybeTtl(opts) })
       if (opts.json === true) json(r)
       else out(String(r.value))
     })
@@ -202,16 +214,19 @@ export function clientCommands (): Command[] {
       else out(String(r.value))
     })
 
-  const setCmd = (name: string, description: string, op: 'setAdd' | 'setRemove'): Command =>
-    withReplicasOption(clientCommand(name, description)
+  const setCmd = (name: string, description: string, op: 'setAdd' | 'setRemove'): Command => {
+    const command = clientCommand(name, description)
       .argument('<key>')
-      .argument('<members...>'))
+      .argument('<members...>')
+    if (op === 'setAdd') command.addOption(ttlOption())
+    return withReplicasOption(command)
       .action(async (key: string, members: string[], _o: unknown, cmd: Command) => {
         const { client, opts, durable } = connectDurable(cmd)
-        const r = await client[op](key, members, durable)
+        const r = op === 'setAdd' ? await client.setAdd(key, members, { ...durable, ...maybeTtl(opts) }) : await client.setRemove(key, members, durable)
         if (opts.json === true) json(r)
         else for (const m of r.members) out(m)
       })
+  }
 
   const smembers = clientCommand('smembers', 'list a set\'s members, sorted')
     .argument('<key>')

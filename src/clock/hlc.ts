@@ -82,6 +82,17 @@ export class HybridLogicalClock {
   }
 
   /**
+   * The wall time the next tick() would start from, without issuing a timestamp: what reads
+   * compare expiry instants with (causal/expiry.ts), so a node never reads a version as expired
+   * before its own next write's time, nor lives behind a clock it has already observed.
+   */
+  wallNow (): number {
+    const pt = this.physical()
+    const last = this.last.wall
+    return last > pt + this.maxDriftMs ? pt : Math.max(pt, last)
+  }
+
+  /**
    * Whether a remote timestamp is within the allowed drift of our physical clock: only those
    * move our clock (see observe).
    */

@@ -11,9 +11,11 @@
  */
 import type { Dot, RegisterState, Sibling, VersionVector } from '../causal/index.js'
 import { vvGet } from '../causal/index.js'
-import type { CounterEntry, CounterState, OrSetState } from '../crdt/index.js'
+import type { CounterEntry, CounterState, Lifetime, OrSetState } from '../crdt/index.js'
+import { counterLife, isFirstLife, setLife, withCounterLife } from '../crdt/index.js'
+import { MAX_HLC_WALL, MAX_TTL_MS } from '../constants.js'
 import { CorruptDataError } from '../errors.js'
-import { decodeCanonical, encodeCanonical } from './canonical-cbor.js'
+import { decodeCanonical, encodeCanonical, type CanonicalValue } from './canonical-cbor.js'
 
 /** Node ids are libp2p peer ids (base58btc); tests may use short ids like `a`. */
 const NODE_ID = /^[1-9A-HJ-NP-Za-km-z]{1,128}$/
@@ -56,15 +58,18 @@ export function decodeDot (raw: unknown, what: string): Dot {
   return { node, counter }
 }
 
-// ---- registers: [vv, [[node, counter, wall, logical, value?], ...]]
+// ---- registers: [vv, [[node, counter, wall, logical, value?, expiresAt?], ...]]
+// A sibling without an expiry has no sixth element, so states written before expiry existed
+// (and every state without one) keep exactly their bytes, their leaf hashes and their digests.
+
+function encodeSibling (s: Sibling): CanonicalValue[] {
+  if (s.value === undefined) return [s.node, s.counter, s.hlc.wall, s.hlc.logical]
+  if (s.expiresAt === undefined) return [s.node, s.counter, s.hlc.wall, s.hlc.logical, s.value]
+  return [s.node, s.counter, s.hlc.wall, s.hlc.logical, s.value, s.expiresAt]
+}
 
 export function encodeRegister (state: RegisterState): Uint8Array {
-  return encodeCanonical([
-    encodeVv(state.vv),
-    state.siblings.map(s => s.value === undefined
-      ? [s.node, s.counter, s.hlc.wall, s.hlc.logical]
-      : [s.node, s.counter, s.hlc.wall, s.hlc.logical, s.value])
-  ])
+  return encodeCanonical([encodeVv(state.vv), state.siblings.map(encodeSibling)])
 }
 
 export function decodeRegister (bytes: Uint8Array): RegisterState {
@@ -74,12 +79,18 @@ export function decodeRegister (bytes: Uint8Array): RegisterState {
   const vv = decodeVv(raw[0], what)
   const siblings: Sibling[] = []
   for (const s of raw[1] as unknown[]) {
-    if (!Array.isArray(s) || (s.length !== 4 && s.length !== 5)) fail(what, 'bad sibling')
-    const [node, counter, wall, logical, value] = s as unknown[]
+    if (!Array.isArray(s) || s.length < 4 || s.length > 6) fail(what, 'bad sibling')
+    const [node, counter, wall, logical, value, expiresAt] = s as unknown[]
     const dot = decodeDot([node, counter], what)
     if (!isCount(wall) || !isCount(logical)) fail(what, 'bad timestamp')
     if (value !== undefined && typeof value !== 'string') fail(what, 'bad value')
     if (dot.counter > vvGet(vv, dot.node)) fail(what, 'sibling not covered by its version vector')
+    if (expiresAt !== undefined) {
+      // Only as a write makes it: a value, 1 to MAX_TTL_MS after its own timestamp.
+      if (typeof value !== 'string' || !isCount(expiresAt) || expiresAt <= wall || expiresAt - wall > MAX_TTL_MS) fail(what, 'bad expiry')
+      siblings.push({ ...dot, hlc: { wall, logical }, value, expiresAt })
+      continue
+    }
     siblings.push(value === undefined
       ? { ...dot, hlc: { wall, logical } }
       : { ...dot, hlc: { wall, logical }, value })
@@ -92,19 +103,47 @@ export function decodeRegister (bytes: Uint8Array): RegisterState {
   return { vv, siblings }
 }
 
-// ---- counters: [[node, p, n, ops], ...]
+// ---- key lifetimes (expiring counters and sets, crdt/lifetime.ts): gen, then expiresAt if any.
+// Absent for the first life without an end, so those states keep exactly their bytes.
+
+function encodeLife (life: Lifetime): number[] {
+  return life.expiresAt === undefined ? [life.gen] : [life.gen, life.expiresAt]
+}
+
+/** Only as writes make them: gen ≥ 1 without an end, an end after gen, both within the bounds. */
+function decodeLife (raw: unknown[], what: string): Lifetime {
+  const [gen, expiresAt] = raw
+  if (!isCount(gen) || gen > MAX_LIFE_INSTANT) fail(what, 'bad generation')
+  if (expiresAt === undefined) {
+    if (gen === 0) fail(what, 'lifetime not in canonical form')
+    return { gen }
+  }
+  if (!isCount(expiresAt) || expiresAt <= gen || expiresAt > MAX_LIFE_INSTANT) fail(what, 'bad expiry')
+  return { gen, expiresAt }
+}
+
+/** The latest instant a write can put in a lifetime: the latest HLC time plus the longest ttl. */
+const MAX_LIFE_INSTANT = MAX_HLC_WALL + MAX_TTL_MS
+
+// ---- counters: [[node, p, n, ops], ...], or with a lifetime [[[node, p, n, ops], ...], gen, expiresAt?]
 
 export function encodeCounter (state: CounterState): Uint8Array {
-  return encodeCanonical(Object.keys(state).sort().map(node => {
+  const rows = Object.keys(state).sort().map(node => {
     const e = state[node] as CounterEntry
     return [node, e.p, e.n, e.ops]
-  }))
+  })
+  const life = counterLife(state)
+  return encodeCanonical(isFirstLife(life) ? rows : [rows, ...encodeLife(life)])
 }
 
 export function decodeCounter (bytes: Uint8Array): CounterState {
   const what = 'counter state'
-  const raw = decodeCanonical(bytes, what)
-  if (!Array.isArray(raw)) fail(what, 'not an array')
+  const decoded = decodeCanonical(bytes, what)
+  if (!Array.isArray(decoded)) fail(what, 'not an array')
+  // With a lifetime the second element is a number; without, every element is a row (an array).
+  const hasLife = typeof decoded[1] === 'number'
+  if (hasLife && (decoded.length > 3 || !Array.isArray(decoded[0]))) fail(what, 'bad lifetime')
+  const raw = hasLife ? decoded[0] as unknown[] : decoded
   const out: Record<string, CounterEntry> = Object.create(null)
   let previous = ''
   for (const row of raw) {
@@ -116,23 +155,25 @@ export function decodeCounter (bytes: Uint8Array): CounterState {
     if (!isCount(p) || !isCount(n) || !isCount(ops)) fail(what, 'bad totals')
     out[node] = { p, n, ops }
   }
-  return { ...out }
+  return hasLife ? withCounterLife(out, decodeLife(decoded.slice(1), what)) : { ...out }
 }
 
-// ---- sets: [vv, [[member, [[node, counter], ...]], ...]]
+// ---- sets: [vv, [[member, [[node, counter], ...]], ...]], with a lifetime: then gen, expiresAt?
 
 export function encodeOrSet (state: OrSetState): Uint8Array {
   const members = [...state.entries.keys()].sort()
+  const life = setLife(state)
   return encodeCanonical([
     encodeVv(state.vv),
-    members.map(m => [m, (state.entries.get(m) ?? []).map(d => [d.node, d.counter])])
+    members.map(m => [m, (state.entries.get(m) ?? []).map(d => [d.node, d.counter])]),
+    ...(isFirstLife(life) ? [] : encodeLife(life))
   ])
 }
 
 export function decodeOrSet (bytes: Uint8Array): OrSetState {
   const what = 'set state'
   const raw = decodeCanonical(bytes, what)
-  if (!Array.isArray(raw) || raw.length !== 2 || !Array.isArray(raw[1])) fail(what, 'not [vv, entries]')
+  if (!Array.isArray(raw) || raw.length < 2 || raw.length > 4 || !Array.isArray(raw[1])) fail(what, 'not [vv, entries]')
   const vv = decodeVv(raw[0], what)
   const entries = new Map<string, readonly Dot[]>()
   let previous: string | undefined
@@ -151,7 +192,7 @@ export function decodeOrSet (bytes: Uint8Array): OrSetState {
     }
     entries.set(member, dots)
   }
-  return { vv, entries }
+  return raw.length === 2 ? { vv, entries } : { vv, entries, life: decodeLife(raw.slice(2), what) }
 }
 
 // ---- bare version vectors (collected-key records on disk)

@@ -14,8 +14,10 @@ export interface SiblingView {
   node: string
   /** Its hybrid logical clock time, `wall:logical`. */
   hlc: string
-  /** Present and true for a tombstone. */
+  /** Present and true for a tombstone, and for a value whose expiry has passed (value null). */
   deleted?: true
+  /** When the version expires or expired (ms since the epoch, HLC wall clock); only for versions written with ttlMs. */
+  expiresAt?: number
 }
 
 export interface KvGetResult {
@@ -30,6 +32,8 @@ export interface KvGetResult {
   values?: SiblingView[]
   /** The session token (docs/api.md "Sessions"); over JSON-RPC every result of a data method carries it. */
   session?: string
+  /** When the value read expires (ms since the epoch, HLC wall clock); only when found and written with ttlMs. */
+  expiresAt?: number
 }
 
 export interface KvGetOptions {
@@ -38,6 +42,12 @@ export interface KvGetOptions {
   after?: string
   /** How long `after` may wait. */
   timeoutMs?: number
+}
+
+/** Expiring keys (docs/api.md, "Expiring keys"). */
+export interface TtlOptions {
+  /** The key reads as absent on every node this long (ms, 1 to MAX_TTL_MS) after the write's HLC time. */
+  ttlMs?: number
 }
 
 export interface WriteResult {
@@ -70,7 +80,7 @@ export interface BatchResult {
 }
 
 export type BatchOp =
-  | { op: 'put', key: string, value: unknown, context?: string }
+  | { op: 'put', key: string, value: unknown, context?: string, ttlMs?: number }
   | { op: 'delete', key: string, context?: string }
 
 export interface ScanOptions {
@@ -143,8 +153,9 @@ export interface ImportResult {
   superseded: number
 }
 
-export interface CounterResult { value: number, context: string, session?: string }
-export interface SetResult { members: string[], context: string, session?: string }
+/** `expiresAt`: when the key expires (ms since the epoch, HLC wall clock), while it lives and has an expiry. */
+export interface CounterResult { value: number, context: string, expiresAt?: number, session?: string }
+export interface SetResult { members: string[], context: string, expiresAt?: number, session?: string }
 export interface ReadAfterOptions { after?: string, timeoutMs?: number }
 
 export interface NodeInfo {
@@ -238,7 +249,7 @@ export interface ConnectResult {
 export interface ChangeEvent {
   space: 'kv' | 'counter' | 'set'
   key: string
-  /** kv: whether the key reads as present now. */
+  /** Whether the key reads as present now (kv: not deleted or expired; counters and sets: not expired). */
   found: boolean
   /** kv: the winner's value; counter: the value; set: the members. */
   value: unknown
@@ -294,15 +305,15 @@ export interface FeedWatch {
 }
 
 export interface ChorusApi {
-  kvPut: (key: string, value: unknown, context?: string, options?: WriteOptions) => Promise<WriteResult>
+  kvPut: (key: string, value: unknown, context?: string, options?: WriteOptions & TtlOptions) => Promise<WriteResult>
   kvGet: (key: string, options?: KvGetOptions) => Promise<KvGetResult>
   kvDelete: (key: string, context?: string, options?: WriteOptions) => Promise<WriteResult>
   kvBatch: (ops: BatchOp[], options?: WriteOptions) => Promise<BatchResult>
   kvScan: (options?: ScanOptions) => Promise<ScanResult>
   kvConflicts: (options?: ConflictsOptions) => Promise<ConflictsResult>
-  counterIncr: (key: string, by?: number, options?: WriteOptions) => Promise<CounterResult>
+  counterIncr: (key: string, by?: number, options?: WriteOptions & TtlOptions) => Promise<CounterResult>
   counterGet: (key: string, options?: ReadAfterOptions) => Promise<CounterResult>
-  setAdd: (key: string, members: string[], options?: WriteOptions) => Promise<SetResult>
+  setAdd: (key: string, members: string[], options?: WriteOptions & TtlOptions) => Promise<SetResult>
   setRemove: (key: string, members: string[], options?: WriteOptions) => Promise<SetResult>
   setGet: (key: string, options?: ReadAfterOptions) => Promise<SetResult>
   counterScan: (options?: ScanOptions) => Promise<CounterScanResult>

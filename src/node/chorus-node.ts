@@ -519,7 +519,7 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
   watch (prefix: string, listener: (event: ChangeEvent) => void): () => void {
     const { replica } = this.parts()
     return replica.onChange((change, decoded) => {
-      if (change.key.startsWith(prefix)) listener(changeEvent(change.space, change.key, decoded, change.origin))
+      if (change.key.startsWith(prefix)) listener(changeEvent(change.space, change.key, decoded, change.origin, replica.readTime()))
     })
   }
 

@@ -3,22 +3,22 @@
  * turn the request into local operations, apply them through the one write path, and shape the
  * result. The node (chorus-node.ts) supplies its running parts.
  */
-import { contextAfterWrite, hasConflict, isDeleted, registerWinner, type CausalContext, type RegisterState } from '../causal/index.js'
+import { contextAfterWrite, hasConflict, isAbsentAt, winnerAt, type CausalContext, type RegisterState } from '../causal/index.js'
 import { encodeContext } from '../codec/index.js'
 import { DEFAULT_SCAN_LIMIT, MAX_BATCH_OPS, MAX_SCAN_LIMIT } from '../constants.js'
-import { counterValue, setMembers, type CounterState, type OrSetState } from '../crdt/index.js'
+import { counterEnded, counterValue, setEnded, setMembers, type CounterState, type OrSetState } from '../crdt/index.js'
 import { InvalidParamsError } from '../errors.js'
 import { toStoreKey, type KeySpace, type StateBySpace } from '../model/index.js'
 import { keyBoundProblem } from '../model/validate.js'
 import { spaceOf, type LocalOp, type Replica } from '../replica/index.js'
 import type {
   BatchOp, BatchResult, ConflictsOptions, ConflictsResult, CounterResult, CounterScanItem, CounterScanResult, KvGetOptions, KvGetResult,
-  ReadAfterOptions, ScanItem, ScanOptions, ScanResult, SetResult, SetScanItem, SetScanResult, WriteResult
+  ReadAfterOptions, ScanItem, ScanOptions, ScanResult, SetResult, SetScanItem, SetScanResult, TtlOptions, WriteResult
 } from './api.js'
 import { waitUntilSeen } from './after-wait.js'
 import { checkDurable, type DurableOptions, type DurableTarget } from '../replication/index.js'
 import { decodeCursor, encodeCursor, scanBounds } from './cursor.js'
-import { checkContext, checkIncrement, checkKey, checkMembers, checkTimeout, checkValue } from './validate-input.js'
+import { checkContext, checkIncrement, checkKey, checkMembers, checkTimeout, checkTtl, checkValue } from './validate-input.js'
 import { counterView, registerView, setView } from './views.js'
 
 export abstract class DataMethods {
@@ -44,9 +44,10 @@ export abstract class DataMethods {
 
   // ---- registers
 
-  async kvPut (key: unknown, value: unknown, context?: unknown, options?: DurableOptions): Promise<WriteResult> {
+  async kvPut (key: unknown, value: unknown, context?: unknown, options: DurableOptions & TtlOptions = {}): Promise<WriteResult> {
     const k = checkKey(key)
-    const op = { kind: 'kv.put', key: k, json: checkValue(value), context: checkContext(context, toStoreKey('kv', k)) } as const
+    const ttlMs = checkTtl(options.ttlMs)
+    const op = { kind: 'kv.put', key: k, json: checkValue(value), context: checkContext(context, toStoreKey('kv', k)), ...(ttlMs !== undefined ? { ttlMs } : {}) } as const
     const [state] = await this.applyLocal([op], checkDurable(options)) as RegisterState[]
     return this.writeResult(op, state as RegisterState)
   }
@@ -69,7 +70,7 @@ export abstract class DataMethods {
     const { replica } = this.parts()
     const after = checkContext(options.after, toStoreKey('kv', k), 'after')
     if (after !== undefined) await waitUntilSeen(replica, 'kv', k, after, checkTimeout(options.timeoutMs))
-    return registerView(k, await replica.read('kv', k), options.all === true)
+    return registerView(k, await replica.read('kv', k), options.all === true, replica.readTime())
   }
 
   async kvBatch (ops: BatchOp[], options?: DurableOptions): Promise<BatchResult> {
@@ -82,7 +83,10 @@ export abstract class DataMethods {
       if (op === null || typeof op !== 'object') throw new InvalidParamsError(`${at}: must be an object`, { data: { field: at } })
       const key = checkKey(op.key, `${at}.key`)
       const context = checkContext(op.context, toStoreKey('kv', key), `${at}.context`)
-      if (op.op === 'put') return { kind: 'kv.put', key, json: checkValue(op.value, `${at}.value`), context }
+      if (op.op === 'put') {
+        const ttlMs = checkTtl(op.ttlMs, `${at}.ttlMs`)
+        return { kind: 'kv.put', key, json: checkValue(op.value, `${at}.value`), context, ...(ttlMs !== undefined ? { ttlMs } : {}) }
+      }
       if (op.op === 'delete') return { kind: 'kv.delete', key, context }
       throw new InvalidParamsError(`${at}.op: must be "put" or "delete"`, { data: { field: `${at}.op` } })
     })
@@ -92,19 +96,23 @@ export abstract class DataMethods {
   }
 
   async kvScan (options: ScanOptions = {}): Promise<ScanResult> {
+    const now = this.parts().replica.readTime()
     return await this.scanSpace('kv', options, (key, state): ScanItem | undefined => {
-      if (isDeleted(state)) return undefined // deleted keys are absent
-      const winner = registerWinner(state)
+      if (isAbsentAt(state, now)) return undefined // deleted and expired keys are absent
+      const winner = winnerAt(state, now)
       return { key, value: JSON.parse(winner?.value as string), conflict: state.siblings.length > 1 }
     })
   }
 
   async counterScan (options: ScanOptions = {}): Promise<CounterScanResult> {
-    return await this.scanSpace('counter', options, (key, state): CounterScanItem => ({ key, value: counterValue(state) }))
+    const now = this.parts().replica.readTime()
+    // Expired counters and sets are absent, like deleted registers.
+    return await this.scanSpace('counter', options, (key, state): CounterScanItem | undefined => counterEnded(state, now) ? undefined : { key, value: counterValue(state) })
   }
 
   async setScan (options: ScanOptions = {}): Promise<SetScanResult> {
-    return await this.scanSpace('set', options, (key, state): SetScanItem => ({ key, members: setMembers(state) }))
+    const now = this.parts().replica.readTime()
+    return await this.scanSpace('set', options, (key, state): SetScanItem | undefined => setEnded(state, now) ? undefined : { key, members: setMembers(state) })
   }
 
   /**
@@ -146,10 +154,11 @@ export abstract class DataMethods {
 
   // ---- counters and sets
 
-  async counterIncr (key: unknown, by?: unknown, options?: DurableOptions): Promise<CounterResult> {
-    const op: LocalOp = { kind: 'counter.incr', key: checkKey(key), by: checkIncrement(by) }
+  async counterIncr (key: unknown, by?: unknown, options: DurableOptions & TtlOptions = {}): Promise<CounterResult> {
+    const ttlMs = checkTtl(options.ttlMs)
+    const op: LocalOp = { kind: 'counter.incr', key: checkKey(key), by: checkIncrement(by), ...(ttlMs !== undefined ? { ttlMs } : {}) }
     const [state] = await this.applyLocal([op], checkDurable(options)) as CounterState[]
-    return counterView(op.key, state as CounterState)
+    return counterView(op.key, state as CounterState, this.parts().replica.readTime())
   }
 
   async counterGet (key: unknown, options: ReadAfterOptions = {}): Promise<CounterResult> {
@@ -157,11 +166,12 @@ export abstract class DataMethods {
     const { replica } = this.parts()
     const after = checkContext(options.after, toStoreKey('counter', k), 'after')
     if (after !== undefined) await waitUntilSeen(replica, 'counter', k, after, checkTimeout(options.timeoutMs))
-    return counterView(k, await replica.read('counter', k))
+    return counterView(k, await replica.read('counter', k), replica.readTime())
   }
 
-  async setAdd (key: unknown, members: unknown, options?: DurableOptions): Promise<SetResult> {
-    return await this.setOp({ kind: 'set.add', key: checkKey(key), members: checkMembers(members) }, checkDurable(options))
+  async setAdd (key: unknown, members: unknown, options: DurableOptions & TtlOptions = {}): Promise<SetResult> {
+    const ttlMs = checkTtl(options.ttlMs)
+    return await this.setOp({ kind: 'set.add', key: checkKey(key), members: checkMembers(members), ...(ttlMs !== undefined ? { ttlMs } : {}) }, checkDurable(options))
   }
 
   async setRemove (key: unknown, members: unknown, options?: DurableOptions): Promise<SetResult> {
@@ -170,7 +180,7 @@ export abstract class DataMethods {
 
   private async setOp (op: LocalOp, durable?: DurableTarget): Promise<SetResult> {
     const [state] = await this.applyLocal([op], durable) as OrSetState[]
-    return setView(op.key, state as OrSetState)
+    return setView(op.key, state as OrSetState, this.parts().replica.readTime())
   }
 
   async setGet (key: unknown, options: ReadAfterOptions = {}): Promise<SetResult> {
@@ -178,7 +188,7 @@ export abstract class DataMethods {
     const { replica } = this.parts()
     const after = checkContext(options.after, toStoreKey('set', k), 'after')
     if (after !== undefined) await waitUntilSeen(replica, 'set', k, after, checkTimeout(options.timeoutMs))
-    return setView(k, await replica.read('set', k))
+    return setView(k, await replica.read('set', k), replica.readTime())
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import type { CausalContext } from '../causal/index.js'
 import { decodeContext } from '../codec/index.js'
-import { MAX_AFTER_TIMEOUT_MS, MAX_BATCH_OPS, DEFAULT_AFTER_TIMEOUT_MS } from '../constants.js'
+import { MAX_AFTER_TIMEOUT_MS, MAX_BATCH_OPS, DEFAULT_AFTER_TIMEOUT_MS, MAX_TTL_MS } from '../constants.js'
 import { InvalidContextError, InvalidParamsError } from '../errors.js'
 import { encodeValue, keyProblem, memberProblem } from '../model/index.js'
 
@@ -53,4 +53,13 @@ export function checkTimeout (timeoutMs: unknown, field = 'timeoutMs'): number {
     throw new InvalidParamsError(`${field}: must be an integer from 0 to ${MAX_AFTER_TIMEOUT_MS}`, { data: { field } })
   }
   return timeoutMs
+}
+
+/** An expiry (docs/api.md, "Expiring keys"): absent, or a positive integer of at most MAX_TTL_MS. */
+export function checkTtl (ttlMs: unknown, field = 'ttlMs'): number | undefined {
+  if (ttlMs === undefined) return undefined
+  if (typeof ttlMs !== 'number' || !Number.isInteger(ttlMs) || ttlMs < 1 || ttlMs > MAX_TTL_MS) {
+    throw new InvalidParamsError(`${field}: must be an integer from 1 to ${MAX_TTL_MS}`, { data: { field } })
+  }
+  return ttlMs
 }

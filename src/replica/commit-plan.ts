@@ -9,7 +9,7 @@ import { SPACE_TYPES } from '../model/index.js'
 import { bucketPrefix, type Store, type StoreWrite } from '../store/index.js'
 import type { OpEnv } from './local-op.js'
 import type { Slot } from './slots.js'
-import { encodeCollected, encodeTombstoneTime, isAllTombstones } from './tombstones.js'
+import { encodeCollected, encodeTombstoneTime, listedTime } from './tombstones.js'
 import type { AppliedChange } from './types.js'
 
 export interface PlanContext {
@@ -97,10 +97,12 @@ export function planCommit (ctx: PlanContext, slots: Map<string, Slot>): CommitP
           ? { sublevel: 'conflicts', key: storeKey, value: new Uint8Array(0) }
           : { sublevel: 'conflicts', key: storeKey })
       }
-      // Any change to an all-tombstone register restarts its clock towards collection.
-      if (isAllTombstones(slot.state as RegisterState)) writes.push({ sublevel: 'tombstones', key: storeKey, value: encodeTombstoneTime(now) })
-      else if (slot.originalDeleted !== false) writes.push({ sublevel: 'tombstones', key: storeKey })
     }
+    // Any change to an all-tombstone register restarts its clock towards collection; one whose
+    // values all expire, and an expiring counter or set, count from the expiry (listedTime).
+    const listed = listedTime(slot.space, slot.state, now)
+    if (listed !== undefined) writes.push({ sublevel: 'tombstones', key: storeKey, value: encodeTombstoneTime(listed) })
+    else if (slot.originalDeleted !== false) writes.push({ sublevel: 'tombstones', key: storeKey })
     changes.push([{ space: slot.space, key: slot.key, storeKey, state: encoded, origin: slot.origin }, slot.state])
   }
   // The floor outlives the records, which expire: a node never reissues a dot.

@@ -9,7 +9,7 @@
  * vanishes everywhere). Pure.
  */
 import { vvGet, type RegisterState } from '../causal/index.js'
-import type { CounterState, OrSetState } from '../crdt/index.js'
+import { compareGen, counterLife, type CounterState, type OrSetState } from '../crdt/index.js'
 import type { KeySpace } from '../model/index.js'
 
 /** How many of `node`'s events on this key the state has seen. */
@@ -39,8 +39,12 @@ export function holdsOurUnknownEvents (space: KeySpace, local: unknown, remote: 
  * forgery that would otherwise make our next increment overflow).
  */
 function countsMoreOfOurs (local: CounterState, remote: CounterState, self: string): boolean {
+  // Totals are per generation (crdt/lifetime.ts): an earlier one's were dropped here, not
+  // exceeded; in a later one we have written nothing yet.
+  const byGen = compareGen(counterLife(remote), counterLife(local))
+  if (byGen < 0) return false
   const theirs = Object.hasOwn(remote, self) ? remote[self] : undefined
   if (theirs === undefined) return false
-  const ours = Object.hasOwn(local, self) ? local[self] : undefined
+  const ours = byGen > 0 ? undefined : Object.hasOwn(local, self) ? local[self] : undefined
   return theirs.p > (ours?.p ?? 0) || theirs.n > (ours?.n ?? 0)
 }

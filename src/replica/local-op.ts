@@ -4,15 +4,15 @@
  */
 import type { HybridLogicalClock } from '../clock/index.js'
 import { writeRegister, type CausalContext, type RegisterState } from '../causal/index.js'
-import { addMembers, incrementCounter, removeMembers, wouldOverflow, type CounterState, type OrSetState } from '../crdt/index.js'
+import { addMembersAt, incrementAt, liveCounter, removeMembersAt, wouldOverflow, type CounterState, type OrSetState } from '../crdt/index.js'
 import { LimitExceededError } from '../errors.js'
 import type { KeySpace } from '../model/index.js'
 
 export type LocalOp =
-  | { kind: 'kv.put', key: string, json: string, context?: CausalContext }
+  | { kind: 'kv.put', key: string, json: string, context?: CausalContext, ttlMs?: number }
   | { kind: 'kv.delete', key: string, context?: CausalContext }
-  | { kind: 'counter.incr', key: string, by: number }
-  | { kind: 'set.add', key: string, members: string[] }
+  | { kind: 'counter.incr', key: string, by: number, ttlMs?: number }
+  | { kind: 'set.add', key: string, members: string[], ttlMs?: number }
   | { kind: 'set.remove', key: string, members: string[] }
 
 export function spaceOf (op: LocalOp): KeySpace {
@@ -35,17 +35,20 @@ export interface OpEnv {
 export function applyLocalOp (state: unknown, op: LocalOp, env: OpEnv): unknown {
   switch (op.kind) {
     case 'kv.put':
-      return writeRegister(state as RegisterState, { node: env.nodeId, hlc: env.clock.tick(), value: op.json, context: op.context, floor: env.dotFloor }, env.maxSiblings)
+      return writeRegister(state as RegisterState, { node: env.nodeId, hlc: env.clock.tick(), value: op.json, context: op.context, floor: env.dotFloor, ...(op.ttlMs !== undefined ? { ttlMs: op.ttlMs } : {}) }, env.maxSiblings)
     case 'kv.delete':
       return writeRegister(state as RegisterState, { node: env.nodeId, hlc: env.clock.tick(), context: op.context, floor: env.dotFloor }, env.maxSiblings)
-    case 'counter.incr':
-      if (wouldOverflow(state as CounterState, env.nodeId, op.by)) {
+    case 'counter.incr': {
+      // Counters and sets expire by key (crdt/lifetime.ts): a write after the end starts afresh.
+      const now = env.clock.wallNow()
+      if (wouldOverflow(liveCounter(state as CounterState, now), env.nodeId, op.by)) {
         throw new LimitExceededError(`counter ${JSON.stringify(op.key)} would leave the safe integer range`)
       }
-      return incrementCounter(state as CounterState, env.nodeId, op.by)
+      return incrementAt(state as CounterState, env.nodeId, op.by, now, op.ttlMs)
+    }
     case 'set.add':
-      return addMembers(state as OrSetState, env.nodeId, op.members)
+      return addMembersAt(state as OrSetState, env.nodeId, op.members, env.clock.wallNow(), op.ttlMs)
     case 'set.remove':
-      return removeMembers(state as OrSetState, op.members)
+      return removeMembersAt(state as OrSetState, op.members, env.clock.wallNow())
   }
 }

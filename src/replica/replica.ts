@@ -24,7 +24,7 @@ import { loadSlots, type Slot } from './slots.js'
 import { StateCache } from './state-cache.js'
 import { LogThrottle } from '../util/log-throttle.js'
 import { freshRunGapMs, RecentChanges } from './recent-changes.js'
-import { decodeCollected, isAllTombstones, tombstoneTime } from './tombstones.js'
+import { collectAction, compactLife, decodeCollected, tombstoneTime } from './tombstones.js'
 import type { AntiEntropyReplica, ApplyReport, AppliedChange, BucketEntry, CommitHook, EncodedChange } from './types.js'
 
 /** Refused remote states are logged at info at most this often per peer and reason. */
@@ -190,6 +190,11 @@ export class Replica implements AntiEntropyReplica {
 
   keyCount (): number {
     return this.keys
+  }
+
+  /** The time reads compare expiry instants with: this node's HLC wall clock (causal/expiry.ts). */
+  readTime (): number {
+    return this.env.clock.wallNow()
   }
 
   /** Jobs and bytes waiting for the write path. */
@@ -462,8 +467,16 @@ export class Replica implements AntiEntropyReplica {
           const slot = slots.get(item.storeKey)
           // Anything that touched the key since the collector looked makes it not collectable.
           if (slot === undefined || slot.touched || slot.corrupt === true || slot.original === undefined || Buffer.compare(slot.original, item.expected) !== 0) continue
-          if (!isAllTombstones(slot.state as RegisterState)) continue
-          slot.purge = true
+          const action = collectAction(slot.space, slot.state, this.env.clock.physicalNow())
+          if (action === undefined) continue
+          if (action === 'purge') {
+            slot.purge = true
+          } else {
+            // An ended counter or set: its next life, written and gossiped like a local write.
+            slot.state = compactLife(slot.space as 'counter' | 'set', slot.state)
+            slot.touched = true
+            slot.origin = 'local'
+          }
           purged++
         }
         settle.push(() => { job.resolve(purged) })

@@ -9,7 +9,7 @@ import { SPACE_TYPES, type KeySpace } from '../model/index.js'
 import { bucketOf } from '../merkle/index.js'
 import { bucketPrefix, type Store } from '../store/index.js'
 import type { StateCache } from './state-cache.js'
-import { decodeCollected, isAllTombstones } from './tombstones.js'
+import { decodeCollected, listedTime } from './tombstones.js'
 
 /** One key's state during a group commit. */
 export interface Slot {
@@ -23,7 +23,7 @@ export interface Slot {
   viaGossip?: boolean
   /** Whether the conflicts index lists the key now (registers only); undefined: unknown (corrupt state). */
   originalConflict?: boolean
-  /** Whether the tombstones index lists the key now (registers only); undefined: unknown (corrupt state). */
+  /** Whether the tombstones index lists the key now (registers all deletes or expiring, counters and sets that expire: listedTime); undefined: unknown (corrupt state). */
   originalDeleted?: boolean
   /** Remove the key entirely (tombstone GC). */
   purge?: boolean
@@ -61,7 +61,7 @@ export async function loadSlots (ctx: SlotContext, wanted: Map<string, { space: 
     }
     const original = hit.bytes ?? undefined
     const originalConflict = space === 'kv' && original !== undefined ? hasConflict(hit.state as RegisterState) : false
-    const originalDeleted = space === 'kv' && original !== undefined ? isAllTombstones(hit.state as RegisterState) : false
+    const originalDeleted = original !== undefined ? listedTime(space, hit.state, 0) !== undefined : false
     const collectedBase = space === 'kv' && original === undefined && Object.keys((hit.state as RegisterState).vv).length > 0
     slots.set(storeKey, { space, key, original, state: hit.state, touched: false, origin: 'remote', originalConflict, originalDeleted, collected: collectedBase })
   }
@@ -93,7 +93,7 @@ export async function loadSlots (ctx: SlotContext, wanted: Map<string, { space: 
     if (record !== undefined) state = { vv: decodeCollected(record).vv, siblings: [] }
     // What the indexes hold for a corrupt state is unknown: the repair then writes them outright.
     const originalConflict = corrupt ? undefined : space === 'kv' && original !== undefined ? hasConflict(state as RegisterState) : false
-    const originalDeleted = corrupt ? undefined : space === 'kv' && original !== undefined ? isAllTombstones(state as RegisterState) : false
+    const originalDeleted = corrupt ? undefined : original !== undefined ? listedTime(space, state, 0) !== undefined : false
     slots.set(storeKey, { space, key, original, state, touched: false, origin: 'remote', originalConflict, originalDeleted, collected: record !== undefined, corrupt })
   })
   // The tree holds the leaf of what was written, not of the damaged bytes: a repair must take

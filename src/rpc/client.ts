@@ -29,7 +29,7 @@ import { requestText, type HttpAnswer } from './http-request.js'
 import { SessionCarrier } from './session-carrier.js'
 import { SESSION_DATA_METHODS } from './session-methods.js'
 import type {
-  BatchOp, ChangeEvent, ChangesOptions, ChangesResult, ConflictsOptions, ConflictsResult, CounterResult, KvGetOptions, KvGetResult,
+  BatchOp, TtlOptions, ChangeEvent, ChangesOptions, ChangesResult, ConflictsOptions, ConflictsResult, CounterResult, KvGetOptions, KvGetResult,
   BatchResult, ConnectResult, CounterScanResult, ExportItem, ExportOptions, ExportPage, ForgetResult, ImportResult, MemberInfo, NodeInfo, PeerInfo, ReadAfterOptions, ScanItem,
   ScanOptions, ScanResult, SetResult, SetScanResult, SyncReport, WriteOptions, WriteResult
 } from '../node/api.js'
@@ -252,7 +252,7 @@ export class ChorusClient {
     return await this.kvGet(key, options)
   }
 
-  async put (key: string, value: unknown, context?: string, options?: WriteOptions): Promise<WriteResult> {
+  async put (key: string, value: unknown, context?: string, options?: WriteOptions & TtlOptions): Promise<WriteResult> {
     return await this.kvPut(key, value, context, options)
   }
 
@@ -260,9 +260,12 @@ export class ChorusClient {
     return await this.kvDelete(key, context, options)
   }
 
-  /** With `options.replicas`, returns once that many nodes hold the write (ERR_REPLICAS_TIMEOUT otherwise; docs/api.md, "Durable writes"). */
-  async kvPut (key: string, value: unknown, context?: string, options?: WriteOptions): Promise<WriteResult> {
-    return await this.call('kv.put', { key, value, ...(context !== undefined ? { context } : {}), ...durableParams(options) })
+  /**
+   * `options.replicas`: returns once that many nodes hold the write (ERR_REPLICAS_TIMEOUT otherwise; docs/api.md, "Durable writes").
+   * `options.ttlMs`: the key reads as absent everywhere this long after the write (docs/api.md, "Expiring keys").
+   */
+  async kvPut (key: string, value: unknown, context?: string, options?: WriteOptions & TtlOptions): Promise<WriteResult> {
+    return await this.call('kv.put', { key, value, ...(context !== undefined ? { context } : {}), ...durableParams(options), ...ttlParam(options) })
   }
 
   async kvGet (key: string, options: KvGetOptions = {}): Promise<KvGetResult> {
@@ -303,16 +306,16 @@ export class ChorusClient {
   }
 
   // counters and sets
-  async counterIncr (key: string, by?: number, options?: WriteOptions): Promise<CounterResult> {
-    return await this.call('counter.incr', { key, ...(by !== undefined ? { by } : {}), ...durableParams(options) })
+  async counterIncr (key: string, by?: number, options?: WriteOptions & TtlOptions): Promise<CounterResult> {
+    return await this.call('counter.incr', { key, ...(by !== undefined ? { by } : {}), ...durableParams(options), ...ttlParam(options) })
   }
 
   async counterGet (key: string, options: ReadAfterOptions = {}): Promise<CounterResult> {
     return await this.call('counter.get', { key, ...options })
   }
 
-  async setAdd (key: string, members: string[], options?: WriteOptions): Promise<SetResult> {
-    return await this.call('set.add', { key, members, ...durableParams(options) })
+  async setAdd (key: string, members: string[], options?: WriteOptions & TtlOptions): Promise<SetResult> {
+    return await this.call('set.add', { key, members, ...durableParams(options), ...ttlParam(options) })
   }
 
   async setRemove (key: string, members: string[], options?: WriteOptions): Promise<SetResult> {
@@ -440,4 +443,9 @@ function durableParams (options: WriteOptions | undefined): Record<string, unkno
     ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {})
   }
+}
+
+/** The ttlMs param of a write, when given (expiring keys). */
+function ttlParam (options: TtlOptions | undefined): { ttlMs?: number } {
+  return options?.ttlMs !== undefined ? { ttlMs: options.ttlMs } : {}
 }

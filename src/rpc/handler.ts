@@ -75,17 +75,22 @@ function withDurable<T extends { replicas?: number | 'majority', timeoutMs?: num
   }
 }
 
+/** Expiring keys: the ttlMs a write carries, if any. */
+function withTtl (p: { ttlMs?: number }): { ttlMs?: number } {
+  return p.ttlMs !== undefined ? { ttlMs: p.ttlMs } : {}
+}
+
 function methodTable (api: ChorusApi): { [M in MethodName]: Impl<M> } {
   return {
-    'kv.put': p => api.kvPut(p.key, p.value, p.context, withDurable(p)),
+    'kv.put': p => api.kvPut(p.key, p.value, p.context, { ...withDurable(p), ...withTtl(p) }),
     'kv.get': p => api.kvGet(p.key, { ...(p.all !== undefined ? { all: p.all } : {}), ...withAfter(p) }),
     'kv.delete': p => api.kvDelete(p.key, p.context, withDurable(p)),
     'kv.batch': p => api.kvBatch(p.ops, withDurable(p)),
     'kv.scan': p => api.kvScan(p),
     'kv.conflicts': p => api.kvConflicts(p),
-    'counter.incr': p => api.counterIncr(p.key, p.by ?? 1, withDurable(p)),
+    'counter.incr': p => api.counterIncr(p.key, p.by ?? 1, { ...withDurable(p), ...withTtl(p) }),
     'counter.get': p => api.counterGet(p.key, withAfter(p)),
-    'set.add': p => api.setAdd(p.key, p.members, withDurable(p)),
+    'set.add': p => api.setAdd(p.key, p.members, { ...withDurable(p), ...withTtl(p) }),
     'set.remove': p => api.setRemove(p.key, p.members, withDurable(p)),
     'set.get': p => api.setGet(p.key, withAfter(p)),
     'counter.scan': p => api.counterScan(p),

@@ -8,6 +8,7 @@ import {
   MAX_AFTER_TIMEOUT_MS, MAX_BATCH_OPS, MAX_EXPORT_PAGE_KEYS, MAX_FEED_CURSOR_CHARS, MAX_FEED_LIMIT, MAX_IMPORT_KEYS, MAX_IMPORT_STATE_CHARS, MAX_MULTIADDR_LENGTH, MAX_PEER_ID_LENGTH, MAX_SCAN_LIMIT,
   MAX_REPLICAS, MAX_REPLICAS_TIMEOUT_MS
 } from '../constants.js'
+import { MAX_TTL_MS } from '../constants.js'
 import { InvalidParamsError } from '../errors.js'
 import { CheckedValue, checkedValue, keyProblem, memberProblem } from '../model/index.js'
 import { keyBoundProblem } from '../model/validate.js'
@@ -49,15 +50,19 @@ const durable = {
   replicas: z.union([z.int().min(1).max(MAX_REPLICAS), z.literal('majority')], { error: `must be an integer from 1 to ${MAX_REPLICAS} or "majority"` }).optional(),
   timeoutMs: z.int().min(0).max(MAX_REPLICAS_TIMEOUT_MS).optional()
 }
+/** Expiring keys: the key reads as absent this long after the write. */
+const ttlMs = z.int().min(1).max(MAX_TTL_MS)
 
 const batchOp = z.strictObject({
   op: z.enum(['put', 'delete']),
   key,
   value: z.unknown().optional(),
-  context: context.optional()
+  context: context.optional(),
+  ttlMs: ttlMs.optional()
 }).transform((o, ctx): BatchOp => {
-  if (o.op === 'put') return { op: 'put', key: o.key, value: toCheckedValue(o.value, ctx, ['value']), ...(o.context !== undefined ? { context: o.context } : {}) }
+  if (o.op === 'put') return { op: 'put', key: o.key, value: toCheckedValue(o.value, ctx, ['value']), ...(o.context !== undefined ? { context: o.context } : {}), ...(o.ttlMs !== undefined ? { ttlMs: o.ttlMs } : {}) }
   if (o.value !== undefined) ctx.addIssue({ code: 'custom', path: ['value'], message: 'must be absent for a delete' })
+  if (o.ttlMs !== undefined) ctx.addIssue({ code: 'custom', path: ['ttlMs'], message: 'must be absent for a delete' })
   return { op: 'delete', key: o.key, ...(o.context !== undefined ? { context: o.context } : {}) }
 })
 
@@ -80,15 +85,15 @@ const importItem = z.strictObject({
 })
 
 export const methodSchemas = {
-  'kv.put': z.strictObject({ key, value, context: context.optional(), ...withSession, ...durable }),
+  'kv.put': z.strictObject({ key, value, context: context.optional(), ttlMs: ttlMs.optional(), ...withSession, ...durable }),
   'kv.get': z.strictObject({ key, all: z.boolean().optional(), after: context.optional(), ...withSession }),
   'kv.delete': z.strictObject({ key, context: context.optional(), ...withSession, ...durable }),
   'kv.batch': z.strictObject({ ops: z.array(batchOp).min(1).max(MAX_BATCH_OPS), ...withSession, ...durable }),
   'kv.scan': scanParams,
   'kv.conflicts': z.strictObject({ prefix: bound.optional(), limit: limit.optional(), cursor: cursor.optional(), ...withSession }),
-  'counter.incr': z.strictObject({ key, by: z.int().optional(), ...withSession, ...durable }),
+  'counter.incr': z.strictObject({ key, by: z.int().optional(), ttlMs: ttlMs.optional(), ...withSession, ...durable }),
   'counter.get': z.strictObject({ key, after: context.optional(), ...withSession }),
-  'set.add': z.strictObject({ key, members, ...withSession, ...durable }),
+  'set.add': z.strictObject({ key, members, ttlMs: ttlMs.optional(), ...withSession, ...durable }),
   'set.remove': z.strictObject({ key, members, ...withSession, ...durable }),
   'set.get': z.strictObject({ key, after: context.optional(), ...withSession }),
   'counter.scan': scanParams,

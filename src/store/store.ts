@@ -4,7 +4,8 @@
  *   data      store key (`r/…`, `c/…`, `s/…`) → encoded state     (reads, scans)
  *   buckets   `hhhh` + store key → leaf hash (16 B)               (the Merkle tree's leaves, by bucket)
  *   conflicts store key of a register with siblings → empty      (kv.conflicts without a scan)
- *   tombstones store key of a register that is all tombstones → local ms when it became so (GC)
+ *   tombstones store key of a register that is all tombstones → local ms when it became so (GC);
+ *               also registers whose values all expire and expiring counters and sets → when they die
  *   collected store key of a collected register → when, and the version vector its tombstone had seen
  *   meta      name → text                                        (storage version)
  *   feed      16 hex digits of a seq → one change-feed entry      (feed/; written with the change it records)

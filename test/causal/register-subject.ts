@@ -4,6 +4,7 @@ import { EMPTY_REGISTER, contextOf, mergeRegisters, writeRegister } from '../../
 import type { CausalContext, RegisterState } from '../../src/causal/index.js'
 import { HybridLogicalClock } from '../../src/clock/index.js'
 import { encodeRegister } from '../../src/codec/index.js'
+import { MAX_TTL_MS } from '../../src/constants.js'
 import type { ApplyOp, CrdtSubject } from '../helpers/crdt-laws.js'
 
 type Context = { kind: 'none' } | { kind: 'empty' } | { kind: 'stale', pick: number }
@@ -14,6 +15,8 @@ export interface RegisterOp {
   context: Context
   /** The writer's physical clock at the time: a tiny range so HLCs tie across nodes and clocks go backwards. */
   wall: number
+  /** Expiring keys: the put's ttlMs (ignored for a delete); tiny ones make expiries tie, and the largest allowed. */
+  ttlMs: number | undefined
 }
 
 export const registerOp: fc.Arbitrary<RegisterOp> = fc.record({
@@ -23,7 +26,8 @@ export const registerOp: fc.Arbitrary<RegisterOp> = fc.record({
     fc.constant({ kind: 'empty' as const }),
     fc.record({ kind: fc.constant('stale' as const), pick: fc.nat() })
   ),
-  wall: fc.integer({ min: 0, max: 3 })
+  wall: fc.integer({ min: 0, max: 3 }),
+  ttlMs: fc.option(fc.constantFrom(1, 2, 3, MAX_TTL_MS), { nil: undefined, freq: 2 })
 })
 
 /** Real writes: each node has its own hybrid logical clock over a random physical clock; contexts are absent, empty, or read earlier from any replica. */
@@ -41,7 +45,7 @@ export function registerApplier (maxSiblings?: number): () => ApplyOp<RegisterSt
       let context: CausalContext | undefined
       if (op.context.kind === 'empty') context = contextOf({})
       if (op.context.kind === 'stale') context = contextOf((history[op.context.pick % history.length] as RegisterState).vv)
-      const write = { node, hlc: clock.tick(), ...(op.value === undefined ? {} : { value: op.value }), ...(context === undefined ? {} : { context }) }
+      const write = { node, hlc: clock.tick(), ...(op.value === undefined ? {} : { value: op.value }), ...(context === undefined ? {} : { context }), ...(op.ttlMs === undefined ? {} : { ttlMs: op.ttlMs }) }
       return maxSiblings === undefined ? writeRegister(state, write) : writeRegister(state, write, maxSiblings)
     }
   }
