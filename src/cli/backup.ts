@@ -67,10 +67,10 @@ async function fileSink (file: string): Promise<Sink> {
   }
 }
 
-interface ExportSummary { keys: number, kv: number, counter: number, set: number, bytes: number, ms: number, digest: string, file: string }
+interface ExportSummary { keys: number, kv: number, counter: number, set: number, map: number, bytes: number, ms: number, digest: string, file: string }
 
 async function runExport (client: ChorusClient, sink: Sink): Promise<Omit<ExportSummary, 'file' | 'ms'>> {
-  const counts = { kv: 0, counter: 0, set: 0 }
+  const counts = { kv: 0, counter: 0, set: 0, map: 0 }
   let bytes = 0
   const write = async (text: string): Promise<void> => {
     bytes += Buffer.byteLength(text)
@@ -129,7 +129,7 @@ Examples:
       }
       const say = (line: string): void => { (toStdout ? process.stderr : process.stdout).write(line + '\n') }
       if (opts.json === true) say(JSON.stringify(summary))
-      else say(`exported ${summary.keys} keys (${summary.kv} registers, ${summary.counter} counters, ${summary.set} sets) to ${toStdout ? 'stdout' : summary.file}: ${formatBytes(summary.bytes)} in ${(summary.ms / 1000).toFixed(1)} s; digest ${summary.digest}`)
+      else say(`exported ${summary.keys} keys (${summary.kv} registers, ${summary.counter} counters, ${summary.set} sets, ${summary.map} maps) to ${toStdout ? 'stdout' : summary.file}: ${formatBytes(summary.bytes)} in ${(summary.ms / 1000).toFixed(1)} s; digest ${summary.digest}`)
     })
 }
 

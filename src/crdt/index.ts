@@ -2,3 +2,7 @@ export { EMPTY_COUNTER, incrementCounter, mergeCounters, counterValue, counterCo
 export type { CounterState, CounterEntry } from './pn-counter.js'
 export { EMPTY_OR_SET, addMembers, removeMembers, mergeOrSets, setMembers } from './or-set.js'
 export type { OrSetState } from './or-set.js'
+export { EMPTY_OR_MAP, MAP_FIELD_TYPES, mergeOrMaps, orMapContext, leafId, leafDots, hasPrefix } from './or-map.js'
+export type { OrMapState, MapLeaf, MapLeafType, MapFieldType, MapSibling, CounterShare, RegisterLeaf, CounterLeaf, SetLeaf } from './or-map.js'
+export { updateOrMap, clearOrMap, countNewDots } from './or-map-ops.js'
+export type { MapOp, MapWrite, MapWriteResult } from './or-map-ops.js'

@@ -33,6 +33,8 @@ import { MemberService } from './member-service.js'
 import { DataMethods } from './data-methods.js'
 import { ExportSessions } from './export-sessions.js'
 import { importStates } from './import-states.js'
+import { MapMethods } from './map-methods.js'
+import type { MapGetOptions, MapGetResult, MapScanResult, ScanOptions, WriteResult } from './api.js'
 import { loadOrCreateIdentity, markIdentityConflict } from './identity.js'
 import type { GossipWireStats } from './audited-gossipsub.js'
 import { createHost, type ChorusLibp2p } from './libp2p.js'
@@ -102,6 +104,11 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
   private memberMethods?: MemberService
   private penalties?: PeerPenalties
   private readonly exports = new ExportSessions({ node: () => this.peerId })
+  private readonly maps = new MapMethods({
+    replica: () => this.parts().replica,
+    applyLocal: async ops => await this.applyLocal(ops),
+    scan: async (options, view) => await this.scanSpace('map', options, view)
+  })
 
   constructor (config: NodeConfig) {
     super()
@@ -435,6 +442,24 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
   async sync (peer?: unknown): Promise<SyncReport> {
     if (peer !== undefined && peer !== null && typeof peer !== 'string') throw new InvalidParamsError('peer: must be a peer id string', { data: { field: 'peer' } })
     return await this.parts().antiEntropy.sync(peer ?? undefined)
+  }
+
+  // ---- maps (node/map-methods.ts; docs/api.md, "Maps")
+
+  async mapUpdate (key: unknown, ops: unknown, context?: unknown): Promise<WriteResult> {
+    return await this.maps.update(key, ops, context)
+  }
+
+  async mapGet (key: unknown, options?: MapGetOptions): Promise<MapGetResult> {
+    return await this.maps.get(key, options)
+  }
+
+  async mapDelete (key: unknown, context?: unknown): Promise<WriteResult> {
+    return await this.maps.delete(key, context)
+  }
+
+  async mapScan (options?: ScanOptions): Promise<MapScanResult> {
+    return await this.maps.scan(options)
   }
 
   // ---- backup (docs/backup.md)

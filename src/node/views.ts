@@ -5,6 +5,8 @@ import { encodeContext } from '../codec/index.js'
 import { counterContext, counterValue, setMembers, type CounterState, type OrSetState } from '../crdt/index.js'
 import { toStoreKey, type KeySpace } from '../model/index.js'
 import type { ChangeEvent, CounterResult, KvGetResult, SetResult, SiblingView } from './api.js'
+import type { OrMapState } from '../crdt/index.js'
+import { mapHasConflict, mapPlainValue } from './map-views.js'
 
 /** A read's context: everything the state has seen, bound to its key. */
 function readContext (space: KeySpace, key: string, vv: VersionVector): string {
@@ -52,5 +54,9 @@ export function changeEvent (space: KeySpace, key: string, state: unknown, origi
       return { space, key, found: true, value: counterValue(state as CounterState), conflict: false, origin }
     case 'set':
       return { space, key, found: true, value: setMembers(state as OrSetState), conflict: false, origin }
+    case 'map': {
+      const map = state as OrMapState
+      return { space, key, found: map.leaves.size > 0, value: mapPlainValue(map).value, conflict: mapHasConflict(map), origin }
+    }
   }
 }

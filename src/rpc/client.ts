@@ -29,7 +29,8 @@ import { requestText, type HttpAnswer } from './http-request.js'
 import type {
   BatchOp, ChangeEvent, ConflictsOptions, ConflictsResult, CounterResult, KvGetOptions, KvGetResult,
   BatchResult, ConnectResult, CounterScanResult, ExportItem, ExportOptions, ExportPage, ForgetResult, ImportResult, MemberInfo, NodeInfo, PeerInfo, ReadAfterOptions, ScanItem,
-  ScanOptions, ScanResult, SetResult, SetScanResult, SyncReport, WriteResult
+  ScanOptions, ScanResult, SetResult, SetScanResult, SyncReport, WriteResult,
+  MapGetOptions, MapGetResult, MapScanResult, MapUpdateOp
 } from '../node/api.js'
 
 export interface ChorusClientOptions {
@@ -275,6 +276,24 @@ export class ChorusClient {
 
   async setScan (options: ScanOptions = {}): Promise<SetScanResult> {
     return await this.call('set.scan', { ...options })
+  }
+
+  // maps (docs/api.md, "Maps")
+  /** Apply field operations to map `key` atomically; `context` from a map.get supersedes only what it saw. */
+  async mapUpdate (key: string, ops: MapUpdateOp[], context?: string): Promise<WriteResult> {
+    return await this.call('map.update', { key, ops, ...(context !== undefined ? { context } : {}) })
+  }
+
+  async mapGet (key: string, options: MapGetOptions = {}): Promise<MapGetResult> {
+    return await this.call('map.get', { key, ...options })
+  }
+
+  async mapDelete (key: string, context?: string): Promise<WriteResult> {
+    return await this.call('map.delete', { key, ...(context !== undefined ? { context } : {}) })
+  }
+
+  async mapScan (options: ScanOptions = {}): Promise<MapScanResult> {
+    return await this.call('map.scan', { ...options })
   }
 
   // backup

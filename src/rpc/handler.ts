@@ -90,7 +90,11 @@ function methodTable (api: ChorusApi): { [M in MethodName]: Impl<M> } {
     'cluster.forget': p => api.forget(p.peerId),
     'cluster.connect': p => api.connect(p.addr),
     'kv.watch': (p, ctx) => sessionOf(ctx, 'kv.watch').watch(p.prefix ?? ''),
-    'kv.unwatch': (p, ctx) => sessionOf(ctx, 'kv.unwatch').unwatch(p.subscription)
+    'kv.unwatch': (p, ctx) => sessionOf(ctx, 'kv.unwatch').unwatch(p.subscription),
+    'map.update': p => api.mapUpdate(p.key, p.ops, p.context),
+    'map.get': p => api.mapGet(p.key, { ...(p.all !== undefined ? { all: p.all } : {}), ...withAfter(p) }),
+    'map.delete': p => api.mapDelete(p.key, p.context),
+    'map.scan': p => api.mapScan(p)
   }
 }
 
