@@ -129,7 +129,7 @@ Examples:
       }
       const say = (line: string): void => { (toStdout ? process.stderr : process.stdout).write(line + '\n') }
       if (opts.json === true) say(JSON.stringify(summary))
-      else say(`exported ${summary.keys} keys (${summary.kv} registers, ${summary.counter} counters, ${summary.set} sets, ${summary.map} maps) to ${toStdout ? 'stdout' : summary.file}: ${formatBytes(summary.bytes)} in ${(summary.ms / 1000).toFixed(1)} s; digest ${summary.digest}`)
+      else say(`exported ${summary.keys} keys (${summary.kv} registers, ${summary.counter} counters, ${summary.set} sets${summary.map > 0 ? `, ${summary.map} maps` : ''}) to ${toStdout ? 'stdout' : summary.file}: ${formatBytes(summary.bytes)} in ${(summary.ms / 1000).toFixed(1)} s; digest ${summary.digest}`)
     })
 }
 

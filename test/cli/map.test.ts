@@ -34,6 +34,18 @@ describe('chorus map', () => {
     await run('del', 'user/1', 'address', '--type', 'map', '--context', got.context)
     expect(JSON.parse(await run('get', 'user/1'))).toEqual({ logins: -2, name: 'Ada', roles: ['admin'] })
     expect((await run('scan', '--prefix', 'user/')).split('\n')).toEqual(['user/1\t{"logins":-2,"name":"Ada","roles":["admin"]}'])
+    // chorus export / chorus import carry maps: a fresh node that imports the file has the same digest.
+    const file = `${await tempDir()}/backup.jsonl`
+    const exported = await chorus(['export', file, ...u])
+    expect(exported.stdout).toMatch(/^exported 1 keys \(0 registers, 0 counters, 0 sets, 1 maps\)/)
+    const other = spawnChorus(['start', '--data', await tempDir(), ...NODE_FLAGS])
+    const [, otherUrl] = await other.waitLine(READY)
+    const imported = await chorus(['import', file, '--url', otherUrl as string, '--json'])
+    expect(JSON.parse(imported.stdout)).toMatchObject({ keys: 1, added: 1, rejected: 0 })
+    const digest = async (url: string): Promise<string> => (JSON.parse((await chorus(['status', '--json', '--url', url])).stdout) as { digest: string }).digest
+    expect(await digest(otherUrl as string)).toBe(await digest(url as string))
+    expect(await other.stop()).toBe(0)
+
     await run('del', 'user/1')
     const gone = await chorus(['map', 'get', 'user/1', ...u])
     expect(gone.code).toBe(1)
