@@ -43,28 +43,36 @@ export function mapValueProblem (state: OrMapState): string | undefined {
   return undefined
 }
 
-/** Bytes a version costs in the encoding besides its strings (a dot, a timestamp, totals). */
-const VERSION_BYTES = 24
+/** Bytes a version costs in the encoding besides its strings (its node id's): counter, timestamp or totals, framing. */
+const VERSION_BYTES = 20
+/** A set member's dot besides its node id, and a field's framing besides its names. */
+const DOT_BYTES = 6
+const FIELD_BYTES = 6
 
 /**
  * The map's size, for the local bounds. Bytes are counted without encoding the map (a local
- * write would pay for it twice): the UTF-16 lengths of names, values and members, plus
- * VERSION_BYTES per version — within a few per cent of the encoding for text that is ASCII.
+ * write would pay for it twice): the UTF-16 lengths of names, values, members and node ids,
+ * plus the framing constants above — within about 10 % of the encoding for ASCII text
+ * (bench/map-cost.ts prints both).
  */
 export function mapSizes (state: OrMapState): Size[] {
   let siblings = 0
   let members = 0
   let bytes = 0
   for (const leaf of state.leaves.values()) {
+    bytes += FIELD_BYTES
     for (const name of leaf.path) bytes += name.length + 2
     if (leaf.type === 'register') {
       siblings = Math.max(siblings, leaf.siblings.length)
-      for (const s of leaf.siblings) bytes += s.value.length + VERSION_BYTES
+      for (const s of leaf.siblings) bytes += s.value.length + s.node.length + VERSION_BYTES
     } else if (leaf.type === 'counter') {
-      bytes += leaf.shares.length * VERSION_BYTES
+      for (const s of leaf.shares) bytes += s.node.length + VERSION_BYTES
     } else {
       members = Math.max(members, leaf.members.size)
-      for (const [m, dots] of leaf.members) bytes += m.length + dots.length * VERSION_BYTES
+      for (const [m, dots] of leaf.members) {
+        bytes += m.length + 3
+        for (const d of dots) bytes += d.node.length + DOT_BYTES
+      }
     }
   }
   return [
