@@ -142,6 +142,18 @@ Fields are merged one by one: concurrent edits of different fields all survive, 
 writes of one register field become siblings (resolve with --context from map get --json),
 and a field removed while another node updates it keeps that update.`
 
+/** The examples at the end of each subcommand's --help. */
+const SUB_EXAMPLES: Readonly<Record<string, string[]>> = {
+  get: ['chorus map get user/1', 'chorus map get user/1 --all', 'chorus map get user/1 --json        # found, value, conflict, conflicts, context'],
+  set: ['chorus map set user/1 name Ada', 'chorus map set user/1 address.city \'"Oslo"\'', 'chorus map set user/1 name \'"Ada L."\' --context <context from map get --json>'],
+  incr: ['chorus map incr user/1 logins', 'chorus map incr shop/1 stats.stock -3'],
+  add: ['chorus map add user/1 roles admin dev'],
+  remove: ['chorus map remove user/1 roles dev'],
+  del: ['chorus map del user/1 nickname                  # a register field', 'chorus map del user/1 address --type map', 'chorus map del user/1                           # every field'],
+  update: ['chorus map update user/1 \'[{"op":"set","field":"name","value":"Ada"},{"op":"delete","field":"old","type":"set"}]\''],
+  scan: ['chorus map scan --prefix user/', 'chorus map scan --json --limit 10']
+}
+
 export function mapCommand (): Command {
   const map = new Command('map')
     .description('maps: documents of named fields (registers, counters, sets, nested maps) merged field by field')
@@ -161,6 +173,8 @@ export function mapCommand (): Command {
     scanCommand()
   ]
   for (const sub of subcommands) {
+    const examples = SUB_EXAMPLES[sub.name()] ?? []
+    sub.addHelpText('after', `\nExamples:\n${examples.map(e => `  ${e}`).join('\n')}`)
     // As buildProgram does for top-level commands: main() picks the exit code.
     sub.exitOverride()
     map.addCommand(sub)
