@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import { encodeCanonical } from '../../src/codec/index.js'
 import { encodeOrMap } from '../../src/codec/index.js'
-import { MAX_EVENT_COUNTER } from '../../src/constants.js'
+import { MAX_EVENT_COUNTER, MAX_MAP_FIELDS, MAX_VALUE_BYTES } from '../../src/constants.js'
 import { encodeGossip } from '../../src/gossip/message.js'
 import type { ChangeEvent, ExportItem } from '../../src/node/api.js'
 import type { ChorusNode } from '../../src/node/index.js'
@@ -110,6 +110,20 @@ describe('maps across real leaders', () => {
     await a.mapUpdate('watched', [{ op: 'incr', field: 'n', by: 2 }])
     await waitFor(() => seen.some(e => e.space === 'map'), { what: 'b to hear of the map' })
     expect(seen.find(e => e.space === 'map')).toMatchObject({ space: 'map', key: 'watched', found: true, value: { n: 2 }, conflict: false, origin: 'remote' })
+  })
+
+  it('holds local writes to the map bounds: fields and bytes; a write that shrinks a map is always allowed', async () => {
+    const a = await startNode()
+    const fields = Array.from({ length: MAX_MAP_FIELDS }, (_, i) => ({ op: 'incr' as const, field: `f${i}` }))
+    await a.mapUpdate('wide', fields)
+    await expect(a.mapUpdate('wide', [{ op: 'set', field: 'one-more', value: 1 }])).rejects.toMatchObject({ code: 'ERR_LIMIT_EXCEEDED' })
+    expect(Object.keys((await a.mapGet('wide')).value)).toHaveLength(MAX_MAP_FIELDS)
+    await a.mapUpdate('wide', [{ op: 'incr', field: 'f0', by: 2 }, { op: 'delete', field: 'f1', type: 'counter' }])
+    expect((await a.mapGet('wide')).value).toMatchObject({ f0: 3 })
+    const big = 'x'.repeat(MAX_VALUE_BYTES - 10)
+    await a.mapUpdate('big', [{ op: 'set', field: 'a', value: big }])
+    await expect(a.mapUpdate('big', [{ op: 'set', field: 'b', value: big }, { op: 'set', field: 'c', value: 1 }])).rejects.toMatchObject({ code: 'ERR_LIMIT_EXCEEDED' })
+    expect(Object.keys((await a.mapGet('big')).value)).toEqual(['a']) // nothing of the refused update
   })
 
   it('refuses hostile map states from a peer and from an import; valid ones still merge', async () => {
