@@ -104,8 +104,8 @@ export function exportCommand (): Command {
   return clientCommand('export', 'write a consistent export of every key space (full causal state, JSON Lines) to FILE, or to stdout for "-" or none')
     .argument('[file]', 'the export file; "-" or none: stdout')
     .addHelpText('after', `
-The export is one snapshot of the node: every key of the three spaces as it was at one moment,
-whatever is written meanwhile. A FILE is written beside itself and renamed when complete, so it
+The export is one snapshot of the node: every key of every space (registers, counters, sets,
+maps) as it was at one moment, whatever is written meanwhile. A FILE is written beside itself and renamed when complete, so it
 is never half-written. A progress bar shows on a terminal.
 
 Examples:

@@ -97,7 +97,7 @@ export interface ExportOptions {
 export interface ExportSnapshot {
   /** Peer id of the exporting node. */
   node: string
-  /** Keys the snapshot holds (all three spaces). */
+  /** Keys the snapshot holds (all four spaces). */
   keys: number
   /** The Merkle root over exactly these states: an empty node that imports them all has this digest. */
   digest: string
@@ -182,7 +182,7 @@ export interface NodeInfo {
   rpcUrl: string
   version: string
   uptimeMs: number
-  /** Keys stored, all three spaces, tombstones included. */
+  /** Keys stored, all four spaces, tombstones included. */
   keys: number
   /** Hex root of the anti-entropy Merkle tree: equal digests ⇔ equal data. */
   digest: string
