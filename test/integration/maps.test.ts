@@ -35,11 +35,13 @@ describe('maps across real leaders', () => {
     const [a, b, c] = nodes as [ChorusNode, ChorusNode, ChorusNode]
     await connectAll(nodes)
     await a.mapUpdate('doc', [{ op: 'set', field: 'title', value: 'draft' }, { op: 'add', field: 'tags', members: ['x'] }])
-    await waitFor(async () => (await c.mapGet('doc')).found, { what: 'the map on c' })
-    // Each leader edits before it can hear of the others' edits.
+    await waitFor(async () => (await c.mapGet('doc')).found && (await b.mapGet('doc')).found, { what: 'the map on b and c' })
+    // a and b write the title with what they read (the draft), so each write supersedes the draft
+    // only, however fast the other's write reaches it: the two titles are concurrent.
+    const [readA, readB] = await Promise.all([a.mapGet('doc'), b.mapGet('doc')])
     await Promise.all([
-      a.mapUpdate('doc', [{ op: 'set', field: 'title', value: 'A' }, { op: 'incr', field: 'views', by: 5 }]),
-      b.mapUpdate('doc', [{ op: 'set', field: 'title', value: 'B' }, { op: 'update', field: 'meta', ops: [{ op: 'set', field: 'lang', value: 'en' }] }]),
+      a.mapUpdate('doc', [{ op: 'set', field: 'title', value: 'A' }, { op: 'incr', field: 'views', by: 5 }], readA.context),
+      b.mapUpdate('doc', [{ op: 'set', field: 'title', value: 'B' }, { op: 'update', field: 'meta', ops: [{ op: 'set', field: 'lang', value: 'en' }] }], readB.context),
       c.mapUpdate('doc', [{ op: 'add', field: 'tags', members: ['y'] }, { op: 'incr', field: 'views', by: -2 }])
     ])
     const digest = await waitConverged(nodes)
@@ -66,8 +68,10 @@ describe('maps across real leaders', () => {
     await connectAll([a, b])
     await a.mapUpdate('cart', [{ op: 'add', field: 'items', members: ['apple'] }, { op: 'update', field: 'ship', ops: [{ op: 'set', field: 'city', value: 'Oslo' }] }])
     await waitFor(async () => (await b.mapGet('cart')).found, { what: 'the cart on b' })
+    // a removes what it read; b's update, wherever it lands first, is one a never saw.
+    const seen = (await a.mapGet('cart')).context
     await Promise.all([
-      a.mapUpdate('cart', [{ op: 'delete', field: 'items', type: 'set' }, { op: 'delete', field: 'ship', type: 'map' }]),
+      a.mapUpdate('cart', [{ op: 'delete', field: 'items', type: 'set' }, { op: 'delete', field: 'ship', type: 'map' }], seen),
       b.mapUpdate('cart', [{ op: 'add', field: 'items', members: ['pear'] }, { op: 'update', field: 'ship', ops: [{ op: 'set', field: 'zip', value: '0150' }] }])
     ])
     await waitConverged([a, b])
@@ -76,9 +80,10 @@ describe('maps across real leaders', () => {
 
   it('with gossip off, anti-entropy alone repairs maps', async () => {
     const [a, b] = await startNodes(2, { gossip: false, aeIntervalMs: 200 }) as [ChorusNode, ChorusNode]
-    await connectAll([a, b])
+    // Written before the nodes meet: b's write of m0 is concurrent with a's.
     for (let i = 0; i < 20; i++) await a.mapUpdate(`m${i}`, [{ op: 'incr', field: 'n', by: i }, { op: 'set', field: 'who', value: 'a' }])
     await b.mapUpdate('m0', [{ op: 'set', field: 'who', value: 'b' }])
+    await connectAll([a, b])
     await waitConverged([a, b], { timeoutMs: 60_000 })
     expect((await b.mapGet('m19')).value).toEqual({ n: 19, who: 'a' })
     expect((await a.mapGet('m0')).conflicts).toEqual([['who']])
