@@ -319,3 +319,23 @@ export const REPLICATE_RETRY_MS = 250
  * put its expiry: anything further is refused as corrupt.
  */
 export const MAX_TTL_MS = 365 * 24 * 60 * 60 * 1000
+
+// ---- Maps (crdt/or-map.ts, model/map-ops.ts; docs/api.md "Maps", docs/consistency.md).
+
+/** Names in a map field's path: the top map's field plus up to 7 nested maps. */
+export const MAX_MAP_DEPTH = 8
+/** A map field name: non-empty UTF-8 of at most this many bytes. */
+export const MAX_MAP_FIELD_NAME_BYTES = 256
+/** Operations in one map.update, nested ones included. */
+export const MAX_MAP_OPS = 1000
+/** Fields (registers, counters, sets, at any depth) a local write may leave in one map. */
+export const MAX_MAP_FIELDS = 1000
+/** Encoded bytes a local write may leave in one map (a register field's value stays ≤ MAX_VALUE_BYTES). */
+export const MAX_MAP_BYTES = 2 * 1024 * 1024
+/**
+ * What a peer's map state may hold: more than a local write may leave, since merging the
+ * concurrent writes of several nodes passes the local bounds (state-bounds.ts); past these the
+ * state is refused as hostile. Sixteen nodes filling one map at once stay within them.
+ */
+export const MAX_MAP_STATE_FIELDS = 16 * MAX_MAP_FIELDS
+export const MAX_MAP_STATE_BYTES = 16 * MAX_MAP_BYTES

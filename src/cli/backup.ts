@@ -67,10 +67,10 @@ async function fileSink (file: string): Promise<Sink> {
   }
 }
 
-interface ExportSummary { keys: number, kv: number, counter: number, set: number, bytes: number, ms: number, digest: string, file: string }
+interface ExportSummary { keys: number, kv: number, counter: number, set: number, map: number, bytes: number, ms: number, digest: string, file: string }
 
 async function runExport (client: ChorusClient, sink: Sink): Promise<Omit<ExportSummary, 'file' | 'ms'>> {
-  const counts = { kv: 0, counter: 0, set: 0 }
+  const counts = { kv: 0, counter: 0, set: 0, map: 0 }
   let bytes = 0
   const write = async (text: string): Promise<void> => {
     bytes += Buffer.byteLength(text)
@@ -104,8 +104,8 @@ export function exportCommand (): Command {
   return clientCommand('export', 'write a consistent export of every key space (full causal state, JSON Lines) to FILE, or to stdout for "-" or none')
     .argument('[file]', 'the export file; "-" or none: stdout')
     .addHelpText('after', `
-The export is one snapshot of the node: every key of the three spaces as it was at one moment,
-whatever is written meanwhile. A FILE is written beside itself and renamed when complete, so it
+The export is one snapshot of the node: every key of every space (registers, counters, sets,
+maps) as it was at one moment, whatever is written meanwhile. A FILE is written beside itself and renamed when complete, so it
 is never half-written. A progress bar shows on a terminal.
 
 Examples:
@@ -129,7 +129,7 @@ Examples:
       }
       const say = (line: string): void => { (toStdout ? process.stderr : process.stdout).write(line + '\n') }
       if (opts.json === true) say(JSON.stringify(summary))
-      else say(`exported ${summary.keys} keys (${summary.kv} registers, ${summary.counter} counters, ${summary.set} sets) to ${toStdout ? 'stdout' : summary.file}: ${formatBytes(summary.bytes)} in ${(summary.ms / 1000).toFixed(1)} s; digest ${summary.digest}`)
+      else say(`exported ${summary.keys} keys (${summary.kv} registers, ${summary.counter} counters, ${summary.set} sets${summary.map > 0 ? `, ${summary.map} maps` : ''}) to ${toStdout ? 'stdout' : summary.file}: ${formatBytes(summary.bytes)} in ${(summary.ms / 1000).toFixed(1)} s; digest ${summary.digest}`)
     })
 }
 

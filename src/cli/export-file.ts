@@ -85,7 +85,7 @@ export function parseHeader (text: string, where: string): ExportHeader {
   }
 }
 
-const SPACES = new Set(['kv', 'counter', 'set'])
+const SPACES = new Set(['kv', 'counter', 'set', 'map'])
 const ITEM_FIELDS = new Set(['space', 'key', 'state'])
 
 /** A key's line, or the trailer. The node checks the key and the state again, as it would a peer's. */
@@ -99,7 +99,7 @@ export function parseLine (text: string, where: string): ExportItem | ExportTrai
   for (const field of Object.keys(o)) {
     if (!ITEM_FIELDS.has(field)) throw new BackupFileError(`${where}: unknown field ${JSON.stringify(field)} (a key's line has space, key and state)`)
   }
-  if (typeof o.space !== 'string' || !SPACES.has(o.space)) throw new BackupFileError(`${where}: space must be "kv", "counter" or "set"`)
+  if (typeof o.space !== 'string' || !SPACES.has(o.space)) throw new BackupFileError(`${where}: space must be "kv", "counter", "set" or "map"`)
   if (typeof o.key !== 'string' || o.key.length === 0) throw new BackupFileError(`${where}: key must be a non-empty string`)
   if (typeof o.state !== 'string' || !/^[A-Za-z0-9_-]+$/.test(o.state)) throw new BackupFileError(`${where}: state must be base64url text`)
   if (o.state.length > MAX_IMPORT_STATE_CHARS) {

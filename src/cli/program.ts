@@ -11,6 +11,7 @@ import { changesCommand } from './feed-commands.js'
 import { initCommand } from './init.js'
 import { keygenCommand } from './keygen.js'
 import { connectCommand, membersCommand } from './member-commands.js'
+import { mapCommand } from './map-commands.js'
 import { startCommand } from './start.js'
 import { verifyCommand } from './verify.js'
 
@@ -34,7 +35,7 @@ export function buildProgram (): Command {
   // the subcommand; the program itself has no options but --version and --help.
   program.enablePositionalOptions()
   program.configureHelp({ sortSubcommands: false, showGlobalOptions: false })
-  const commands = [startCommand(), clusterCommand(), ...clientCommands(), changesCommand(), membersCommand(), connectCommand(), exportCommand(), importCommand(), initCommand(), keygenCommand(), verifyCommand()]
+  const commands = [startCommand(), clusterCommand(), ...clientCommands(), changesCommand(), mapCommand(), membersCommand(), connectCommand(), exportCommand(), importCommand(), initCommand(), keygenCommand(), verifyCommand()]
   for (const cmd of commands) {
     const examples = EXAMPLES[cmd.name()]
     if (examples !== undefined) cmd.addHelpText('after', examples)

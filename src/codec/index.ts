@@ -6,3 +6,4 @@ export {
   encodeVersionVector, decodeVersionVector
 } from './state-codec.js'
 export { encodeContext, decodeContext } from './context-codec.js'
+export { encodeOrMap, decodeOrMap } from './map-codec.js'

@@ -5,6 +5,7 @@
  * entry stays about 30 bytes plus the key. Pure.
  */
 import { isDeleted, type RegisterState } from '../causal/index.js'
+import type { OrMapState } from '../crdt/index.js'
 import { fromStoreKey, type KeySpace } from '../model/index.js'
 
 export interface FeedEntry {
@@ -37,10 +38,11 @@ export function seqOfKey (key: string): number | undefined {
 
 /**
  * Whether a state reads as absent: registers that hold only tombstones. Counters and sets have
- * no delete (a counter reads 0, a set reads empty), so they never are; a space without a rule
- * here counts as present.
+ * no delete (a counter reads 0, a set reads empty), so they never are; a map is once it holds
+ * no field; a space without a rule here counts as present.
  */
 export function readsAbsent (space: KeySpace, state: unknown): boolean {
+  if (space === 'map') return (state as OrMapState).leaves.size === 0 // map.delete, or every field removed
   return space === 'kv' && isDeleted(state as RegisterState)
 }
 

@@ -1,20 +1,23 @@
 /**
- * Three key spaces, one per replicated type, that never collide: a register `a`, a counter `a`
- * and a set `a` are three different things. Internally a key is addressed by its space and
+ * Four key spaces, one per replicated type, that never collide: a register `a`, a counter `a`,
+ * a set `a` and a map `a` are four different things. Internally a key is addressed by its space and
  * name; on disk and in the Merkle tree by the "store key": a one-character tag, `/`, the name.
  */
 import type { VersionVector } from '../causal/index.js'
 import { EMPTY_REGISTER, mergeRegisters, type RegisterState } from '../causal/index.js'
 import { decodeCounter, decodeOrSet, decodeRegister, encodeCounter, encodeOrSet, encodeRegister } from '../codec/index.js'
+import { decodeOrMap, encodeOrMap } from '../codec/index.js'
 import { counterContext, EMPTY_COUNTER, EMPTY_OR_SET, mergeCounters, mergeOrSets, type CounterState, type OrSetState } from '../crdt/index.js'
+import { EMPTY_OR_MAP, mergeOrMaps, orMapContext, type OrMapState } from '../crdt/index.js'
 
-export type KeySpace = 'kv' | 'counter' | 'set'
-export const KEY_SPACES: readonly KeySpace[] = ['kv', 'counter', 'set']
+export type KeySpace = 'kv' | 'counter' | 'set' | 'map'
+export const KEY_SPACES: readonly KeySpace[] = ['kv', 'counter', 'set', 'map']
 
 export interface StateBySpace {
   kv: RegisterState
   counter: CounterState
   set: OrSetState
+  map: OrMapState
 }
 
 /** Everything generic code (replica, gossip, anti-entropy) needs to know about a type. */
@@ -58,10 +61,19 @@ export const SPACE_TYPES: { readonly [K in KeySpace]: SpaceType<StateBySpace[K]>
     encode: encodeOrSet,
     decode: decodeOrSet,
     context: s => s.vv
+  },
+  map: {
+    space: 'map',
+    tag: 'm',
+    empty: EMPTY_OR_MAP,
+    merge: mergeOrMaps,
+    encode: encodeOrMap,
+    decode: decodeOrMap,
+    context: orMapContext
   }
 }
 
-const SPACE_BY_TAG: Readonly<Record<string, KeySpace>> = { r: 'kv', c: 'counter', s: 'set' }
+const SPACE_BY_TAG: Readonly<Record<string, KeySpace>> = { r: 'kv', c: 'counter', s: 'set', m: 'map' }
 
 /** `r/name`, `c/name`, `s/name`. */
 export function toStoreKey (space: KeySpace, key: string): string {

@@ -108,7 +108,7 @@ export interface SetScanResult { items: SetScanItem[], cursor?: string, session?
 
 /** One key's full causal state, as node.export gives it and node.import takes it. */
 export interface ExportItem {
-  space: 'kv' | 'counter' | 'set'
+  space: 'kv' | 'counter' | 'set' | 'map'
   key: string
   /** base64url (no padding) of the key's canonical encoded state (codec/state-codec.ts). */
   state: string
@@ -125,7 +125,7 @@ export interface ExportOptions {
 export interface ExportSnapshot {
   /** Peer id of the exporting node. */
   node: string
-  /** Keys the snapshot holds (all three spaces). */
+  /** Keys the snapshot holds (all four spaces). */
   keys: number
   /** The Merkle root over exactly these states: an empty node that imports them all has this digest. */
   digest: string
@@ -158,13 +158,60 @@ export interface CounterResult { value: number, context: string, expiresAt?: num
 export interface SetResult { members: string[], context: string, expiresAt?: number, session?: string }
 export interface ReadAfterOptions { after?: string, timeoutMs?: number }
 
+/** One field of a map as `map.get {all: true}` shows it. */
+export interface MapFieldView {
+  /** Field names from the top map down (a field of nested map `address` is ["address", "city"]). */
+  path: string[]
+  type: 'register' | 'counter' | 'set'
+  /** register: the winner's value; counter: its value; set: its members, sorted. */
+  value: unknown
+  /** register: more than one version exists now. */
+  conflict?: boolean
+  /** register: every sibling, winner first then descending LWW order. */
+  values?: SiblingView[]
+}
+
+export interface MapGetResult {
+  /** The map holds at least one field. */
+  found: boolean
+  /** The fields as plain JSON: an object of name → value, nested maps as objects. */
+  value: Record<string, unknown>
+  /** Some register field has siblings now. */
+  conflict: boolean
+  /** The paths of the register fields with siblings. */
+  conflicts: string[][]
+  /** Opaque causal context; pass it to map.update / map.delete to supersede what this read saw. */
+  context: string
+  /**
+   * Paths of names that hold fields of more than one type (a register `a` and a counter `a`):
+   * `value` shows one of them (register, counter, set, map: the first present); `all` shows each.
+   * Absent when none.
+   */
+  mixed?: string[][]
+  /** With `all`: every field with its path and type, in canonical order. */
+  fields?: MapFieldView[]
+}
+
+export interface MapGetOptions extends ReadAfterOptions { all?: boolean }
+
+/** One map.update operation (docs/api.md, "Maps"). */
+export type MapUpdateOp =
+  | { op: 'set', field: string, value: unknown }
+  | { op: 'incr', field: string, by?: number }
+  | { op: 'add' | 'remove', field: string, members: string[] }
+  | { op: 'delete', field: string, type: 'register' | 'counter' | 'set' | 'map' }
+  | { op: 'update', field: string, ops: MapUpdateOp[] }
+
+export interface MapScanItem { key: string, value: Record<string, unknown>, conflict: boolean }
+export interface MapScanResult { items: MapScanItem[], cursor?: string }
+
 export interface NodeInfo {
   peerId: string
   addrs: string[]
   rpcUrl: string
   version: string
   uptimeMs: number
-  /** Keys stored, all three spaces, tombstones included. */
+  /** Keys stored, all four spaces, tombstones included. */
   keys: number
   /** Hex root of the anti-entropy Merkle tree: equal digests ⇔ equal data. */
   digest: string
@@ -247,11 +294,11 @@ export interface ConnectResult {
 
 /** A change applied on this node (local or remote), as watchers see it. */
 export interface ChangeEvent {
-  space: 'kv' | 'counter' | 'set'
+  space: 'kv' | 'counter' | 'set' | 'map'
   key: string
   /** Whether the key reads as present now (kv: not deleted or expired; counters and sets: not expired). */
   found: boolean
-  /** kv: the winner's value; counter: the value; set: the members. */
+  /** kv: the winner's value; counter: the value; set: the members; map: its plain value (MapGetResult.value). */
   value: unknown
   conflict: boolean
   /** 'local' when written through this node, 'remote' when merged from a peer. */
@@ -318,6 +365,13 @@ export interface ChorusApi {
   setGet: (key: string, options?: ReadAfterOptions) => Promise<SetResult>
   counterScan: (options?: ScanOptions) => Promise<CounterScanResult>
   setScan: (options?: ScanOptions) => Promise<SetScanResult>
+  /** Apply field operations to a map atomically (`context` as for kv.put). */
+  mapUpdate: (key: string, ops: MapUpdateOp[], context?: string, options?: WriteOptions) => Promise<WriteResult>
+  mapGet: (key: string, options?: MapGetOptions) => Promise<MapGetResult>
+  /** Remove every field this node has seen (or that `context` covers); concurrent updates stay. */
+  mapDelete: (key: string, context?: string, options?: WriteOptions) => Promise<WriteResult>
+  /** Maps in key order (kv.scan's options); empty maps are absent. */
+  mapScan: (options?: ScanOptions) => Promise<MapScanResult>
   /** One page of a consistent export of every key space (docs/backup.md). */
   exportPage: (options?: ExportOptions) => Promise<ExportPage>
   /** Merge exported states as if a peer had sent them. */

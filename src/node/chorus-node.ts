@@ -34,6 +34,8 @@ import { MemberService } from './member-service.js'
 import { DataMethods } from './data-methods.js'
 import { ExportSessions } from './export-sessions.js'
 import { importStates } from './import-states.js'
+import { MapMethods } from './map-methods.js'
+import type { MapGetOptions, MapGetResult, MapScanResult, ScanOptions, WriteResult } from './api.js'
 import { loadOrCreateIdentity, markIdentityConflict } from './identity.js'
 import type { GossipWireStats } from './audited-gossipsub.js'
 import { createHost, type ChorusLibp2p } from './libp2p.js'
@@ -51,7 +53,7 @@ import { SessionService } from './session-service.js'
 import { changeEvent } from './views.js'
 import { changesPage, watchFeed } from './change-feed.js'
 import { replicateProtocol } from '../constants.js'
-import { Replicator, requiredNodes, type DurableTarget } from '../replication/index.js'
+import { Replicator, requiredNodes, type DurableOptions, type DurableTarget } from '../replication/index.js'
 
 /** How often the clock is read for a jump when no write reads it. */
 const CLOCK_WATCH_MS = 1000
@@ -115,6 +117,11 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
   private feedRetention?: FeedRetention
   /** Durable writes (replication/): pushes a write to peers and counts their acknowledgements. */
   private replicator?: Replicator
+  private readonly maps = new MapMethods({
+    replica: () => this.parts().replica,
+    applyLocal: async (ops, durable) => await this.applyLocal(ops, durable),
+    scan: async (options, view) => await this.scanSpace('map', options, view)
+  })
 
   constructor (config: NodeConfig) {
     super()
@@ -485,6 +492,24 @@ class ChorusNodeImpl extends DataMethods implements ChorusNode {
   async sync (peer?: unknown): Promise<SyncReport> {
     if (peer !== undefined && peer !== null && typeof peer !== 'string') throw new InvalidParamsError('peer: must be a peer id string', { data: { field: 'peer' } })
     return await this.parts().antiEntropy.sync(peer ?? undefined)
+  }
+
+  // ---- maps (node/map-methods.ts; docs/api.md, "Maps")
+
+  async mapUpdate (key: unknown, ops: unknown, context?: unknown, options?: DurableOptions): Promise<WriteResult> {
+    return await this.maps.update(key, ops, context, options)
+  }
+
+  async mapGet (key: unknown, options?: MapGetOptions): Promise<MapGetResult> {
+    return await this.maps.get(key, options)
+  }
+
+  async mapDelete (key: unknown, context?: unknown, options?: DurableOptions): Promise<WriteResult> {
+    return await this.maps.delete(key, context, options)
+  }
+
+  async mapScan (options?: ScanOptions): Promise<MapScanResult> {
+    return await this.maps.scan(options)
   }
 
   // ---- backup (docs/backup.md)

@@ -30,7 +30,7 @@ export abstract class DataMethods {
   protected abstract awaitReplicas (storeKeys: string[], target: DurableTarget): Promise<void>
 
   /** Every local write goes through here: the clock fence, then the one write path. */
-  private async applyLocal (ops: LocalOp[], durable?: DurableTarget): Promise<unknown[]> {
+  protected async applyLocal (ops: LocalOp[], durable?: DurableTarget): Promise<unknown[]> {
     const fence = this.clockFence()
     if (fence !== undefined) {
       this.parts() // NotReadyError at once when stopped, not after the fence
@@ -119,7 +119,7 @@ export abstract class DataMethods {
    * One page of a space in key order. `view` shapes a key's item, or skips it (undefined); the
    * keys examined per page are bounded too, so that pages of skipped keys stay cheap.
    */
-  private async scanSpace<S extends KeySpace, I> (space: S, options: ScanOptions, view: (key: string, state: StateBySpace[S]) => I | undefined): Promise<{ items: I[], cursor?: string }> {
+  protected async scanSpace<S extends KeySpace, I> (space: S, options: ScanOptions, view: (key: string, state: StateBySpace[S]) => I | undefined): Promise<{ items: I[], cursor?: string }> {
     const limit = checkLimit(options.limit)
     const prefix = options.prefix === undefined ? undefined : checkBound(options.prefix, 'prefix')
     const start = options.start === undefined ? undefined : checkBound(options.start, 'start')

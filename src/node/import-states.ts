@@ -41,7 +41,7 @@ function checkItems (items: unknown): EncodedChange[] {
     if (typeof item !== 'object' || item === null) throw new InvalidParamsError(`${at}: must be an object`, { data: { field: at } })
     const { space, key, state } = item as Record<string, unknown>
     if (typeof space !== 'string' || !KEY_SPACES.includes(space as KeySpace)) {
-      throw new InvalidParamsError(`${at}.space: must be one of "kv", "counter", "set"`, { data: { field: `${at}.space` } })
+      throw new InvalidParamsError(`${at}.space: must be one of ${KEY_SPACES.map(sp => JSON.stringify(sp)).join(', ')}`, { data: { field: `${at}.space` } })
     }
     const problem = keyProblem(key)
     if (problem !== undefined) throw new InvalidParamsError(`${at}.key: ${problem}`, { data: { field: `${at}.key` } })

@@ -5,6 +5,8 @@ import { encodeContext } from '../codec/index.js'
 import { counterContext, counterEnded, counterLife, counterValueAt, setEnded, setLife, setMembersAt, type CounterState, type Lifetime, type OrSetState } from '../crdt/index.js'
 import { toStoreKey, type KeySpace } from '../model/index.js'
 import type { ChangeEvent, CounterResult, KvGetResult, SetResult, SiblingView } from './api.js'
+import type { OrMapState } from '../crdt/index.js'
+import { mapHasConflict, mapPlainValue } from './map-views.js'
 
 /** A read's context: everything the state has seen, bound to its key. */
 function readContext (space: KeySpace, key: string, vv: VersionVector): string {
@@ -66,5 +68,9 @@ export function changeEvent (space: KeySpace, key: string, state: unknown, origi
       return { space, key, found: !counterEnded(state as CounterState, now), value: counterValueAt(state as CounterState, now), conflict: false, origin }
     case 'set':
       return { space, key, found: !setEnded(state as OrSetState, now), value: setMembersAt(state as OrSetState, now), conflict: false, origin }
+    case 'map': {
+      const map = state as OrMapState
+      return { space, key, found: map.leaves.size > 0, value: mapPlainValue(map).value, conflict: mapHasConflict(map), origin }
+    }
   }
 }

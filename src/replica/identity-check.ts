@@ -9,7 +9,7 @@
  * vanishes everywhere). Pure.
  */
 import { vvGet, type RegisterState } from '../causal/index.js'
-import { compareGen, counterLife, type CounterState, type OrSetState } from '../crdt/index.js'
+import { compareGen, counterLife, type CounterState, type OrMapState, type OrSetState } from '../crdt/index.js'
 import type { KeySpace } from '../model/index.js'
 
 /** How many of `node`'s events on this key the state has seen. */
@@ -17,6 +17,7 @@ export function eventsOf (space: KeySpace, state: unknown, node: string): number
   switch (space) {
     case 'kv': return vvGet((state as RegisterState).vv, node)
     case 'set': return vvGet((state as OrSetState).vv, node)
+    case 'map': return vvGet((state as OrMapState).vv, node)
     case 'counter': return Object.hasOwn(state as CounterState, node) ? (state as CounterState)[node]?.ops ?? 0 : 0
   }
 }

@@ -4,6 +4,7 @@
  */
 import type { EncodedChange } from './types.js'
 import type { LocalOp } from './local-op.js'
+import type { MapOp } from '../crdt/index.js'
 
 /** A fixed cost per item, so that many tiny items still count. */
 const ITEM_OVERHEAD = 64
@@ -20,6 +21,18 @@ export function localBytes (ops: readonly LocalOp[]): number {
     n += op.key.length + ITEM_OVERHEAD
     if (op.kind === 'kv.put') n += op.json.length
     else if (op.kind === 'set.add' || op.kind === 'set.remove') for (const m of op.members) n += m.length + ITEM_OVERHEAD
+    else if (op.kind === 'map.update') n += mapOpsBytes(op.ops)
+  }
+  return n
+}
+
+function mapOpsBytes (ops: readonly MapOp[]): number {
+  let n = 0
+  for (const op of ops) {
+    n += op.field.length + ITEM_OVERHEAD
+    if (op.op === 'set') n += op.json.length
+    else if (op.op === 'add' || op.op === 'remove') for (const m of op.members) n += m.length + ITEM_OVERHEAD
+    else if (op.op === 'update') n += mapOpsBytes(op.ops)
   }
   return n
 }

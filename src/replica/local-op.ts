@@ -5,6 +5,7 @@
 import type { HybridLogicalClock } from '../clock/index.js'
 import { writeRegister, type CausalContext, type RegisterState } from '../causal/index.js'
 import { addMembersAt, incrementAt, liveCounter, removeMembersAt, wouldOverflow, type CounterState, type OrSetState } from '../crdt/index.js'
+import { clearOrMap, updateOrMap, type MapOp, type MapWrite, type OrMapState } from '../crdt/index.js'
 import { LimitExceededError } from '../errors.js'
 import type { KeySpace } from '../model/index.js'
 
@@ -14,12 +15,15 @@ export type LocalOp =
   | { kind: 'counter.incr', key: string, by: number, ttlMs?: number }
   | { kind: 'set.add', key: string, members: string[], ttlMs?: number }
   | { kind: 'set.remove', key: string, members: string[] }
+  | { kind: 'map.update', key: string, ops: readonly MapOp[], context?: CausalContext }
+  | { kind: 'map.delete', key: string, context?: CausalContext }
 
 export function spaceOf (op: LocalOp): KeySpace {
   switch (op.kind) {
     case 'kv.put': case 'kv.delete': return 'kv'
     case 'counter.incr': return 'counter'
     case 'set.add': case 'set.remove': return 'set'
+    case 'map.update': case 'map.delete': return 'map'
   }
 }
 
@@ -50,5 +54,15 @@ export function applyLocalOp (state: unknown, op: LocalOp, env: OpEnv): unknown 
       return addMembersAt(state as OrSetState, env.nodeId, op.members, env.clock.wallNow(), op.ttlMs)
     case 'set.remove':
       return removeMembersAt(state as OrSetState, op.members, env.clock.wallNow())
+    case 'map.update':
+      return updateOrMap(state as OrMapState, op.ops, mapWrite(op.context, env)).state
+    case 'map.delete':
+      return clearOrMap(state as OrMapState, mapWrite(op.context, env)).state
   }
+}
+
+function mapWrite (context: CausalContext | undefined, env: OpEnv): MapWrite {
+  const write: MapWrite = { node: env.nodeId, hlc: () => env.clock.tick(), maxSiblings: env.maxSiblings }
+  if (context !== undefined) write.context = context
+  return write
 }

@@ -4,9 +4,11 @@
  */
 import type { HybridLogicalClock } from '../clock/index.js'
 import type { RegisterState } from '../causal/index.js'
-import { MAX_VALUE_BYTES } from '../constants.js'
+import { MAX_MAP_STATE_BYTES, MAX_VALUE_BYTES } from '../constants.js'
+import type { OrMapState } from '../crdt/index.js'
 import { fromStoreKey, jsonDepthProblem, keyProblem, nonFiniteTextProblem, SPACE_TYPES, type KeySpace } from '../model/index.js'
 import { valueBoundsProblem } from './state-bounds.js'
+import { mapValuesRefusal } from './map-remote-check.js'
 
 /** Why a remote state was refused: the labels of chorus_remote_rejected_total. */
 export const REMOTE_REJECT_REASONS: readonly string[] = ['bad-key', 'corrupt', 'too-large', 'out-of-range', 'collected']
@@ -18,6 +20,8 @@ export type RemoteVerdict =
 export function checkRemoteChange (storeKey: string, bytes: Uint8Array, clock: HybridLogicalClock): RemoteVerdict {
   const addr = fromStoreKey(storeKey)
   if (addr === undefined || keyProblem(addr.key) !== undefined) return { ok: false, reason: 'bad-key' }
+  // Before decoding: a map's bytes are bounded outright (map-bounds.ts).
+  if (addr.space === 'map' && bytes.byteLength > MAX_MAP_STATE_BYTES) return { ok: false, reason: 'too-large' }
   let state: unknown
   try {
     state = SPACE_TYPES[addr.space].decode(bytes)
@@ -45,6 +49,10 @@ export function checkRemoteChange (storeKey: string, bytes: Uint8Array, clock: H
     // real time caught up. It only may not drag our clock (observe ignores it), so it cannot
     // spread its error to our own writes. See docs/consistency.md, "Clocks".
     for (const s of (state as RegisterState).siblings) clock.observe(s.hlc)
+  }
+  if (addr.space === 'map') {
+    const refusal = mapValuesRefusal(state as OrMapState, clock)
+    if (refusal !== undefined) return { ok: false, reason: refusal }
   }
   return { ok: true, space: addr.space, key: addr.key, state }
 }

@@ -18,8 +18,9 @@ import { isValidHlc } from '../clock/index.js'
 import {
   MAX_COUNTER_TOTAL, MAX_EVENT_COUNTER, MAX_MEMBER_DOTS, MAX_SET_MEMBERS, MAX_STATE_SIBLINGS, MAX_VV_ENTRIES
 } from '../constants.js'
-import type { CounterState, OrSetState } from '../crdt/index.js'
+import type { CounterState, OrMapState, OrSetState } from '../crdt/index.js'
 import { memberProblem, type KeySpace } from '../model/index.js'
+import { mapSizes, mapValueProblem } from './map-bounds.js'
 
 function vvValueProblem (vv: VersionVector): string | undefined {
   for (const n of Object.values(vv)) if (n > MAX_EVENT_COUNTER) return `event counter above ${MAX_EVENT_COUNTER}`
@@ -52,10 +53,11 @@ export function valueBoundsProblem (space: KeySpace, state: unknown): string | u
     case 'kv': return registerValueProblem(state as RegisterState)
     case 'counter': return counterValueProblem(state as CounterState)
     case 'set': return setValueProblem(state as OrSetState)
+    case 'map': return mapValueProblem(state as OrMapState)
   }
 }
 
-interface Size { what: string, limit: number, size: number }
+export interface Size { what: string, limit: number, size: number }
 
 function sizesOf (space: KeySpace, state: unknown): Size[] {
   switch (space) {
@@ -78,6 +80,8 @@ function sizesOf (space: KeySpace, state: unknown): Size[] {
         { what: 'nodes in the version vector', limit: MAX_VV_ENTRIES, size: Object.keys(s.vv).length }
       ]
     }
+    case 'map':
+      return mapSizes(state as OrMapState)
   }
 }
 

@@ -40,6 +40,7 @@ function lifeOf (space: 'counter' | 'set', state: unknown): Lifetime {
  */
 export function listedTime (space: KeySpace, state: unknown, commitMs: number): number | undefined {
   if (space === 'kv') return isListedDead(state as RegisterState) ? deadTime(state as RegisterState, commitMs) : undefined
+  if (space === 'map') return undefined // maps neither expire nor are collected (docs/api.md, "Maps")
   const end = lifeOf(space, state).expiresAt
   return end === undefined ? undefined : Math.max(commitMs, end)
 }
@@ -52,6 +53,7 @@ export function listedTime (space: KeySpace, state: unknown, commitMs: number): 
  */
 export function collectAction (space: KeySpace, state: unknown, now: number): 'purge' | 'compact' | undefined {
   if (space === 'kv') return isCollectable(state as RegisterState, now) ? 'purge' : undefined
+  if (space === 'map') return undefined
   return hasEnded(lifeOf(space, state), now) ? 'compact' : undefined
 }
 

@@ -31,7 +31,8 @@ import { SESSION_DATA_METHODS } from './session-methods.js'
 import type {
   BatchOp, TtlOptions, ChangeEvent, ChangesOptions, ChangesResult, ConflictsOptions, ConflictsResult, CounterResult, KvGetOptions, KvGetResult,
   BatchResult, ConnectResult, CounterScanResult, ExportItem, ExportOptions, ExportPage, ForgetResult, ImportResult, MemberInfo, NodeInfo, PeerInfo, ReadAfterOptions, ScanItem,
-  ScanOptions, ScanResult, SetResult, SetScanResult, SyncReport, WriteOptions, WriteResult
+  ScanOptions, ScanResult, SetResult, SetScanResult, SyncReport, WriteOptions, WriteResult,
+  MapGetOptions, MapGetResult, MapScanResult, MapUpdateOp
 } from '../node/api.js'
 
 export interface ChorusClientOptions {
@@ -342,6 +343,24 @@ export class ChorusClient {
 
   async kvChanges (options: ChangesOptions = {}): Promise<ChangesResult> {
     return await this.changes(options)
+  }
+
+  // maps (docs/api.md, "Maps")
+  /** Apply field operations to map `key` atomically; `context` from a map.get supersedes only what it saw. */
+  async mapUpdate (key: string, ops: MapUpdateOp[], context?: string, options?: WriteOptions): Promise<WriteResult> {
+    return await this.call('map.update', { key, ops, ...(context !== undefined ? { context } : {}), ...durableParams(options) })
+  }
+
+  async mapGet (key: string, options: MapGetOptions = {}): Promise<MapGetResult> {
+    return await this.call('map.get', { key, ...options })
+  }
+
+  async mapDelete (key: string, context?: string, options?: WriteOptions): Promise<WriteResult> {
+    return await this.call('map.delete', { key, ...(context !== undefined ? { context } : {}), ...durableParams(options) })
+  }
+
+  async mapScan (options: ScanOptions = {}): Promise<MapScanResult> {
+    return await this.call('map.scan', { ...options })
   }
 
   // backup

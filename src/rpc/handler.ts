@@ -105,8 +105,12 @@ function methodTable (api: ChorusApi): { [M in MethodName]: Impl<M> } {
     'cluster.forget': p => api.forget(p.peerId),
     'cluster.connect': p => api.connect(p.addr),
     'kv.watch': (p, ctx) => sessionOf(ctx, 'kv.watch').watch(p.prefix ?? '', p.since),
-    'kv.changes': p => api.changes(p),
-    'kv.unwatch': (p, ctx) => sessionOf(ctx, 'kv.unwatch').unwatch(p.subscription)
+    'kv.changes': p => api.changes({ ...(p.since !== undefined ? { since: p.since } : {}), ...(p.prefix !== undefined ? { prefix: p.prefix } : {}), ...(p.limit !== undefined ? { limit: p.limit } : {}) }),
+    'kv.unwatch': (p, ctx) => sessionOf(ctx, 'kv.unwatch').unwatch(p.subscription),
+    'map.update': p => api.mapUpdate(p.key, p.ops, p.context, withDurable(p)),
+    'map.get': p => api.mapGet(p.key, { ...(p.all !== undefined ? { all: p.all } : {}), ...withAfter(p) }),
+    'map.delete': p => api.mapDelete(p.key, p.context, withDurable(p)),
+    'map.scan': p => api.mapScan(p)
   }
 }
 

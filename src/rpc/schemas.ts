@@ -12,8 +12,9 @@ import { MAX_TTL_MS } from '../constants.js'
 import { InvalidParamsError } from '../errors.js'
 import { CheckedValue, checkedValue, keyProblem, memberProblem } from '../model/index.js'
 import { keyBoundProblem } from '../model/validate.js'
-import type { BatchOp } from '../node/api.js'
+import type { BatchOp, MapUpdateOp } from '../node/api.js'
 import { sessionTokenProblem } from '../session/index.js'
+import { parseMapOps } from '../model/index.js'
 
 /** Runs a `problem` function (undefined = fine) as a zod refinement. */
 function refined (problem: (v: unknown) => string | undefined) {
@@ -68,6 +69,16 @@ const batchOp = z.strictObject({
 
 const empty = z.strictObject({})
 
+/** map.update's ops, checked by the parser the node runs too (model/map-ops.ts), which names the path. */
+const mapOps = z.unknown().transform((v, ctx): MapUpdateOp[] => {
+  const r = parseMapOps(v, 'ops')
+  if (!r.ok) {
+    ctx.addIssue({ code: 'custom', path: r.path.slice(1), message: r.problem })
+    return z.NEVER
+  }
+  return v as MapUpdateOp[]
+})
+
 const scanParams = z.strictObject({
   prefix: bound.optional(),
   start: bound.optional(),
@@ -79,7 +90,7 @@ const scanParams = z.strictObject({
 
 /** One exported key: a space, a key, and the base64url of its encoded state. */
 const importItem = z.strictObject({
-  space: z.enum(['kv', 'counter', 'set']),
+  space: z.enum(['kv', 'counter', 'set', 'map']),
   key,
   state: z.string().min(1).max(MAX_IMPORT_STATE_CHARS).regex(/^[A-Za-z0-9_-]+$/, 'must be base64url text (an exported state)')
 })
@@ -109,7 +120,11 @@ export const methodSchemas = {
   'cluster.forget': z.strictObject({ peerId: z.string().min(1).max(MAX_PEER_ID_LENGTH) }),
   'cluster.connect': z.strictObject({ addr: z.string().min(1).max(MAX_MULTIADDR_LENGTH) }),
   'kv.watch': z.strictObject({ prefix: bound.optional(), since: z.string().min(1).max(MAX_FEED_CURSOR_CHARS).optional() }),
-  'kv.changes': z.strictObject({ since: z.string().min(1).max(MAX_FEED_CURSOR_CHARS).optional(), prefix: bound.optional(), limit: z.int().min(1).max(MAX_FEED_LIMIT).optional() }),
+  'kv.changes': z.strictObject({ since: z.string().min(1).max(MAX_FEED_CURSOR_CHARS).optional(), prefix: bound.optional(), limit: z.int().min(1).max(MAX_FEED_LIMIT).optional(), ...withSession }),
+  'map.update': z.strictObject({ key, ops: mapOps, context: context.optional(), ...withSession, ...durable }),
+  'map.get': z.strictObject({ key, all: z.boolean().optional(), after: context.optional(), ...withSession }),
+  'map.delete': z.strictObject({ key, context: context.optional(), ...withSession, ...durable }),
+  'map.scan': scanParams,
   'kv.unwatch': z.strictObject({ subscription: z.string().min(1) })
 } as const
 

@@ -9,7 +9,9 @@ import type { ChorusApi } from '../node/api.js'
 export const SESSION_DATA_METHODS: ReadonlySet<string> = new Set([
   'kv.put', 'kv.get', 'kv.delete', 'kv.batch', 'kv.scan', 'kv.conflicts',
   'counter.incr', 'counter.get', 'counter.scan',
-  'set.add', 'set.remove', 'set.get', 'set.scan'
+  'set.add', 'set.remove', 'set.get', 'set.scan',
+  'map.update', 'map.get', 'map.delete', 'map.scan',
+  'kv.changes'
 ])
 
 /**

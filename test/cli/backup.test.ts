@@ -112,7 +112,7 @@ describe('chorus export / import', () => {
       ['other.jsonl', '{"format":"something-else","version":1}\n', /other\.jsonl:1: not a Chorus export \(the header's format is "something-else"/],
       ['v2.jsonl', '{"format":"chorus-export","version":2,"keys":0}\n', /v2\.jsonl:1: export format version 2 is not one this Chorus reads/],
       ['badline.jsonl', `${header}\n${item}\n{"space":"kv",\n`, /badline\.jsonl:3: not valid JSON/],
-      ['badspace.jsonl', `${header}\n{"space":"map","key":"k","state":"AA"}\n`, /badspace\.jsonl:2: space must be/],
+      ['badspace.jsonl', `${header}\n{"space":"list","key":"k","state":"AA"}\n`, /badspace\.jsonl:2: space must be/],
       ['afterend.jsonl', `${header}\n{"end":true,"keys":0}\n${item}\n`, /afterend\.jsonl:3: a line after the export's last line/],
       ['big.jsonl', `${header}\n${JSON.stringify({ space: 'kv', key: 'k', state: 'A'.repeat(MAX_IMPORT_STATE_CHARS + 4) })}\n`, /big\.jsonl:2: the state of kv "k" is larger than node\.import takes/],
       ['huge.jsonl', `${header}\n${'x'.repeat(MAX_IMPORT_STATE_CHARS + 10_000)}\n`, /huge\.jsonl:2: the line is longer than/]

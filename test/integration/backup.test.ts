@@ -202,7 +202,7 @@ describe('counter.scan and set.scan over JSON-RPC', () => {
   it('node.export and node.import validate their params, naming the field', async () => {
     const { client } = await startRealNode()
     await expect(client.nodeExport({ limit: 10_001 })).rejects.toMatchObject({ code: -32602, data: { field: 'params.limit' } })
-    await expect(client.nodeImport([{ space: 'map' as 'kv', key: 'k', state: 'AA' }])).rejects.toMatchObject({ code: -32602, data: { field: 'params.items[0].space' } })
+    await expect(client.nodeImport([{ space: 'list' as 'kv', key: 'k', state: 'AA' }])).rejects.toMatchObject({ code: -32602, data: { field: 'params.items[0].space' } })
     await expect(client.nodeImport(Array.from({ length: 1001 }, () => ({ space: 'kv' as const, key: 'k', state: 'AA' })))).rejects.toMatchObject({ code: -32602, data: { field: 'params.items' } })
     await expect(client.call('node.export', { cursor: 'AAAAAAAAAAAAAAAA.AA' })).rejects.toMatchObject({ code: -32602, data: { code: 'ERR_CURSOR_EXPIRED', field: 'params.cursor' } })
   })

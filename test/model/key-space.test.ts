@@ -6,9 +6,9 @@ import { EMPTY_REGISTER, writeRegister } from '../../src/causal/index.js'
 import { EMPTY_COUNTER, EMPTY_OR_SET, addMembers, incrementCounter } from '../../src/crdt/index.js'
 
 describe('key spaces', () => {
-  it('three spaces with distinct one-character tags', () => {
-    expect(KEY_SPACES).toEqual(['kv', 'counter', 'set'])
-    expect(KEY_SPACES.map(s => SPACE_TYPES[s].tag)).toEqual(['r', 'c', 's'])
+  it('four spaces with distinct one-character tags', () => {
+    expect(KEY_SPACES).toEqual(['kv', 'counter', 'set', 'map'])
+    expect(KEY_SPACES.map(s => SPACE_TYPES[s].tag)).toEqual(['r', 'c', 's', 'm'])
     for (const s of KEY_SPACES) expect(SPACE_TYPES[s].space).toBe(s)
   })
 
@@ -16,10 +16,11 @@ describe('key spaces', () => {
     expect(toStoreKey('kv', 'a')).toBe('r/a')
     expect(toStoreKey('counter', 'a')).toBe('c/a')
     expect(toStoreKey('set', 'a/b')).toBe('s/a/b')
+    expect(toStoreKey('map', 'a')).toBe('m/a')
   })
 
   it('the same name in different spaces never collides, and store keys round-trip', () => {
-    fc.assert(fc.property(fc.string({ minLength: 1, maxLength: 20 }), fc.constantFrom<KeySpace>('kv', 'counter', 'set'), (key, space) => {
+    fc.assert(fc.property(fc.string({ minLength: 1, maxLength: 20 }), fc.constantFrom<KeySpace>('kv', 'counter', 'set', 'map'), (key, space) => {
       const sk = toStoreKey(space, key)
       expect(fromStoreKey(sk)).toEqual({ space, key })
       const others = KEY_SPACES.filter(s => s !== space).map(s => toStoreKey(s, key))

@@ -87,6 +87,22 @@ export function createFakeApi (): FakeApi {
       api.calls.push({ method: 'setScan', args: [options] })
       return { items: [] }
     },
+    async mapUpdate (key, ops, context) {
+      api.calls.push({ method: 'mapUpdate', args: [key, ops, context] })
+      return { context: `ctx${++n}`, conflict: false }
+    },
+    async mapGet (key, options) {
+      api.calls.push({ method: 'mapGet', args: [key, options] })
+      return { found: false, value: {}, conflict: false, conflicts: [], context: 'c' }
+    },
+    async mapDelete (key, context) {
+      api.calls.push({ method: 'mapDelete', args: [key, context] })
+      return { context: `ctx${++n}`, conflict: false }
+    },
+    async mapScan (options) {
+      api.calls.push({ method: 'mapScan', args: [options] })
+      return { items: [] }
+    },
     async exportPage (options) {
       api.calls.push({ method: 'exportPage', args: [options] })
       return { items: [], snapshot: { node: '12D3KooWFake', keys: 0, digest: 'abcd', at: new Date(0).toISOString() } }
