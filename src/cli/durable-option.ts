@@ -30,11 +30,13 @@ export function withReplicasOption (cmd: Command): Command {
 /** The client and the write's durability options, from the command's flags. */
 export function connectDurable (cmd: Command): { client: ChorusClient, opts: ClientOptions & Record<string, unknown>, durable?: WriteOptions } {
   const opts = resolveOptions<ClientOptions & Record<string, unknown>>(cmd)
+  // A session view sends the token with every data call, as connect() does for the other commands.
+  const inSession = (client: ChorusClient): ChorusClient => opts.session === undefined ? client : client.session(opts.session)
   const replicas = opts.replicas as number | 'majority' | undefined
-  if (replicas === undefined) return { client: new ChorusClient(opts.url, clientOptions(opts)), opts }
+  if (replicas === undefined) return { client: inSession(new ChorusClient(opts.url, clientOptions(opts))), opts }
   const explicit = cmd.getOptionValueSource('timeout') !== 'default'
   if (explicit && opts.timeout > MAX_REPLICAS_TIMEOUT_MS) throw new UsageError(`--timeout: at most ${MAX_REPLICAS_TIMEOUT_MS} ms with --replicas`)
   const durable: WriteOptions = { replicas, ...(explicit ? { timeoutMs: opts.timeout } : {}) }
-  const client = new ChorusClient(opts.url, { ...clientOptions(opts), timeoutMs: opts.timeout + CLIENT_MARGIN_MS })
+  const client = inSession(new ChorusClient(opts.url, { ...clientOptions(opts), timeoutMs: opts.timeout + CLIENT_MARGIN_MS }))
   return { client, opts, durable }
 }

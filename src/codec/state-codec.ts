@@ -113,7 +113,9 @@ function encodeLife (life: Lifetime): number[] {
 /** Only as writes make them: gen ≥ 1 without an end, an end after gen, both within the bounds. */
 function decodeLife (raw: unknown[], what: string): Lifetime {
   const [gen, expiresAt] = raw
-  if (!isCount(gen) || gen > MAX_LIFE_INSTANT) fail(what, 'bad generation')
+  // A generation is a past instant (the end of the life before), so it is a valid HLC wall time;
+  // bounding it there keeps the next end (gen + 1 at least) encodable.
+  if (!isCount(gen) || gen > MAX_HLC_WALL) fail(what, 'bad generation')
   if (expiresAt === undefined) {
     if (gen === 0) fail(what, 'lifetime not in canonical form')
     return { gen }

@@ -76,7 +76,7 @@ export function watchFeed ({ log, replica }: ChangeFeedParts, options: { prefix:
   const deliver = (change: AppliedChange, decoded: unknown): void => {
     const seq = change.seq as number
     delivered = seq
-    listener({ ...changeEvent(change.space, change.key, decoded, change.origin), seq, cursor: log.cursorAt(seq) })
+    listener({ ...changeEvent(change.space, change.key, decoded, change.origin, replica.readTime()), seq, cursor: log.cursorAt(seq) })
   }
   const unsubscribe = replica.onChange((change, decoded) => {
     if (ended || !change.key.startsWith(prefix)) return
@@ -110,7 +110,7 @@ export function watchFeed ({ log, replica }: ChangeFeedParts, options: { prefix:
         const state = await replica.read(entry.space, entry.key)
         if (ended) return
         delivered = entry.seq
-        listener({ ...changeEvent(entry.space, entry.key, state, entry.origin), seq: entry.seq, cursor: log.cursorAt(entry.seq), replayed: true })
+        listener({ ...changeEvent(entry.space, entry.key, state, entry.origin, replica.readTime()), seq: entry.seq, cursor: log.cursorAt(entry.seq), replayed: true })
       }
       delivered = Math.max(delivered, page.last)
     }

@@ -7,7 +7,7 @@
  */
 import { isValidHlc } from '../clock/index.js'
 import {
-  MAX_COUNTER_TOTAL, MAX_EVENT_COUNTER, MAX_MAP_BYTES, MAX_MAP_DEPTH, MAX_MAP_FIELDS, MAX_SET_MEMBERS, MAX_STATE_SIBLINGS, MAX_VV_ENTRIES
+  MAX_COUNTER_TOTAL, MAX_EVENT_COUNTER, MAX_MAP_BYTES, MAX_MAP_DEPTH, MAX_MAP_FIELDS, MAX_MAP_STATE_FIELDS, MAX_SET_MEMBERS, MAX_STATE_SIBLINGS, MAX_VV_ENTRIES
 } from '../constants.js'
 import type { MapLeaf, OrMapState } from '../crdt/index.js'
 import { fieldNameProblem, memberProblem } from '../model/index.js'
@@ -35,6 +35,8 @@ function leafValueProblem (leaf: MapLeaf): string | undefined {
 
 /** Why the map's values lie outside the bounds, or undefined. */
 export function mapValueProblem (state: OrMapState): string | undefined {
+  // The decoder's bound: two maps in bounds can merge into one past it, which could not be read back.
+  if (state.leaves.size > MAX_MAP_STATE_FIELDS) return `more than ${MAX_MAP_STATE_FIELDS} fields`
   for (const n of Object.values(state.vv)) if (n > MAX_EVENT_COUNTER) return `event counter above ${MAX_EVENT_COUNTER}`
   for (const leaf of state.leaves.values()) {
     const problem = leafValueProblem(leaf)

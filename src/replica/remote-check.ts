@@ -5,7 +5,7 @@
 import type { HybridLogicalClock } from '../clock/index.js'
 import type { RegisterState } from '../causal/index.js'
 import { MAX_MAP_STATE_BYTES, MAX_VALUE_BYTES } from '../constants.js'
-import type { OrMapState } from '../crdt/index.js'
+import { counterLife, setLife, type CounterState, type OrMapState, type OrSetState } from '../crdt/index.js'
 import { fromStoreKey, jsonDepthProblem, keyProblem, nonFiniteTextProblem, SPACE_TYPES, type KeySpace } from '../model/index.js'
 import { valueBoundsProblem } from './state-bounds.js'
 import { mapValuesRefusal } from './map-remote-check.js'
@@ -49,6 +49,13 @@ export function checkRemoteChange (storeKey: string, bytes: Uint8Array, clock: H
     // real time caught up. It only may not drag our clock (observe ignores it), so it cannot
     // spread its error to our own writes. See docs/consistency.md, "Clocks".
     for (const s of (state as RegisterState).siblings) clock.observe(s.hlc)
+  }
+  if (addr.space === 'counter' || addr.space === 'set') {
+    // A generation is an expiry instant its writer had already passed (crdt/lifetime.ts): one
+    // beyond our clock's drift bound is forged or broken, and would replace the key's contents
+    // with a life that never ends.
+    const life = addr.space === 'counter' ? counterLife(state as CounterState) : setLife(state as OrSetState)
+    if (life.gen > clock.wallNow() + clock.maxDriftMs) return { ok: false, reason: 'out-of-range' }
   }
   if (addr.space === 'map') {
     const refusal = mapValuesRefusal(state as OrMapState, clock)

@@ -11,7 +11,7 @@
  */
 import type { Connection, IdentifyResult, PeerId, Stream } from '@libp2p/interface'
 import type { Logger } from 'pino'
-import { MAX_REPLICAS_TIMEOUT_MS, MAX_REPLICATE_STREAMS_PER_PEER, REPLICATE_RETRY_MS } from '../constants.js'
+import { MAX_REPLICAS_TIMEOUT_MS, MAX_REPLICATE_FRAME_BYTES, MAX_REPLICATE_STREAMS_PER_PEER, REPLICATE_RETRY_MS } from '../constants.js'
 import { ExchangeInterruptedError, ReplicasTimeoutError } from '../errors.js'
 import type { ApplyReport, EncodedChange } from '../replica/index.js'
 import { PeerSlots } from './peer-slots.js'
@@ -114,7 +114,12 @@ export class Replicator {
     // The states read back hold the write and perhaps later ones: a peer that holds them holds the write.
     states.forEach((state, i) => { if (state !== undefined) changes.push({ storeKey: storeKeys[i] as string, state }) })
     const frames = packPushes(changes).map(group => ({ bytes: encodePush(group), states: group.length }))
-    return { frames, needed, acked: new Set(), tried: new Set(), done: new AbortController() }
+    const wait: Wait = { frames, needed, acked: new Set(), tried: new Set(), done: new AbortController() }
+    // A state larger than a frame cannot be pushed at all (our own stream refuses it): say so at
+    // once rather than retry until the deadline. Anti-entropy still carries it, in parts.
+    const largest = Math.max(0, ...frames.map(f => f.bytes.byteLength))
+    if (largest > MAX_REPLICATE_FRAME_BYTES) throw tooLargeError(wait, largest)
+    return wait
   }
 
   private async waitFor (wait: Wait, timeoutMs: number): Promise<void> {
@@ -211,6 +216,11 @@ export class Replicator {
     if (open !== undefined) return await open.newStream(this.init.protocol, { signal })
     return await this.c.libp2p.dialProtocol(peer, this.init.protocol, { signal })
   }
+}
+
+function tooLargeError (wait: Wait, bytes: number): ReplicasTimeoutError {
+  const required = wait.needed + 1
+  return new ReplicasTimeoutError(`the write is committed on this node only: its state (${bytes} bytes) is larger than a replicate frame (${MAX_REPLICATE_FRAME_BYTES} bytes), so it cannot be acknowledged by other nodes; it was not undone and spreads by anti-entropy`, { data: { replicas: 1, required, reason: 'too-large' } })
 }
 
 function timeoutError (wait: Wait): ReplicasTimeoutError {

@@ -16,12 +16,18 @@ export const SESSION_DATA_METHODS: ReadonlySet<string> = new Set([
 
 /**
  * Runs a data method inside the session rules. `params.session` is taken out before the method
- * sees its params; `timeoutMs` stays (kv.get's `after` uses it too: each wait is bounded by it).
+ * sees its params; `timeoutMs` bounds the session wait and the method's own wait together.
  */
 export async function withSession (api: ChorusApi, params: Record<string, unknown>, run: (params: Record<string, unknown>) => Promise<unknown> | unknown): Promise<unknown> {
   if (api.sessionToken === undefined) return await run(params)
   const { session, ...rest } = params
-  if (session !== undefined) await api.sessionWait?.(session, params.timeoutMs)
+  if (session !== undefined) {
+    const started = performance.now()
+    await api.sessionWait?.(session, params.timeoutMs)
+    // One deadline for the call: what the session wait spent is gone for the method's own wait
+    // (kv.get's `after`, a write's `replicas`), so a client's deadline past timeoutMs suffices.
+    if (typeof rest.timeoutMs === 'number') rest.timeoutMs = Math.max(0, Math.floor(rest.timeoutMs - (performance.now() - started)))
+  }
   const result = await run(rest)
   return { ...(result as Record<string, unknown>), session: api.sessionToken() }
 }

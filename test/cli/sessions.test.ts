@@ -32,4 +32,18 @@ describe('chorus --session', () => {
     expect(r.stderr).toMatch(/params\.session/)
     expect(r.stderr).toMatch(/-32602/)
   })
+
+  it('write commands take --session too: a put on another node waits until that node holds what the token covers', async () => {
+    const [a, b] = await startSessionNodes(2, { gossip: false })
+    const first = await chorus(['put', 'seen', '1', '--url', a!.url, '--json'])
+    const { session } = JSON.parse(first.stdout) as { session: string }
+    const put = await chorus(['put', 'after', '2', '--url', b!.url, '--session', session])
+    expect(put.code, put.stderr).toBe(0)
+    // b caught up with a before it wrote: it holds what the token covered (writes follow reads).
+    expect((await chorus(['get', 'seen', '--url', b!.url])).code).toBe(0)
+    // The same on the path with --replicas, and a malformed token is refused there as well.
+    const bad = await chorus(['incr', 'n', '--url', b!.url, '--replicas', '1', '--session', 'not a token'])
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toMatch(/params\.session/)
+  })
 })

@@ -193,9 +193,9 @@ describe('counter.scan and set.scan over JSON-RPC', () => {
     const first = await client.counterScan({ prefix: 'c/', limit: 2 })
     expect(first.items).toEqual([{ key: 'c/a', value: 3 }, { key: 'c/b', value: -1 }])
     const rest = await client.counterScan({ prefix: 'c/', limit: 2, cursor: first.cursor as string })
-    expect(rest).toEqual({ items: [{ key: 'c/c', value: 3 }] })
+    expect(rest).toEqual({ items: [{ key: 'c/c', value: 3 }], session: expect.any(String) })
     expect((await client.counterScan({ start: 'c/b', end: 'c/c' })).items.map(i => i.key)).toEqual(['c/b'])
-    expect(await client.setScan()).toEqual({ items: [{ key: 'tags/1', members: ['a', 'x'] }, { key: 'tags/2', members: [] }] })
+    expect(await client.setScan()).toEqual({ items: [{ key: 'tags/1', members: ['a', 'x'] }, { key: 'tags/2', members: [] }], session: expect.any(String) })
     await expect(client.setScan({ limit: 0 })).rejects.toMatchObject({ code: -32602, data: { field: 'params.limit' } })
   })
 

@@ -270,3 +270,25 @@ describe('kv.watch with since', () => {
     expect(new Set(resumed.map(e => e.seq)).size).toBe(resumed.length)
   })
 })
+
+describe('kv.watch and expiring keys', () => {
+  it('a replayed or live event for an expired key says found: false, as a read would', async () => {
+    const { node, client } = await serve()
+    const since = (await client.changes({})).cursor
+    await node.kvPut('short', 'v', undefined, { ttlMs: 50 })
+    await node.counterIncr('shortc', 3, { ttlMs: 50 })
+    await waitFor(async () => !(await node.kvGet('short')).found && (await node.counterGet('shortc')).value === 0, { what: 'both keys to expire' })
+    const events: ChangeEvent[] = []
+    const handle = await client.watch({ since }, { onEvent: e => events.push(e) })
+    await waitFor(() => events.length >= 2, { what: 'the two replayed events' })
+    // Live: a late copy of the expired register arrives already expired.
+    const other = await startNode()
+    await other.kvPut('late', 'x', undefined, { ttlMs: 1 })
+    await waitFor(async () => !(await other.kvGet('late')).found, { what: 'the late copy to expire on its node' })
+    await connectAll([node, other])
+    await node.sync(other.peerId)
+    await waitFor(() => events.some(e => e.key === 'late'), { what: 'the late copy\'s event' })
+    await handle.close()
+    expect(events.map(e => [e.key, e.found])).toEqual([['short', false], ['shortc', false], ['late', false]])
+  })
+})

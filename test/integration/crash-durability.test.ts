@@ -462,7 +462,7 @@ describe('crash durability: kill -9, restart with no peer, check, then reconnect
       let unknownPresent = 0
       for (const [key, { op, value }] of puts) {
         const got = read.get(key) as { found: boolean, value: unknown }
-        if (op.outcome === 'ok') expect(got, `acknowledged ${key}`).toEqual({ found: true, value, conflict: false, context: expect.any(String) })
+        if (op.outcome === 'ok') expect(got, `acknowledged ${key}`).toEqual({ found: true, value, conflict: false, context: expect.any(String), session: expect.any(String) })
         else if (op.outcome === 'gone') expect(got.found, `${key}, absent after an earlier restart, came back`).toBe(false)
         else if (got.found) {
           unknownPresent++

@@ -148,4 +148,18 @@ describe('durable writes (replicas)', () => {
       await server.close()
     }
   })
+
+  it('a state larger than a replicate frame fails at once with data.reason too-large, the write kept', async () => {
+    const [a, b] = await threeNodes()
+    const big = (c: string): string => c.repeat(900_000)
+    // Three siblings of 0.9 MB on one key: each write supersedes only the first version (its context).
+    const { context } = await a.kvPut('big', 'first')
+    await a.kvPut('big', big('x'), context)
+    await a.kvPut('big', big('y'), context)
+    const err = await a.kvPut('big', big('z'), context, { replicas: 2, timeoutMs: 30_000 }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ReplicasTimeoutError)
+    expect((err as ReplicasTimeoutError).data).toMatchObject({ replicas: 1, required: 2, reason: 'too-large' })
+    expect((await a.kvGet('big', { all: true })).values).toHaveLength(3)
+    expect((await b.kvGet('big')).found).toBe(false)
+  })
 })

@@ -18,9 +18,9 @@ describe('map methods over JSON-RPC', () => {
       { op: 'add', field: 'tags', members: ['b', 'a'] },
       { op: 'update', field: 'meta', ops: [{ op: 'set', field: 'lang', value: 'en' }] }
     ])
-    expect(w).toEqual({ context: expect.any(String), conflict: false })
+    expect(w).toEqual({ context: expect.any(String), conflict: false, session: expect.any(String) })
     const r = await client.mapGet('doc')
-    expect(r).toEqual({ found: true, value: { meta: { lang: 'en' }, tags: ['a', 'b'], title: { text: 'hi' }, views: 3 }, conflict: false, conflicts: [], context: expect.any(String) })
+    expect(r).toEqual({ found: true, value: { meta: { lang: 'en' }, tags: ['a', 'b'], title: { text: 'hi' }, views: 3 }, conflict: false, conflicts: [], context: expect.any(String), session: expect.any(String) })
     const all = await client.mapGet('doc', { all: true, after: w.context, timeoutMs: 1000 })
     expect(all.fields?.map(f => [f.path.join('.'), f.type])).toEqual([['meta.lang', 'register'], ['tags', 'set'], ['title', 'register'], ['views', 'counter']])
     expect(all.fields?.[0]?.values?.[0]).toMatchObject({ value: 'en', node: node.peerId })
