@@ -13,7 +13,7 @@ import { EMPTY_REGISTER, mergeRegisters, registerWinner, winnerAt, writeRegister
 import { decodeCounter, decodeOrSet, decodeRegister, encodeCounter, encodeOrSet, encodeRegister } from '../src/codec/index.js'
 import { EMPTY_COUNTER, EMPTY_OR_SET, addMembersAt, counterValue, counterValueAt, incrementAt, mergeCounters, mergeOrSets } from '../src/crdt/index.js'
 import { createChorusNode } from '../src/node/index.js'
-import { perCall, type PerCall } from './lib/cost.js'
+import { interleaved, type PerCall } from './lib/cost.js'
 
 const NOW = 1_795_875_390_123
 const ROUNDS = 200_000
@@ -85,24 +85,21 @@ function printCore (): void {
 export interface ExpiryCalls { put: PerCall, putTtl: PerCall, get: PerCall, getTtl: PerCall }
 
 /**
- * kv.put and kv.get with and without ttlMs on one in-process node, sequential calls (no RPC),
- * interleaved in `rounds` blocks of `calls`; the last round's figures (the earlier ones warm up).
+ * kv.put and kv.get with and without ttlMs on one in-process node, sequential calls (no RPC):
+ * `rounds` interleaved blocks of `calls` per case (see `interleaved`), median per case.
  */
 export async function expiryCalls (calls: number, rounds: number): Promise<ExpiryCalls> {
   const dir = await mkdtemp(join(tmpdir(), 'chorus-expiry-cost-'))
   const n = await createChorusNode({ dataDir: dir, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, logLevel: 'silent' })
   try {
-    let last: ExpiryCalls | undefined
-    for (let round = 0; round < rounds; round++) {
-      last = {
-        put: await perCall(calls, async i => await n.kvPut(`p/${i}`, { i })),
-        putTtl: await perCall(calls, async i => await n.kvPut(`t/${i}`, { i }, undefined, { ttlMs: 3_600_000 })),
-        get: await perCall(calls, async i => await n.kvGet(`p/${i}`)),
-        getTtl: await perCall(calls, async i => await n.kvGet(`t/${i}`))
-      }
-    }
-    if (last === undefined) throw new Error('rounds must be at least 1')
-    return last
+    // Every key written before it is read; each put writes a fresh key.
+    for (let i = 0; i < calls; i++) { await n.kvPut(`p/${i}`, { i }); await n.kvPut(`t/${i}`, { i }, undefined, { ttlMs: 3_600_000 }) }
+    return await interleaved({
+      put: async i => await n.kvPut(`pp/${i}`, { i }),
+      putTtl: async i => await n.kvPut(`tt/${i}`, { i }, undefined, { ttlMs: 3_600_000 }),
+      get: async i => await n.kvGet(`p/${i % calls}`),
+      getTtl: async i => await n.kvGet(`t/${i % calls}`)
+    }, calls, rounds)
   } finally {
     await n.stop()
     await rm(dir, { recursive: true, force: true })
@@ -112,8 +109,8 @@ export async function expiryCalls (calls: number, rounds: number): Promise<Expir
 if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
   printBytes()
   printCore()
-  const r = await expiryCalls(3000, 2)
-  console.log('\none node, sequential calls (in process, no RPC), second round')
+  const r = await expiryCalls(1000, 7)
+  console.log('\none node, sequential calls (in process, no RPC), median of 6 rounds of 1,000 after one to warm up')
   const line = (label: string, c: PerCall): void => { console.log(`${label.padEnd(44)} ${c.wallUs.toFixed(1)} µs (CPU ${c.cpuUs.toFixed(1)} µs)`) }
   line('kv.put', r.put)
   line('kv.put with ttlMs', r.putTtl)

@@ -13,7 +13,7 @@ import { writeRegister, EMPTY_REGISTER } from '../src/causal/index.js'
 import { EMPTY_OR_MAP, mergeOrMaps, updateOrMap, type MapOp, type MapWrite, type OrMapState } from '../src/crdt/index.js'
 import { createChorusNode } from '../src/node/index.js'
 import { mapSizes } from '../src/replica/map-bounds.js'
-import { perCall, type PerCall } from './lib/cost.js'
+import { interleaved, type PerCall } from './lib/cost.js'
 import { value100 } from './lib/stats.js'
 
 const NODE = '12D3KooWGRUrvXbmGrXyRp4fj2ibs3yUQdobHLLrsTfDEFzzndcS'
@@ -75,25 +75,21 @@ export interface MapCalls { kvPut: PerCall, map1Update: PerCall, map100Update: P
 /**
  * One real node (LevelDB in a temp dir, no peers), sequential calls in process: kv.put of a
  * 100-byte string vs map.update setting one field to it in a 1-field and a 100-field map, and
- * kv.get vs map.get of the 100-field map; `rounds` interleaved blocks of `calls`, the last kept.
+ * kv.get vs map.get of the 100-field map; `rounds` interleaved blocks of `calls` per case (see
+ * `interleaved`), median per case.
  */
 export async function mapCalls (calls: number, rounds: number): Promise<MapCalls> {
   const dir = await mkdtemp(join(tmpdir(), 'chorus-map-cost-'))
   const node = await createChorusNode({ dataDir: dir, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, logLevel: 'silent', aeIntervalMs: 60_000 })
   try {
     await node.mapUpdate('wide', Array.from({ length: 99 }, (_, i) => ({ op: 'set' as const, field: `field${i + 1}`, value: value100(i) })))
-    let last: MapCalls | undefined
-    for (let round = 0; round < rounds; round++) {
-      last = {
-        kvPut: await perCall(calls, async i => await node.kvPut('k', value100(i))),
-        map1Update: await perCall(calls, async i => await node.mapUpdate('m', [{ op: 'set', field: 'f', value: value100(i) }])),
-        map100Update: await perCall(calls, async i => await node.mapUpdate('wide', [{ op: 'set', field: 'f', value: value100(i) }])),
-        kvGet: await perCall(calls, async () => await node.kvGet('k')),
-        map100Get: await perCall(calls, async () => await node.mapGet('wide'))
-      }
-    }
-    if (last === undefined) throw new Error('rounds must be at least 1')
-    return last
+    return await interleaved({
+      kvPut: async i => await node.kvPut('k', value100(i)),
+      map1Update: async i => await node.mapUpdate('m', [{ op: 'set', field: 'f', value: value100(i) }]),
+      map100Update: async i => await node.mapUpdate('wide', [{ op: 'set', field: 'f', value: value100(i) }]),
+      kvGet: async () => await node.kvGet('k'),
+      map100Get: async () => await node.mapGet('wide')
+    }, calls, rounds)
   } finally {
     await node.stop()
     await rm(dir, { recursive: true, force: true })
@@ -104,7 +100,7 @@ if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
   printCore()
   const b = mapBytes()
   console.log(`a 100-byte string: kv register ${b.register} B; map of 1 field ${b.map1} B; map of 100 fields ${b.map100} B`)
-  const r = await mapCalls(2000, 2)
+  const r = await mapCalls(1000, 7)
   const line = (label: string, c: PerCall): void => { console.log(`${label}: ${c.wallUs.toFixed(0)} µs per call (CPU ${c.cpuUs.toFixed(0)} µs)`) }
   line('node kv.put (one key)', r.kvPut)
   line('node map.update set (one field of a 1-field map)', r.map1Update)

@@ -5,7 +5,7 @@
  * handler called directly (no HTTP, so the figure is the node's own work):
  *   - the token's size;
  *   - per call on the node that gave the token (nothing to wait for): kv.get with and without
- *     `session`, interleaved in rounds, wall and CPU per call, median of the rounds;
+ *     `session`, interleaved in rounds, wall and CPU per call, median of the rounds after the first;
  *   - a hop: a put on A, then a kv.get with its token on B (one vector query and one explicit
  *     anti-entropy exchange), against the same get without the token.
  */
@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createChorusNode, type ChorusNode } from '../src/node/index.js'
 import { createRpcHandler } from '../src/rpc/index.js'
-import { cpuUs, median, medianPerCall, perCall, type PerCall } from './lib/cost.js'
+import { cpuUs, interleaved, median, type PerCall } from './lib/cost.js'
 import { now } from './lib/stats.js'
 
 export interface SessionOptions { keys: number, rounds: number, calls: number, hops: number }
@@ -56,12 +56,10 @@ export async function measureSessions (opts: SessionOptions): Promise<SessionCos
     await b.sync(a.peerId)
 
     const token = (await call(ha, 'kv.put', { key: 'x', value: 1 })).session as string
-    const plain: PerCall[] = []
-    const withSession: PerCall[] = []
-    for (let r = 0; r < opts.rounds; r++) {
-      plain.push(await perCall(opts.calls, async i => await call(ha, 'kv.get', { key: `k${i % keys}` })))
-      withSession.push(await perCall(opts.calls, async i => await call(ha, 'kv.get', { key: `k${i % keys}`, session: token })))
-    }
+    const gets = await interleaved({
+      plain: async i => await call(ha, 'kv.get', { key: `k${i % keys}` }),
+      withSession: async i => await call(ha, 'kv.get', { key: `k${i % keys}`, session: token })
+    }, opts.calls, opts.rounds)
 
     const hop: number[] = []
     const noHop: number[] = []
@@ -85,8 +83,8 @@ export async function measureSessions (opts: SessionOptions): Promise<SessionCos
       keys,
       tokenChars: token.length,
       tokenBytes: Buffer.from(token, 'base64url').length,
-      getPlain: medianPerCall(plain),
-      getSession: medianPerCall(withSession),
+      getPlain: gets.plain,
+      getSession: gets.withSession,
       hopMs: { median: median(hop), max: Math.max(...hop) },
       noHopMs: median(noHop),
       hopCpuUs: median(hopCpu),
@@ -101,7 +99,7 @@ export async function measureSessions (opts: SessionOptions): Promise<SessionCos
 }
 
 if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
-  const r = await measureSessions({ keys: Number(process.env.KEYS ?? 10_000), rounds: 20, calls: 500, hops: 40 })
+  const r = await measureSessions({ keys: Number(process.env.KEYS ?? 10_000), rounds: 21, calls: 500, hops: 40 })
   console.log(`token: ${r.tokenChars} characters (${r.tokenBytes} bytes)`)
   console.log(`kv.get on the token's node: ${r.getPlain.wallUs.toFixed(1)} µs (CPU ${r.getPlain.cpuUs.toFixed(1)}) without session, ${r.getSession.wallUs.toFixed(1)} µs (CPU ${r.getSession.cpuUs.toFixed(1)}) with`)
   console.log(`a hop (${r.keys} keys, gossip on): kv.get on B with A's token ${r.hopMs.median.toFixed(2)} ms median, max ${r.hopMs.max.toFixed(1)} ms, CPU ${r.hopCpuUs.toFixed(0)} µs; without the token ${r.noHopMs.toFixed(2)} ms, CPU ${r.noHopCpuUs.toFixed(0)} µs`)

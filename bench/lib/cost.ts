@@ -33,3 +33,22 @@ export function delta (a: number, b: number, digits = 1): string {
   const d = b - a
   return `${d >= 0 ? '+' : ''}${d.toFixed(digits)}`
 }
+
+/**
+ * Several cases measured side by side: `rounds` rounds, each a block of `calls` calls of every
+ * case, the order reversed every other round (so that LevelDB compactions and the machine's load
+ * hit them alike); the first round only warms up when there are more. Median per case.
+ */
+export async function interleaved<K extends string> (cases: Record<K, (i: number) => Promise<unknown>>, calls: number, rounds: number): Promise<Record<K, PerCall>> {
+  const names = Object.keys(cases) as K[]
+  const samples = new Map<K, PerCall[]>(names.map(n => [n, []]))
+  for (let r = 0; r < rounds; r++) {
+    for (const name of r % 2 === 0 ? names : [...names].reverse()) {
+      const result = await perCall(calls, async i => await cases[name](r * calls + i))
+      if (r > 0 || rounds === 1) samples.get(name)?.push(result)
+    }
+  }
+  const out = {} as Record<K, PerCall>
+  for (const n of names) out[n] = medianPerCall(samples.get(n) ?? [])
+  return out
+}

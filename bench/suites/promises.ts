@@ -20,17 +20,17 @@ import type { BarChart, MetricValue, Suite, SuiteResult, SuiteRow } from '../lib
 const COUNTS = {
   full: {
     durable: { sizes: [3, 5], writes: 300, warmup: 30 },
-    sessions: { keys: 10_000, rounds: 20, calls: 500, hops: 40 },
+    sessions: { keys: 10_000, rounds: 21, calls: 500, hops: 40 },
     feed: { sequential: 2000, concurrent: 20_000, inFlight: 64, rounds: 5, staged: 100_000 },
-    expiry: { calls: 3000, rounds: 2 },
-    maps: { calls: 2000, rounds: 2 }
+    expiry: { calls: 1000, rounds: 7 },
+    maps: { calls: 1000, rounds: 7 }
   },
   quick: {
     durable: { sizes: [3], writes: 10, warmup: 3 },
     sessions: { keys: 200, rounds: 2, calls: 50, hops: 3 },
     feed: { sequential: 200, concurrent: 1000, inFlight: 64, rounds: 1, staged: 6400 },
-    expiry: { calls: 200, rounds: 1 },
-    maps: { calls: 100, rounds: 1 }
+    expiry: { calls: 100, rounds: 2 },
+    maps: { calls: 100, rounds: 2 }
   }
 } as const
 
@@ -59,6 +59,11 @@ function callRow (name: string, c: PerCall, base: PerCall | null): SuiteRow {
 
 function bytesVs (bytes: number, base: number | null): MetricValue {
   return base == null ? 'baseline' : `${delta(base, bytes, 0)} B (×${(bytes / base).toFixed(2)})`
+}
+
+/** How the in-process cases were timed (bench/lib/cost.ts `interleaved`). */
+function roundsNote (o: { calls: number, rounds: number }): string {
+  return `sequential calls, the cases interleaved in ${o.rounds} rounds of ${o.calls.toLocaleString('en-US')} calls each (order reversed every other round, the first round a warm-up); median per case of wall and this process's CPU time per call.`
 }
 
 interface Part { rows: SuiteRow[], notes: string[], bars: BarChart['bars'], data: Record<string, unknown> }
@@ -98,7 +103,7 @@ async function sessionPart (c: Counts): Promise<Part> {
   p.rows.push(row('sessions: the token', { bytes: s.tokenBytes }))
   p.bars.push({ label: 'kv.get, no session', value: s.getPlain.cpuUs, group: 'sessions (CPU per kv.get, in process)' }, { label: 'kv.get, with session', value: s.getSession.cpuUs, group: 'sessions (CPU per kv.get, in process)' })
   p.data.sessions = s
-  p.notes.push(`Sessions: two nodes in the runner's process (loopback TCP, gossip on, ${s.keys.toLocaleString('en-US')} keys), the RPC handler called directly (no HTTP); "wall/op" and "CPU/op" (this process) are the medians of ${c.sessions.rounds} interleaved rounds of ${c.sessions.calls} calls. The hop rows: ${s.hops} puts on A, each followed on B by a kv.get without and then with A's token (one vector query and one anti-entropy exchange); p50 is the median in ms (max of the hops ${s.hopMs.max.toFixed(1)} ms), CPU/op the median CPU of both nodes. The token is ${s.tokenChars} base64url characters (${s.tokenBytes} bytes).`)
+  p.notes.push(`Sessions: two nodes in the runner's process (loopback TCP, gossip on, ${s.keys.toLocaleString('en-US')} keys), the RPC handler called directly (no HTTP); "wall/op" and "CPU/op" (this process) are the medians of ${c.sessions.rounds - 1} interleaved rounds of ${c.sessions.calls} calls (after one to warm up, order reversed every other round). The hop rows: ${s.hops} puts on A, each followed on B by a kv.get without and then with A's token (one vector query and one anti-entropy exchange); p50 is the median in ms (max of the hops ${s.hopMs.max.toFixed(1)} ms), CPU/op the median CPU of both nodes. The token is ${s.tokenChars} base64url characters (${s.tokenBytes} bytes).`)
   return p
 }
 
@@ -134,7 +139,7 @@ async function expiryPart (c: Counts): Promise<Part> {
   p.rows.push(callRow('expiry: kv.get of an expiring key', r.getTtl, r.get))
   p.bars.push({ label: 'kv.put', value: r.put.cpuUs, group: 'expiry (CPU per call, in process)' }, { label: 'kv.put with ttlMs', value: r.putTtl.cpuUs, group: 'expiry (CPU per call, in process)' })
   p.data.expiry = { bytes: b, calls: r }
-  p.notes.push(`Expiry: bytes of the encoded states (the register holds \`{"name":"Ada"}\`; a counter or set with an end is shown in its first life: in a later life it carries a generation too, ${b.counter[2]} B for the counter, and ${b.set[2]} B for the set with one member re-added). Calls: one node in the runner's process (no RPC), ${c.expiry.calls.toLocaleString('en-US')} sequential calls per case, ${c.expiry.rounds > 1 ? `round ${c.expiry.rounds} of ${c.expiry.rounds} (the earlier rounds warm up)` : 'one round'}; CPU of this process per call.`)
+  p.notes.push(`Expiry: bytes of the encoded states (the register holds \`{"name":"Ada"}\`; a counter or set with an end is shown in its first life: in a later life it carries a generation too, ${b.counter[2]} B for the counter, and ${b.set[2]} B for the set with one member re-added). Calls: one node in the runner's process (no RPC), ${roundsNote(c.expiry)}`)
   return p
 }
 
@@ -153,7 +158,7 @@ async function mapPart (c: Counts): Promise<Part> {
   const g = 'maps (CPU per call, in process)'
   p.bars.push({ label: 'kv.put', value: r.kvPut.cpuUs, group: g }, { label: 'map.update, 1 field', value: r.map1Update.cpuUs, group: g }, { label: 'map.update, 100 fields', value: r.map100Update.cpuUs, group: g }, { label: 'kv.get', value: r.kvGet.cpuUs, group: g }, { label: 'map.get, 100 fields', value: r.map100Get.cpuUs, group: g })
   p.data.maps = { bytes: b, calls: r }
-  p.notes.push(`Maps: bytes of the encoded state one write stores and gossips (a map is replicated whole). Calls: one node in the runner's process (no RPC, no peers), ${c.maps.calls.toLocaleString('en-US')} sequential calls per case, ${c.maps.rounds > 1 ? `round ${c.maps.rounds} of ${c.maps.rounds} (the earlier rounds warm up)` : 'one round'}; CPU of this process per call.`)
+  p.notes.push(`Maps: bytes of the encoded state one write stores and gossips (a map is replicated whole). Calls: one node in the runner's process (no RPC, no peers), ${roundsNote(c.maps)}`)
   return p
 }
 
