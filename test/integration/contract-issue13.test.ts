@@ -123,4 +123,24 @@ describe('issue 13 through raw JSON-RPC on bin/chorus processes', () => {
     expect(bad.error?.code).toBe(-32602)
     expect(bad.error?.message).toMatch(/ttlMs/)
   })
+
+  it('maps: map.update on two leaders, fields merged one by one; map.get shows the same map everywhere', async () => {
+    const nodes = await meshOf(2)
+    const [a, b] = nodes as [ChorusProcess, ChorusProcess]
+    const w = await rpc(a.url, 'map.update', { key: 'doc', ops: [{ op: 'set', field: 'title', value: 'hi' }, { op: 'incr', field: 'views', by: 2 }] })
+    expect(typeof w.context).toBe('string')
+    await rpc(b.url, 'map.update', { key: 'doc', ops: [{ op: 'add', field: 'tags', members: ['x'] }, { op: 'update', field: 'meta', ops: [{ op: 'set', field: 'lang', value: 'en' }] }] })
+    const want = { title: 'hi', views: 2, tags: ['x'], meta: { lang: 'en' } }
+    await waitFor(async () => {
+      for (const p of nodes) {
+        const got = await rpc(p.url, 'map.get', { key: 'doc' })
+        const sorted = (o: object): string => JSON.stringify(Object.entries(o).sort(([x], [y]) => x < y ? -1 : 1))
+        if (got.found !== true || sorted(got.value) !== sorted(want)) return false
+      }
+      return true
+    }, { what: 'the merged map on both nodes', timeoutMs: 30_000 })
+    const bad = await call(a.url, 'map.update', { key: 'doc', ops: [{ op: 'incr', field: 'views', by: 'one' }] })
+    expect(bad.error?.code).toBe(-32602)
+    expect(bad.error?.message).toMatch(/ops\[0\]/)
+  })
 })
