@@ -9,11 +9,9 @@
 import { decodeCanonical, encodeCanonical } from '../codec/index.js'
 import { MAX_GOSSIP_MESSAGE_BYTES } from '../constants.js'
 import { ProtocolError } from '../errors.js'
-import type { EncodedChange } from '../replica/index.js'
+import { packChanges, type EncodedChange } from '../replica/index.js'
 
 export const GOSSIP_VERSION = 1
-/** Bytes of framing per message and per change, bounded generously for packing. */
-const OVERHEAD = 16
 
 /** The largest `republish` tag: a 32-bit unsigned integer. */
 export const MAX_REPUBLISH_TAG = 0xffff_ffff
@@ -55,19 +53,5 @@ export function decodeGossip (bytes: Uint8Array): EncodedChange[] {
 
 /** Split changes into messages of at most `maxBytes` each (a single larger change gets its own). */
 export function packGossip (changes: EncodedChange[], maxBytes = MAX_GOSSIP_MESSAGE_BYTES): EncodedChange[][] {
-  const messages: EncodedChange[][] = []
-  let current: EncodedChange[] = []
-  let size = OVERHEAD
-  for (const change of changes) {
-    const bytes = change.state.byteLength + Buffer.byteLength(change.storeKey) + OVERHEAD
-    if (current.length > 0 && size + bytes > maxBytes) {
-      messages.push(current)
-      current = []
-      size = OVERHEAD
-    }
-    current.push(change)
-    size += bytes
-  }
-  if (current.length > 0) messages.push(current)
-  return messages
+  return packChanges(changes, maxBytes)
 }

@@ -6,3 +6,4 @@ export type { ReplicaInit, ReplicaStats, ReplicaSnapshot, ChangeListener, Identi
 export type { LocalOp } from './local-op.js'
 export type { AntiEntropyReplica, ApplyReport, AppliedChange, BucketEntry, CommitHook, EncodedChange } from './types.js'
 export { spaceOf } from './local-op.js'
+export { packChanges } from './pack-changes.js'

@@ -11,11 +11,9 @@
 import { decodeCanonical, encodeCanonical } from '../codec/index.js'
 import { MAX_KEY_BYTES, MAX_REPLICATE_FRAME_BYTES } from '../constants.js'
 import { ProtocolError } from '../errors.js'
-import type { EncodedChange } from '../replica/index.js'
+import { packChanges, type EncodedChange } from '../replica/index.js'
 
 export const REPLICATE_VERSION = 1
-/** CBOR framing per change and per frame, bounded generously for packing. */
-const OVERHEAD = 16
 /** A store key is a one-character space tag, a slash and the key. */
 const MAX_STORE_KEY_BYTES = MAX_KEY_BYTES + 2
 
@@ -55,23 +53,9 @@ export function decodeAck (bytes: Uint8Array): Ack {
   return { applied: raw[1], rejected: raw[2] }
 }
 
-/** Split changes into PUSH frames of at most `maxBytes`; a single larger change gets its own (and the peer refuses it). */
+/** Split changes into PUSH frames of at most `maxBytes`; a single larger change gets its own (the sender refuses it: replicator.ts). */
 export function packPushes (changes: EncodedChange[], maxBytes = MAX_REPLICATE_FRAME_BYTES): EncodedChange[][] {
-  const frames: EncodedChange[][] = []
-  let current: EncodedChange[] = []
-  let size = OVERHEAD
-  for (const change of changes) {
-    const bytes = change.state.byteLength + Buffer.byteLength(change.storeKey) + OVERHEAD
-    if (current.length > 0 && size + bytes > maxBytes) {
-      frames.push(current)
-      current = []
-      size = OVERHEAD
-    }
-    current.push(change)
-    size += bytes
-  }
-  if (current.length > 0) frames.push(current)
-  return frames
+  return packChanges(changes, maxBytes)
 }
 
 function decode (bytes: Uint8Array, what: string): unknown {
