@@ -283,7 +283,7 @@ const membersField: fc.Arbitrary<{ field: FieldValue, badPaths: string[] }> = fc
   { weight: 1, arbitrary: fc.constant({ field: bad(ABSENT), badPaths: [] as string[] }) }
 ))
 
-const EXTRA_NAMES = ['contxt', 'Key', 'keys', 'extra', '__proto__', 'constructor', 'toString', '', 'value ', 'all', 'op', 'by', 'members', 'prefix', 'session', 'replicas']
+const EXTRA_NAMES = ['contxt', 'Key', 'keys', 'extra', '__proto__', 'constructor', 'toString', '', 'value ', 'all', 'op', 'by', 'members', 'prefix']
 
 function extras (known: readonly string[]): fc.Arbitrary<Array<[string, Tpl]>> {
   return fc.oneof(
