@@ -28,7 +28,7 @@ export const HOT_KEYS = 8
 export const COUNTERS = 4
 export const SETS = 4
 /** Session clients (not tied to a node: each call goes to a random one). */
-export const SESSION_CLIENTS = 2
+export const SESSION_CLIENTS = 6
 /** Keys per session client. */
 const SESSION_KEYS = 4
 /** How long a session call may wait to catch up: below the client timeout, so it fails cleanly. */
