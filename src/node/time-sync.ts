@@ -17,12 +17,11 @@
  * Request: one frame (ignored, ≤ 64 bytes). Reply: one frame, CBOR `[systemClockMs]`.
  */
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
-import * as lp from 'it-length-prefixed'
-import { pipe } from 'it-pipe'
 import type { Logger } from 'pino'
 import type { ClusterTime } from '../clock/index.js'
 import { decodeCbor, encodeCbor } from '../codec/index.js'
 
+import { answerOnce, askOnce } from '../util/round-trip.js'
 import type { ChorusLibp2p } from './libp2p.js'
 
 /** Frames of the time protocol are tiny; anything larger is not ours. */
@@ -157,13 +156,7 @@ export class TimeSync {
       const sentWall = this.c.time.raw()
       const jumpsBefore = this.c.time.jumps
       const sentAt = performance.now()
-      const reply = await withSignal(pipe(
-        [encodeCbor([])],
-        (source) => lp.encode(source),
-        stream,
-        (source) => lp.decode(source, { maxDataLength: MAX_TIME_FRAME_BYTES }),
-        async (source) => { for await (const frame of source) return frame.subarray() }
-      ), signal)
+      const reply = await askOnce(stream, encodeCbor([]), MAX_TIME_FRAME_BYTES, signal)
       const rtt = performance.now() - sentAt
       const peerWall = parseReply(reply)
       if (rtt > MAX_SAMPLE_RTT_MS) throw new Error(`round trip of ${Math.round(rtt)} ms is too slow for a time sample`)
@@ -182,18 +175,7 @@ export class TimeSync {
     const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.init.timeoutMs)])
     const time = this.c.time
     try {
-      await withSignal(pipe(
-        stream,
-        (source) => lp.decode(source, { maxDataLength: MAX_TIME_FRAME_BYTES }),
-        async function * (source) {
-          for await (const _request of source) {
-            yield encodeCbor([time.raw()])
-            return
-          }
-        },
-        (source) => lp.encode(source),
-        stream
-      ), signal)
+      await answerOnce(stream, MAX_TIME_FRAME_BYTES, () => encodeCbor([time.raw()]), signal)
     } catch (err) {
       stream.abort(err as Error)
     }
@@ -206,18 +188,4 @@ function parseReply (reply: Uint8Array | undefined): number {
   const wall = Array.isArray(decoded) ? decoded[0] : undefined
   if (typeof wall !== 'number' || !Number.isSafeInteger(wall) || wall < 0) throw new Error('malformed time reply')
   return wall
-}
-
-async function withSignal<T> (work: Promise<T>, signal: AbortSignal): Promise<T> {
-  signal.throwIfAborted()
-  let onAbort: (() => void) | undefined
-  const aborted = new Promise<never>((_resolve, reject) => {
-    onAbort = () => { reject(signal.reason) }
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
-  try {
-    return await Promise.race([work, aborted])
-  } finally {
-    if (onAbort !== undefined) signal.removeEventListener('abort', onAbort)
-  }
 }

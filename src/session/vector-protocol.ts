@@ -8,10 +8,9 @@
  * Request: one frame (ignored, ≤ 64 bytes). Reply: one frame, session/codec.ts's vector encoding.
  */
 import type { PeerId, Stream } from '@libp2p/interface'
-import * as lp from 'it-length-prefixed'
-import { pipe } from 'it-pipe'
 import type { Logger } from 'pino'
 import { MAX_SESSION_VECTOR_BYTES, MAX_SESSION_VECTOR_ENTRIES } from '../constants.js'
+import { answerOnce, askOnce } from '../util/round-trip.js'
 import { decodeVector, encodeVector } from './codec.js'
 import type { Position } from './vector.js'
 
@@ -52,13 +51,7 @@ export class VectorProtocol {
     const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.init.timeoutMs)])
     const stream = await this.c.libp2p.dialProtocol(peer, this.init.protocol, { signal })
     try {
-      const reply = await withSignal(pipe(
-        [new Uint8Array(0)],
-        (source) => lp.encode(source),
-        stream,
-        (source) => lp.decode(source, { maxDataLength: MAX_SESSION_VECTOR_BYTES }),
-        async (source) => { for await (const frame of source) return frame.subarray() }
-      ), signal)
+      const reply = await askOnce(stream, new Uint8Array(0), MAX_SESSION_VECTOR_BYTES, signal)
       if (reply === undefined) throw new Error('peer closed the session stream without answering')
       const vector = decodeVector(reply, MAX_SESSION_VECTOR_ENTRIES)
       if (typeof vector === 'string') throw new Error(`malformed session vector: ${vector}`)
@@ -74,36 +67,11 @@ export class VectorProtocol {
     const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.init.timeoutMs)])
     const advertised = this.c.advertised
     try {
-      await withSignal(pipe(
-        stream,
-        (source) => lp.decode(source, { maxDataLength: MAX_REQUEST_BYTES }),
-        async function * (source) {
-          for await (const _request of source) {
-            // Read at the moment of answering: before the asker's exchange reads our tree.
-            yield encodeVector(advertised())
-            return
-          }
-        },
-        (source) => lp.encode(source),
-        stream
-      ), signal)
+      // Read at the moment of answering: before the asker's exchange reads our tree.
+      await answerOnce(stream, MAX_REQUEST_BYTES, () => encodeVector(advertised()), signal)
     } catch (err) {
       this.c.logger.debug({ err }, 'session vector request failed')
       stream.abort(err as Error)
     }
-  }
-}
-
-async function withSignal<T> (work: Promise<T>, signal: AbortSignal): Promise<T> {
-  signal.throwIfAborted()
-  let onAbort: (() => void) | undefined
-  const aborted = new Promise<never>((_resolve, reject) => {
-    onAbort = () => { reject(signal.reason) }
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
-  try {
-    return await Promise.race([work, aborted])
-  } finally {
-    if (onAbort !== undefined) signal.removeEventListener('abort', onAbort)
   }
 }
